@@ -1,0 +1,33 @@
+# The user's verbs. Every target creates .venv from pyproject.toml on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: help test train-nice train-realnvp train-glow bench notebooks data clean
+
+help:
+	@echo "make test | train-glow | train-realnvp | train-nice | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,notebooks]'
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 --durations=15 $(ARGS)
+
+train-nice: $(STAMP)
+	$(PY) -m experiments.nice $(ARGS)
+
+train-realnvp: $(STAMP)
+	$(PY) -m experiments.realnvp $(ARGS)
+
+train-glow: $(STAMP)
+	$(PY) -m experiments.glow $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache workdirs
