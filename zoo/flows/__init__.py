@@ -1,0 +1,21 @@
+"""Normalizing flows: invertible layers with exact log-dets, and the models built from them.
+
+Every layer maps ``x -> (y, log_det)`` and, with ``inverse=True``, ``y -> (x, log_det)``
+with the same parameters; ``log_det`` has one value per example and the inverse's is
+the negative of the forward's.
+"""
+
+from zoo.flows.actnorm import ActNorm, actnorm_transform
+from zoo.flows.chain import Chain, ScannedChain, run_chain
+from zoo.flows.conv1x1 import Conv1x1, LUConv1x1, conv1x1_transform, lu_weight
+from zoo.flows.coupling import (ChannelCoupling, MaskedCoupling, additive_transform, affine_transform,
+                                bounded_log_scale, checkerboard_mask, channel_mask, merge_channels,
+                                merge_interleaved, split_channels, split_interleaved)
+from zoo.flows.glow import Glow, GlowStep
+from zoo.flows.image_flow import ImageFlow
+from zoo.flows.nice import NICE
+from zoo.flows.permutation import Reverse, Shuffle, permute
+from zoo.flows.realnvp import RealNVP
+from zoo.flows.scaling import Scaling
+from zoo.flows.split import LearnedPrior, Split, gaussian_standardize
+from zoo.flows.squeeze import Squeeze, squeeze, unsqueeze

@@ -1,0 +1,47 @@
+"""Activation normalisation (Glow, Kingma & Dhariwal 2018, sec. 3.1)."""
+
+import math
+from typing import Literal
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+def actnorm_transform(x, bias, log_scale, inverse=False):
+    """y = (x + b) * exp(log s) per channel; log-det = H * W * sum(log s).
+
+    Inverse: x = y * exp(-log s) - b with the negated log-det.  ``x`` is (N, ..., C).
+    """
+    spatial = math.prod(x.shape[1:-1])
+    log_det = jnp.full((x.shape[0],), spatial * jnp.sum(log_scale), x.dtype)
+    if inverse:
+        return x * jnp.exp(-log_scale) - bias, -log_det
+    return (x + bias) * jnp.exp(log_scale), log_det
+
+
+class ActNorm(nn.Module):
+    """Per-channel affine layer with data-dependent initialisation.
+
+    ``init='data'``: at ``Module.init`` the bias and log-scale are set from the batch so
+    that the output has zero mean and unit variance per channel (b = -mean,
+    log s = -log(std + eps)); the batch must therefore be real data, and ``init`` must
+    run the forward direction.  ``init='zero'``: b = 0, log s = 0, as in the seed code.
+    """
+
+    init: Literal["data", "zero"] = "data"
+    eps: float = 1e-6
+
+    @nn.compact
+    def __call__(self, x, inverse=False):
+        channels = x.shape[-1]
+        axes = tuple(range(x.ndim - 1))
+        if self.init == "data":
+            bias_init = lambda _: -jnp.mean(x, axes)
+            logs_init = lambda _: -jnp.log(jnp.std(x, axes) + self.eps)
+        elif self.init == "zero":
+            bias_init = logs_init = lambda _: jnp.zeros((channels,), x.dtype)
+        else:
+            raise ValueError(f"unknown ActNorm init {self.init!r}; choose 'data' or 'zero'")
+        bias = self.param("bias", bias_init)
+        log_scale = self.param("log_scale", logs_init)
+        return actnorm_transform(x, bias, log_scale, inverse)

@@ -1,0 +1,125 @@
+"""Glow (Kingma & Dhariwal 2018): multi-scale flow of ActNorm -> 1x1 conv -> coupling steps."""
+
+from typing import Literal
+
+import flax.linen as nn
+
+from zoo.flows.actnorm import ActNorm
+from zoo.flows.chain import ScannedChain, run_chain
+from zoo.flows.conv1x1 import Conv1x1, LUConv1x1
+from zoo.flows.coupling import ChannelCoupling
+from zoo.flows.image_flow import ImageFlow
+from zoo.flows.permutation import Reverse, Shuffle
+from zoo.flows.split import LearnedPrior, Split
+from zoo.flows.squeeze import squeeze, unsqueeze
+
+PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle}
+
+
+class GlowStep(nn.Module):
+    """One step of flow: ActNorm -> invertible 1x1 conv (or a permutation) -> coupling."""
+
+    hidden: int
+    coupling: Literal["affine", "additive"] = "affine"
+    permutation: str = "conv1x1"
+    actnorm_init: str = "data"
+    scale_fn: str = "sigmoid"
+
+    def setup(self):
+        self.layers = [ActNorm(self.actnorm_init), PERMUTATIONS[self.permutation](),
+                       ChannelCoupling(self.hidden, self.coupling, scale_fn=self.scale_fn)]
+
+    def __call__(self, x, inverse=False):
+        return run_chain(self.layers, x, inverse)
+
+
+class Glow(ImageFlow):
+    """``levels`` levels of: squeeze, ``steps`` steps of flow, split (not after the last).
+
+    Factored-out halves get Glow's learned conditional prior and the final latent a
+    learned per-channel Gaussian (``learn_top``); all latents are returned standardised,
+    so the prior over them is N(0, I) and temperature scales them directly.  With
+    ``scan=True`` the steps of a level are one ``nn.scan`` over stacked parameters, so
+    compile time does not grow with ``steps``; ``scan=False`` unrolls them.
+
+    Paper CIFAR-10 model (SPEC 1.3): levels=3, steps=32, hidden=512, affine coupling.
+    """
+
+    image_shape: tuple = (32, 32, 3)
+    levels: int = 3
+    steps: int = 32
+    hidden: int = 512
+    coupling: Literal["affine", "additive"] = "affine"
+    permutation: Literal["conv1x1", "lu", "reverse", "shuffle"] = "conv1x1"
+    actnorm_init: Literal["data", "zero"] = "data"
+    scale_fn: str = "sigmoid"
+    learn_top: bool = True
+    learned_split: bool = True
+    scan: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        factor = 2 ** self.levels
+        h, w, _ = self.image_shape
+        if self.levels < 1 or h % factor or w % factor:
+            raise ValueError(f"Glow with {self.levels} levels squeezes {self.levels} times: height "
+                             f"and width must be divisible by {factor}, got {self.image_shape}")
+        if self.permutation not in PERMUTATIONS:
+            raise ValueError(f"unknown permutation {self.permutation!r}; choose one of {sorted(PERMUTATIONS)}")
+        if self.coupling not in ("affine", "additive"):
+            raise ValueError(f"unknown coupling {self.coupling!r}; choose 'affine' or 'additive'")
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+
+    def setup(self):
+        kw = dict(hidden=self.hidden, coupling=self.coupling, permutation=self.permutation,
+                  actnorm_init=self.actnorm_init, scale_fn=self.scale_fn)
+        if self.scan:
+            self.flows = [ScannedChain(GlowStep, kw, self.steps) for _ in range(self.levels)]
+        else:
+            self.flows = [[GlowStep(**kw) for _ in range(self.steps)] for _ in range(self.levels)]
+        self.splits = [Split(learned=self.learned_split) for _ in range(self.levels - 1)]
+        if self.learn_top:
+            self.top = LearnedPrior()
+
+    def _steps(self, level, x, inverse):
+        flow = self.flows[level]
+        return flow(x, inverse=inverse) if self.scan else run_chain(flow, x, inverse)
+
+    @property
+    def latent_shapes(self):
+        h, w, c = self.image_shape
+        shapes = []
+        for _ in range(self.levels - 1):
+            h, w, c = h // 2, w // 2, 4 * c
+            shapes.append((h, w, c // 2))
+            c -= c // 2
+        return shapes + [(h // 2, w // 2, 4 * c)]
+
+    def forward(self, x):
+        latents, log_det = [], 0.0
+        for level in range(self.levels):
+            x, ld = self._steps(level, squeeze(x), inverse=False)
+            log_det += ld
+            if level < self.levels - 1:
+                x, z, ld = self.splits[level](x)
+                latents.append(z)
+                log_det += ld
+        if self.learn_top:
+            x, ld = self.top(x)
+            log_det += ld
+        return latents + [x], log_det
+
+    def inverse(self, latents):
+        x, log_det = latents[-1], 0.0
+        if self.learn_top:
+            x, ld = self.top(x, inverse=True)
+            log_det += ld
+        for level in reversed(range(self.levels)):
+            if level < self.levels - 1:
+                x, ld = self.splits[level](x, latents[level], inverse=True)
+                log_det += ld
+            x, ld = self._steps(level, x, inverse=True)
+            log_det += ld
+            x = unsqueeze(x)
+        return x, log_det

@@ -1,0 +1,29 @@
+"""Fixed channel permutations (volume preserving, log-det 0)."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def permute(x, perm, inverse=False):
+    """y = x[..., perm]; inverse x = y[..., argsort(perm)]; log-det 0."""
+    idx = jnp.argsort(perm) if inverse else perm
+    return jnp.take(x, idx, axis=-1), jnp.zeros(x.shape[0], x.dtype)
+
+
+class Reverse(nn.Module):
+    """Reverse the channel order (RealNVP / Glow's 'reverse' mixing)."""
+
+    @nn.compact
+    def __call__(self, x, inverse=False):
+        return permute(x, jnp.arange(x.shape[-1])[::-1], inverse)
+
+
+class Shuffle(nn.Module):
+    """A fixed random channel permutation drawn at init, kept in 'constants' (Glow's 'shuffle')."""
+
+    @nn.compact
+    def __call__(self, x, inverse=False):
+        perm = self.variable(
+            "constants", "perm", lambda: jax.random.permutation(self.make_rng("params"), x.shape[-1]))
+        return permute(x, perm.value, inverse)

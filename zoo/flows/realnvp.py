@@ -1,0 +1,81 @@
+"""RealNVP (Dinh, Sohl-Dickstein & Bengio 2016): multi-scale affine couplings."""
+
+from zoo.flows.actnorm import ActNorm
+from zoo.flows.chain import run_chain
+from zoo.flows.coupling import ChannelCoupling, MaskedCoupling
+from zoo.flows.image_flow import ImageFlow
+from zoo.flows.split import Split
+from zoo.flows.squeeze import Squeeze
+
+
+class RealNVP(ImageFlow):
+    """``scales`` levels; each but the last: 3 checkerboard couplings, squeeze, 3 channel-wise
+    couplings, then half the channels are factored out as a latent.  The last level:
+    4 checkerboard couplings.  Mask parities alternate within each group (paper, sec. 3.6).
+
+    The paper normalises with batch norm inside the flow; here an ActNorm before each
+    coupling plays that role without batch statistics at test time.  The conditioner is
+    Glow's three-conv network rather than the paper's ResNet.
+    """
+
+    image_shape: tuple = (32, 32, 3)
+    scales: int = 3
+    hidden: int = 64
+    scale_fn: str = "tanh"
+
+    def __post_init__(self):
+        super().__post_init__()
+        factor = 2 ** (self.scales - 1)
+        h, w, _ = self.image_shape
+        if self.scales < 1 or h % factor or w % factor:
+            raise ValueError(f"RealNVP with {self.scales} scales squeezes {self.scales - 1} times: "
+                             f"height and width must be divisible by {factor}, got {self.image_shape}")
+
+    def setup(self):
+        def coupling(mask, parity):
+            return [ActNorm(), MaskedCoupling(self.hidden, mask=mask, parity=parity, scale_fn=self.scale_fn)]
+
+        def channel_coupling(parity):
+            return [ActNorm(), ChannelCoupling(self.hidden, parity=parity, scale_fn=self.scale_fn)]
+
+        levels = []
+        for s in range(self.scales):
+            if s == self.scales - 1:
+                layers = sum((coupling("checkerboard", i % 2) for i in range(4)), [])
+            else:
+                layers = (sum((coupling("checkerboard", i % 2) for i in range(3)), []) + [Squeeze()]
+                          + sum((channel_coupling(i % 2) for i in range(3)), []))
+            levels.append(layers)
+        self.levels = levels
+        self.splits = [Split(learned=False) for _ in range(self.scales - 1)]
+
+    @property
+    def latent_shapes(self):
+        h, w, c = self.image_shape
+        shapes = []
+        for _ in range(self.scales - 1):
+            h, w, c = h // 2, w // 2, 4 * c
+            shapes.append((h, w, c // 2))
+            c -= c // 2
+        return shapes + [(h, w, c)]
+
+    def forward(self, x):
+        latents, log_det = [], 0.0
+        for s, layers in enumerate(self.levels):
+            x, ld = run_chain(layers, x)
+            log_det += ld
+            if s < self.scales - 1:
+                x, z, ld = self.splits[s](x)
+                latents.append(z)
+                log_det += ld
+        return latents + [x], log_det
+
+    def inverse(self, latents):
+        x, log_det = latents[-1], 0.0
+        for s in reversed(range(self.scales)):
+            if s < self.scales - 1:
+                x, ld = self.splits[s](x, latents[s], inverse=True)
+                log_det += ld
+            x, ld = run_chain(self.levels[s], x, inverse=True)
+            log_det += ld
+        return x, log_det

@@ -1,0 +1,19 @@
+"""NICE's diagonal scaling layer (Dinh et al. 2014, sec. 3.3)."""
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from zoo.flows.coupling import affine_transform
+
+
+class Scaling(nn.Module):
+    """z = exp(s) * h elementwise; log-det = sum(s).  Equivalent to learning the prior's scale.
+
+    ``s`` starts at zero and has one entry per dimension of an example.
+    """
+
+    @nn.compact
+    def __call__(self, x, inverse=False):
+        log_scale = self.param("log_scale", nn.initializers.zeros, x.shape[1:], x.dtype)
+        log_scale = jnp.broadcast_to(log_scale, x.shape)
+        return affine_transform(x, jnp.zeros_like(x), log_scale, inverse)

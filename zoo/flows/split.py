@@ -1,0 +1,65 @@
+"""Factoring out latents: Glow's split with a learned conditional prior, and the top prior.
+
+Both are written as standardising bijections, eps = (z - mu) * exp(-log sigma), with
+log-det -sum(log sigma).  Then log N(z; mu, sigma) = log N(eps; 0, I) - sum(log sigma),
+so a whole multi-scale model is one bijection from x to standard-normal latents:
+sampling at temperature T draws eps ~ N(0, T^2 I), and interpolation works on eps.
+"""
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from zoo.distributions import sum_except_batch
+from zoo.flows.coupling import merge_channels, split_channels
+from zoo.flows.nets import ZeroConv
+
+
+def gaussian_standardize(z, mean, log_scale, inverse=False):
+    """eps = (z - mu) exp(-log sigma), log-det = -sum(log sigma); inverse z = mu + exp(log sigma) eps."""
+    log_scale = jnp.broadcast_to(log_scale, z.shape)
+    if inverse:
+        return mean + jnp.exp(log_scale) * z, sum_except_batch(log_scale)
+    return (z - mean) * jnp.exp(-log_scale), -sum_except_batch(log_scale)
+
+
+class Split(nn.Module):
+    """Factor out half of the channels: x -> (x1, eps2).
+
+    With ``learned=True`` (Glow's split2d) the factored half z2 gets the prior
+    N(mu(x1), sigma(x1)^2) from a zero-initialised conv on the kept half, and is
+    returned standardised; with ``learned=False`` (RealNVP) z2 itself is the latent.
+
+    Forward: ``x -> (x1, eps2, log_det)``.  Inverse: ``(x1, eps2) -> (x, log_det)``.
+    """
+
+    learned: bool = True
+
+    @nn.compact
+    def __call__(self, x, eps=None, inverse=False):
+        if inverse:
+            x1, z2 = x, eps
+        else:
+            if x.shape[-1] < 2:
+                raise ValueError(f"cannot split {x.shape[-1]} channel(s) in two (shape {x.shape})")
+            x1, z2 = split_channels(x)
+        if self.learned:
+            h = ZeroConv(2 * z2.shape[-1])(x1)
+            mean, log_scale = h[..., 0::2], h[..., 1::2]
+            z2, log_det = gaussian_standardize(z2, mean, log_scale, inverse)
+        else:
+            log_det = jnp.zeros(x.shape[0], x.dtype)
+        if inverse:
+            return merge_channels(x1, z2), log_det
+        return x1, z2, log_det
+
+
+class LearnedPrior(nn.Module):
+    """Glow's learned top prior N(mu, sigma^2) with per-channel mu, log sigma starting at 0,
+    written as the standardising bijection z -> eps."""
+
+    @nn.compact
+    def __call__(self, z, inverse=False):
+        c = z.shape[-1]
+        mean = self.param("mean", nn.initializers.zeros, (c,), z.dtype)
+        log_scale = self.param("log_scale", nn.initializers.zeros, (c,), z.dtype)
+        return gaussian_standardize(z, mean, log_scale, inverse)
