@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
+DATASET  ?= cifar10
+DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 
 .PHONY: help test train-nice train-realnvp train-glow bench notebooks data clean
 
@@ -28,6 +30,11 @@ train-realnvp: $(STAMP)
 
 train-glow: $(STAMP)
 	$(PY) -m experiments.glow $(ARGS)
+
+# Building a TFDS dataset needs TensorFlow and the network (the optional 'data' extra).
+data: $(STAMP)
+	$(PY) -m pip install -q -e '.[data]'
+	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache workdirs
