@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --durations=15 $(ARGS)
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 $(ARGS)
 
 train-nice: $(STAMP)
 	$(PY) -m experiments.nice $(ARGS)

@@ -21,7 +21,7 @@ def to64(tree):
 
 def init_perturbed(layer, x, key, scale=0.2):
     k1, k2 = jax.random.split(key)
-    return perturb(layer.init(k1, x), k2, scale)
+    return perturb(jax.jit(layer.init)(k1, x), k2, scale)
 
 
 def jit_apply(layer):

@@ -1,6 +1,8 @@
 """NICE, RealNVP and Glow at tiny sizes: round trips, exact whole-model log-dets, sampling,
 transformations (jit / vmap / grad), a loss that drops, and errors on bad input."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,6 +33,7 @@ def models(channels):
 CASES = [(c, name) for c in (1, 3) for name in models(c)]
 
 
+@functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
 def setup_model(channels, name, scale=0.05):
     model = models(channels)[name]
     pixels = jax.random.randint(jax.random.key(1), (4, 8, 8, channels), 0, 17)
@@ -53,7 +56,7 @@ def test_encode_decode_round_trip(channels, name):
 @pytest.mark.parametrize("channels,name", CASES)
 def test_whole_model_log_det_matches_jacobian_in_float64(channels, name):
     # Larger perturbations make a random deep flow's Jacobian numerically singular.
-    model, v, x, _ = setup_model(channels, name, scale=0.05)
+    model, v, x, _ = setup_model(channels, name)
     with jax.enable_x64(True):
         v64, x64 = to64(v), x[:1].astype(jnp.float64)
         flat_latents = lambda xi: jnp.concatenate([z.reshape(-1) for z in model.apply(v64, xi[None])[0]])
