@@ -31,6 +31,9 @@ train-realnvp: $(STAMP)
 train-glow: $(STAMP)
 	$(PY) -m experiments.glow $(ARGS)
 
+notebooks: $(STAMP)
+	$(PY) -m jupyter lab --notebook-dir=notebooks
+
 # Building a TFDS dataset needs TensorFlow and the network (the optional 'data' extra).
 data: $(STAMP)
 	$(PY) -m pip install -q -e '.[data]'

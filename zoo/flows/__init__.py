@@ -11,6 +11,7 @@ from zoo.flows.conv1x1 import Conv1x1, LUConv1x1, conv1x1_transform, lu_weight
 from zoo.flows.coupling import (ChannelCoupling, MaskedCoupling, additive_transform, affine_transform,
                                 bounded_log_scale, checkerboard_mask, channel_mask, merge_channels,
                                 merge_interleaved, split_channels, split_interleaved)
+from zoo.flows.dense import DenseFlow
 from zoo.flows.glow import Glow, GlowStep
 from zoo.flows.image_flow import ImageFlow
 from zoo.flows.nice import NICE

@@ -22,26 +22,26 @@ def actnorm_transform(x, bias, log_scale, inverse=False):
 class ActNorm(nn.Module):
     """Per-channel affine layer with data-dependent initialisation.
 
-    ``init='data'``: at ``Module.init`` the bias and log-scale are set from the batch so
+    ``init_mode="data"``: at ``Module.init`` the bias and log-scale are set from the batch so
     that the output has zero mean and unit variance per channel (b = -mean,
     log s = -log(std + eps)); the batch must therefore be real data, and ``init`` must
-    run the forward direction.  ``init='zero'``: b = 0, log s = 0, as in the seed code.
+    run the forward direction.  ``init_mode="zero"``: b = 0, log s = 0, as in the seed code.
     """
 
-    init: Literal["data", "zero"] = "data"
+    init_mode: Literal["data", "zero"] = "data"
     eps: float = 1e-6
 
     @nn.compact
     def __call__(self, x, inverse=False):
         channels = x.shape[-1]
         axes = tuple(range(x.ndim - 1))
-        if self.init == "data":
+        if self.init_mode == "data":
             bias_init = lambda _: -jnp.mean(x, axes)
             logs_init = lambda _: -jnp.log(jnp.std(x, axes) + self.eps)
-        elif self.init == "zero":
+        elif self.init_mode == "zero":
             bias_init = logs_init = lambda _: jnp.zeros((channels,), x.dtype)
         else:
-            raise ValueError(f"unknown ActNorm init {self.init!r}; choose 'data' or 'zero'")
+            raise ValueError(f"unknown ActNorm init_mode {self.init_mode!r}; choose 'data' or 'zero'")
         bias = self.param("bias", bias_init)
         log_scale = self.param("log_scale", logs_init)
         return actnorm_transform(x, bias, log_scale, inverse)
