@@ -1,0 +1,6 @@
+"""Train realnvp on the embedded digits (default) or a paper config: python -m experiments.realnvp --help"""
+
+from experiments.runner import main
+
+if __name__ == '__main__':
+    main('realnvp')

@@ -1,0 +1,116 @@
+"""Optimizers from the config, and the seeds' training tools (SPEC 8).
+
+    make_optimizer    Adam / Adamax (+ decoupled weight decay), warm-up then constant or cosine, global-norm
+                      clipping, per-group learning rates, gradient accumulation
+    gradient_penalty  the explicit implicit-gradient-regularisation loss wrapper
+    ema_update        exponential moving average of the parameters
+"""
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from zoo.train.config import Config
+
+
+def learning_rate(config: Config) -> optax.Schedule:
+    """Linear warm-up 0 -> lr over ``warmup_steps``, then constant or cosine decay.
+
+    Cosine (Loshchilov & Hutter 2017) decays to ``lr * final_lr_fraction`` at the
+    last optimizer update.  Counts are optimizer updates, i.e. steps divided by
+    ``grad_accum_steps``.
+    """
+    warmup = max(config.warmup_steps // config.grad_accum_steps, 0)
+    total = max(config.steps // config.grad_accum_steps, warmup + 1)
+    if config.schedule == 'constant':
+        if warmup == 0:
+            return optax.constant_schedule(config.lr)
+        return optax.join_schedules(
+            [optax.linear_schedule(0.0, config.lr, warmup), optax.constant_schedule(config.lr)], [warmup])
+    if config.schedule == 'cosine':
+        return optax.warmup_cosine_decay_schedule(
+            0.0, config.lr, warmup, total, end_value=config.lr * config.final_lr_fraction)
+    raise ValueError(f'unknown schedule {config.schedule!r}; use constant or cosine')
+
+
+def _base_optimizer(config: Config, lr) -> optax.GradientTransformation:
+    # Adamax (Kingma & Ba 2015, sec. 7) is Glow's optimizer; Adam the seeds'.
+    # Weight decay is decoupled from the moment estimates (AdamW, Loshchilov & Hutter 2019).
+    scalers = {'adam': optax.scale_by_adam, 'adamax': optax.scale_by_adamax}
+    if config.optimizer not in scalers:
+        raise ValueError(f'unknown optimizer {config.optimizer!r}; use one of {sorted(scalers)}')
+    decay = [optax.add_decayed_weights(config.weight_decay)] if config.weight_decay > 0 else []
+    return optax.chain(scalers[config.optimizer](b1=config.b1, b2=config.b2), *decay,
+                       optax.scale_by_learning_rate(lr))
+
+
+def param_labels(params, groups: dict) -> object:
+    """Label each parameter with the first group whose name is a substring of its path.
+
+    Paths look like ``flow_3/coupling/Conv_0/kernel``; unmatched parameters get
+    ``'default'``.
+    """
+    def label(path, _):
+        name = '/'.join(str(getattr(k, 'key', k)) for k in path)
+        return next((group for group in groups if group in name), 'default')
+
+    return jax.tree_util.tree_map_with_path(label, params)
+
+
+def make_optimizer(config: Config) -> optax.GradientTransformation:
+    """The optax transform the config describes.
+
+    clip_by_global_norm -> Adam/Adamax with the schedule; with ``lr_groups``
+    each group gets its own copy at ``lr * multiplier`` through
+    ``optax.partition`` (the seeds' layer-wise learning rates); with
+    ``grad_accum_steps = k`` the whole thing is wrapped in ``optax.MultiSteps``,
+    which averages k micro-batch gradients and updates once (the seeds' "soft
+    batch"), so the effective batch is k times ``batch_size``.
+    """
+    schedule = learning_rate(config)
+
+    def chain(multiplier: float) -> optax.GradientTransformation:
+        lr = schedule if multiplier == 1.0 else (lambda count: multiplier * schedule(count))
+        parts = [optax.clip_by_global_norm(config.clip_grad_norm)] if config.clip_grad_norm > 0 else []
+        return optax.chain(*parts, _base_optimizer(config, lr))
+
+    if config.lr_groups:
+        transforms = {'default': chain(1.0)}
+        transforms.update({group: chain(float(m)) for group, m in config.lr_groups.items()})
+        optimizer = optax.partition(transforms, lambda params: param_labels(params, config.lr_groups))
+    else:
+        optimizer = chain(1.0)
+    if config.grad_accum_steps > 1:
+        optimizer = optax.MultiSteps(optimizer, every_k_schedule=config.grad_accum_steps).gradient_transformation()
+    return optimizer
+
+
+def gradient_penalty(loss_fn, step_size: float):
+    """Explicit implicit gradient regularisation (Barrett & Dherin 2021).
+
+    Gradient descent with step h follows, to first order in h, the gradient flow
+    of the modified loss
+
+        L~(theta) = L(theta) + (h / 4) |grad_theta L(theta)|^2 ,
+
+    so adding the penalty explicitly strengthens (or, with Adam, restores) that
+    bias towards flat regions.  ``loss_fn(params, *args) -> (loss, metrics)``;
+    the wrapper has the same signature and reports the penalty in the metrics.
+    """
+    def wrapped(params, *args):
+        (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
+        penalty = 0.25 * step_size * sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads))
+        return loss + penalty, {**metrics, 'igr_penalty': penalty}
+
+    return wrapped
+
+
+def ema_update(ema, params, decay: float, step=None):
+    """ema <- d * ema + (1 - d) * params (Polyak averaging of the weights).
+
+    With ``step`` given, d = min(decay, (1 + step) / (10 + step)) as in
+    TensorFlow's ExponentialMovingAverage: early on the average follows the
+    parameters closely instead of remembering their random initial values.
+    """
+    d = decay if step is None else jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+    return jax.tree.map(lambda e, p: d * e + (1.0 - d) * p, ema, params)
