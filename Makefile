@@ -31,6 +31,9 @@ train-realnvp: $(STAMP)
 train-glow: $(STAMP)
 	$(PY) -m experiments.glow $(ARGS)
 
+bench: $(STAMP)
+	$(PY) -m experiments.bench --out bench_results $(ARGS)
+
 notebooks: $(STAMP)
 	$(PY) -m jupyter lab --notebook-dir=notebooks
 
@@ -40,4 +43,4 @@ data: $(STAMP)
 	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache workdirs
+	rm -rf $(VENV) .pytest_cache workdirs bench_results

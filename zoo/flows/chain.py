@@ -1,9 +1,11 @@
 """Composing flow layers: a plain chain, and K identical steps scanned over stacked parameters."""
 
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
+
+from zoo.flows.invertible_backprop import invertible_scan
 
 
 def run_chain(layers, x, inverse=False):
@@ -43,16 +45,44 @@ class ScannedChain(nn.Module):
     and compiled once whatever the depth.  The inverse scans in reverse order over the
     same stacked parameters.  At ``init`` each copy is initialised on its real input
     (the carry), so data-dependent initialisation (ActNorm) sees every step's input.
+
+    ``backprop='invertible'`` trains without storing activations: outside ``init`` the
+    stacked variables are read from this module's scope and run by
+    ``invertible_scan``, whose backward pass rebuilds each step's input with the
+    inverse (Gomez et al. 2017), so activation memory does not grow with ``length``.
+    Values and gradients equal ``'autodiff'`` (the plain ``nn.scan``) to float
+    rounding, and both use the same variables, so a model can switch at any time.
     """
 
     step: Any
     step_kwargs: Any
     length: int
+    backprop: Literal["autodiff", "invertible"] = "autodiff"
 
     @nn.compact
     def __call__(self, x, inverse=False):
+        if self.backprop not in ("autodiff", "invertible"):
+            raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
+        # init always goes through nn.scan, so stacking and data-dependent init are shared.
+        if self.backprop == "invertible" and not self.is_initializing():
+            return self._invertible(x, inverse)
         body = nn.scan(_ScanBody, variable_axes={"params": 0, "constants": 0},
                        split_rngs={"params": True}, length=self.length, reverse=inverse)
         carry = (x, jnp.zeros(x.shape[0], x.dtype))
         (y, log_det), _ = body(self.step, self.step_kwargs, inverse, name="scan")(carry, None)
         return y, log_det
+
+    def _invertible(self, x, inverse):
+        # The scanned step's variables, stacked on axis 0: {collection: {'scan': {'step': tree}}}.
+        stacked = {col: tree["scan"]["step"] for col, tree in self.variables.items() if "scan" in tree}
+        # parent=None: an unbound copy of the step, applied to one slice of the stacked variables.
+        module = self.step(**self.step_kwargs, parent=None)
+
+        def apply(direction):
+            def fn(params_k, consts_k, x):
+                return module.apply({"params": params_k, **consts_k}, x, inverse=direction)
+            return fn
+
+        consts = {col: v for col, v in stacked.items() if col != "params"}
+        return invertible_scan(apply(inverse), apply(not inverse), stacked.get("params", {}),
+                               consts, x, reverse=inverse)

@@ -5,7 +5,7 @@ network's parameters and call them.  Every function takes a batch (leading axis 
 and returns a per-example log-det of shape (N,).
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 import flax.linen as nn
 import jax
@@ -113,7 +113,8 @@ class ChannelCoupling(nn.Module):
     ``split='interleave'`` splits a flat vector into even / odd entries (NICE).
     ``net='conv'`` uses Glow's conv3x3-relu-conv1x1-relu-zeroconv3x3 conditioner on
     images, ``net='mlp'`` a ReLU MLP on flat inputs; both end zero-initialised, so the
-    layer starts as the identity.
+    layer starts as the identity.  ``dtype`` (e.g. ``jnp.bfloat16``) is the conv
+    conditioner's compute dtype; the transform and log-det stay in the input's dtype.
     """
 
     hidden: int
@@ -123,6 +124,7 @@ class ChannelCoupling(nn.Module):
     net: Literal["conv", "mlp"] = "conv"
     depth: int = 1
     scale_fn: str = "sigmoid"
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x, inverse=False):
@@ -133,9 +135,10 @@ class ChannelCoupling(nn.Module):
                         else (split_interleaved, merge_interleaved))
         x_cond, x_trans = split(x, self.parity)
         out = x_trans.shape[-1] * (2 if self.kind == "affine" else 1)
-        net = (ConvNet(self.hidden, out) if self.net == "conv"
+        net = (ConvNet(self.hidden, out, dtype=self.dtype) if self.net == "conv"
                else MLP(self.hidden, out, self.depth))
-        y_trans, log_det = _transform(self.kind, x_trans, net(x_cond), inverse, self.scale_fn)
+        h = net(x_cond).astype(x.dtype)
+        y_trans, log_det = _transform(self.kind, x_trans, h, inverse, self.scale_fn)
         return merge(x_cond, y_trans, self.parity), log_det
 
 
@@ -143,7 +146,8 @@ class MaskedCoupling(nn.Module):
     """RealNVP's masked coupling: y = b*x + (1-b) * g(x; NN(b*x)) for a binary mask b.
 
     ``mask='checkerboard'`` alternates spatially, ``mask='channel'`` keeps half the
-    channels.  Same computation as a split coupling, at full resolution.
+    channels.  Same computation as a split coupling, at full resolution.  ``dtype`` is
+    the conditioner's compute dtype (mixed precision), as for ``ChannelCoupling``.
     """
 
     hidden: int
@@ -151,6 +155,7 @@ class MaskedCoupling(nn.Module):
     mask: Literal["checkerboard", "channel"] = "checkerboard"
     parity: int = 0
     scale_fn: str = "tanh"
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x, inverse=False):
@@ -167,5 +172,5 @@ class MaskedCoupling(nn.Module):
         out = channels * (2 if self.kind == "affine" else 1)
         # The conditioner sees only kept entries; on the inverse pass those are unchanged,
         # so it sees the same input and produces the same (shift, scale).
-        h = ConvNet(self.hidden, out)(x * keep)
+        h = ConvNet(self.hidden, out, dtype=self.dtype)(x * keep).astype(x.dtype)
         return _transform(self.kind, x, h, inverse, self.scale_fn, keep)

@@ -1,6 +1,6 @@
 """Glow (Kingma & Dhariwal 2018): multi-scale flow of ActNorm -> 1x1 conv -> coupling steps."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import flax.linen as nn
 
@@ -17,17 +17,22 @@ PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffl
 
 
 class GlowStep(nn.Module):
-    """One step of flow: ActNorm -> invertible 1x1 conv (or a permutation) -> coupling."""
+    """One step of flow: ActNorm -> invertible 1x1 conv (or a permutation) -> coupling.
+
+    ``compute_dtype`` is the coupling network's compute dtype (None: the input's).
+    """
 
     hidden: int
     coupling: Literal["affine", "additive"] = "affine"
     permutation: str = "conv1x1"
     actnorm_init: str = "data"
     scale_fn: str = "sigmoid"
+    compute_dtype: Any = None
 
     def setup(self):
         self.layers = [ActNorm(self.actnorm_init), PERMUTATIONS[self.permutation](),
-                       ChannelCoupling(self.hidden, self.coupling, scale_fn=self.scale_fn)]
+                       ChannelCoupling(self.hidden, self.coupling, scale_fn=self.scale_fn,
+                                       dtype=self.compute_dtype)]
 
     def __call__(self, x, inverse=False):
         return run_chain(self.layers, x, inverse)
@@ -41,6 +46,13 @@ class Glow(ImageFlow):
     so the prior over them is N(0, I) and temperature scales them directly.  With
     ``scan=True`` the steps of a level are one ``nn.scan`` over stacked parameters, so
     compile time does not grow with ``steps``; ``scan=False`` unrolls them.
+
+    ``backprop='invertible'`` (needs ``scan=True``) backpropagates through each level's
+    steps by inverting them instead of storing activations (Gomez et al. 2017), so
+    training memory does not grow with ``steps``; gradients equal ``'autodiff'``.
+    ``compute_dtype=jnp.bfloat16`` runs the coupling networks' convolutions in bfloat16
+    (mixed precision) while parameters, the invertible layers, log-dets and losses stay
+    float32.  Neither option changes the parameters, so both can be switched after init.
 
     Paper CIFAR-10 model (SPEC 1.3): levels=3, steps=32, hidden=512, affine coupling.
     """
@@ -56,6 +68,8 @@ class Glow(ImageFlow):
     learn_top: bool = True
     learned_split: bool = True
     scan: bool = True
+    backprop: Literal["autodiff", "invertible"] = "autodiff"
+    compute_dtype: Any = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -70,12 +84,16 @@ class Glow(ImageFlow):
             raise ValueError(f"unknown coupling {self.coupling!r}; choose 'affine' or 'additive'")
         if self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.backprop not in ("autodiff", "invertible"):
+            raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
+        if self.backprop == "invertible" and not self.scan:
+            raise ValueError("backprop='invertible' runs over the scanned steps: it needs scan=True")
 
     def setup(self):
         kw = dict(hidden=self.hidden, coupling=self.coupling, permutation=self.permutation,
-                  actnorm_init=self.actnorm_init, scale_fn=self.scale_fn)
+                  actnorm_init=self.actnorm_init, scale_fn=self.scale_fn, compute_dtype=self.compute_dtype)
         if self.scan:
-            self.flows = [ScannedChain(GlowStep, kw, self.steps) for _ in range(self.levels)]
+            self.flows = [ScannedChain(GlowStep, kw, self.steps, self.backprop) for _ in range(self.levels)]
         else:
             self.flows = [[GlowStep(**kw) for _ in range(self.steps)] for _ in range(self.levels)]
         self.splits = [Split(learned=self.learned_split) for _ in range(self.levels - 1)]

@@ -1,7 +1,12 @@
 """Conditioner networks for couplings and learned priors.
 
 These are ordinary (non-invertible) networks: they produce shifts and scales.
+``dtype`` is the compute dtype of their convolutions and matmuls (e.g. ``jnp.bfloat16``
+for mixed precision); parameters stay float32 and the output is returned in the
+input's dtype, so log-dets and losses are accumulated at full precision.
 """
+
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -17,12 +22,15 @@ class ZeroConv(nn.Module):
 
     features: int
     kernel_size: tuple = (3, 3)
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x):
         y = nn.Conv(self.features, self.kernel_size, padding="SAME",
-                    kernel_init=nn.initializers.zeros, name="conv")(x)
+                    kernel_init=nn.initializers.zeros, dtype=self.dtype, name="conv")(x)
         logs = self.param("logs", nn.initializers.zeros, (self.features,))
+        if self.dtype is not None:  # mixed precision: back to the parameters' precision
+            y = y.astype(logs.dtype)
         return y * jnp.exp(3.0 * logs)
 
 
@@ -31,12 +39,13 @@ class ConvNet(nn.Module):
 
     hidden: int
     features: int
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(nn.Conv(self.hidden, (3, 3), padding="SAME")(x))
-        x = nn.relu(nn.Conv(self.hidden, (1, 1))(x))
-        return ZeroConv(self.features)(x)
+        x = nn.relu(nn.Conv(self.hidden, (3, 3), padding="SAME", dtype=self.dtype)(x))
+        x = nn.relu(nn.Conv(self.hidden, (1, 1), dtype=self.dtype)(x))
+        return ZeroConv(self.features, dtype=self.dtype)(x)
 
 
 class MLP(nn.Module):

@@ -1,0 +1,371 @@
+"""Glow training and inference benchmark: ``python -m experiments.bench`` (``make bench``).
+
+    python -m experiments.bench [--size digits|cifar10] [--batch N] [--out bench_results]
+                                [--repeats N] [--depths 8,16,32] [--peak-tflops T]
+
+Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the table:
+
+1. the size's model: train-step compile time, step time and images/s, peak memory,
+   achieved model TFLOP/s, sampling and evaluation throughput;
+2. compile time, memory and step time against depth K for scan + autodiff,
+   scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
+3. bfloat16 coupling networks against float32: step time and bits/dim drift;
+4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
+5. the residual-flow log-det estimators, when a module for them exists.
+
+Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
+time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
+``peak_bytes_in_use`` where the backend reports it (GPU; the headline model runs first,
+so the process peak is its own), and otherwise, and always for the depth curves, XLA's
+compiled memory analysis of the step: arguments + outputs - aliased (donated) + temporaries.
+The train step is a local jitted value_and_grad + optax update with donated buffers, so
+this file does not depend on the training loop.
+"""
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from zoo import images
+from zoo.flows import Glow
+
+# The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
+SIZES = {
+    "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
+                   model=dict(levels=2, steps=4, hidden=64, coupling="affine", permutation="lu")),
+    "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
+                    model=dict(levels=3, steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
+}
+VARIANTS = {  # name -> Glow options, for the depth curves
+    "scan+autodiff": dict(scan=True, backprop="autodiff"),
+    "scan+invertible": dict(scan=True, backprop="invertible"),
+    "unrolled+autodiff": dict(scan=False, backprop="autodiff"),
+}
+PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
+SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual")
+
+
+@dataclasses.dataclass
+class Settings:
+    size: str = "digits"
+    batch: int | None = None          # None: the size's default
+    repeats: int | None = None        # timed runs per figure (None: the size's default)
+    warmup: int | None = None
+    depths: tuple = (8, 16, 32)
+    variants: tuple = tuple(VARIANTS)
+    permutations: tuple = PERMUTATIONS
+    sections: tuple = SECTIONS
+    model: dict = dataclasses.field(default_factory=dict)  # overrides of the size's model kwargs
+    peak_tflops: float | None = None  # the device's bf16 peak, for the achieved fraction
+    seed: int = 0
+
+    def resolved(self):
+        size = SIZES[self.size]
+        return dataclasses.replace(
+            self, batch=self.batch or size["batch"], repeats=self.repeats or size["repeats"],
+            warmup=self.warmup if self.warmup is not None else size["warmup"],
+            model={**size["model"], **self.model})
+
+
+def make_glow(settings, **options):
+    size = SIZES[settings.size]
+    return Glow(image_shape=size["image_shape"], num_levels=size["num_levels"], **{**settings.model, **options})
+
+
+def batch_of_pixels(settings):
+    """Real digits for the digits size (so bits/dim mean something); random pixels otherwise."""
+    size = SIZES[settings.size]
+    if settings.size == "digits":
+        from zoo.data import digits_images
+        pixels = digits_images("train")
+        pixels = np.resize(pixels, (settings.batch, *pixels.shape[1:]))  # repeats if batch > 1497
+        return jnp.asarray(pixels, jnp.int32)
+    return jax.random.randint(jax.random.key(1), (settings.batch, *size["image_shape"]), 0, size["num_levels"])
+
+
+def timed(fn, repeats, warmup):
+    """Median, min and max seconds of ``fn()`` (which must block) over ``repeats`` runs after warm-up."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return dict(median=statistics.median(times), min=min(times), max=max(times), n=repeats)
+
+
+def xla_memory(compiled):
+    """Bytes the compiled program needs: arguments + outputs - donated aliases + temporaries."""
+    m = compiled.memory_analysis()
+    if m is None:
+        return None
+    return dict(total=m.argument_size_in_bytes + m.output_size_in_bytes - m.alias_size_in_bytes
+                + m.temp_size_in_bytes, temp=m.temp_size_in_bytes, arguments=m.argument_size_in_bytes)
+
+
+def device_peak():
+    stats = jax.devices()[0].memory_stats()
+    return stats.get("peak_bytes_in_use") if stats else None
+
+
+def glow_forward_flops(model, batch):
+    """2 x multiply-adds of one forward pass: the coupling convs, 1x1 convs and split priors.
+
+    Per step, at a level of H x W pixels and C channels, per pixel: conv3x3 C/2 -> hidden,
+    conv1x1 hidden -> hidden, conv3x3 hidden -> C (additive: C/2), and the C x C 1x1 conv.
+    Nominal counts (zero padding included, so an upper bound on tiny images).  A training
+    step counts as 3 forwards (the usual model-FLOPs convention) whatever the backprop mode,
+    so the achieved fraction of peak compares like with like.
+    """
+    h, w, c = model.image_shape
+    flops = 0
+    for level in range(model.levels):
+        h, w, c = h // 2, w // 2, 4 * c
+        out = c if model.coupling == "affine" else c // 2
+        per_pixel = 9 * (c // 2) * model.hidden + model.hidden ** 2 + 9 * model.hidden * out
+        per_pixel += c * c if model.permutation in ("conv1x1", "lu") else 0
+        flops += 2 * h * w * per_pixel * model.steps
+        if level < model.levels - 1:
+            flops += 2 * h * w * 9 * (c - c // 2) * 2 * (c // 2)  # the split's prior conv
+            c -= c // 2
+    return flops * batch
+
+
+class Trainer:
+    """A model, its initialised state and a jitted, donating train step (value_and_grad + Adam)."""
+
+    def __init__(self, model, pixels, seed=0, variables=None):
+        self.model, self.pixels = model, pixels
+        key = jax.random.key(seed)
+        if variables is None:
+            variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
+        self.params = variables["params"]
+        self.rest = {k: v for k, v in variables.items() if k != "params"}
+        self.opt = optax.adam(1e-4)
+        self.opt_state = jax.jit(self.opt.init)(self.params)
+        self.keys = iter(jax.random.split(jax.random.fold_in(key, 1), 10_000))
+
+        def step(params, opt_state, rest, pixels, key):
+            def loss_fn(p):
+                return jnp.mean(model.apply({"params": p, **rest}, pixels, key, method=model.bits_per_dim))
+            loss, grads = jax.value_and_grad(loss_fn)(params)
+            updates, opt_state = self.opt.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        # Params and optimizer state are donated: the update happens in place.
+        self.step = jax.jit(step, donate_argnums=(0, 1))
+
+    @property
+    def variables(self):
+        return {"params": self.params, **self.rest}
+
+    def compile(self):
+        """Compile the train step once; returns (seconds, compiled)."""
+        start = time.perf_counter()
+        compiled = self.step.lower(self.params, self.opt_state, self.rest, self.pixels, next(self.keys)).compile()
+        self.compiled = compiled
+        return time.perf_counter() - start, compiled
+
+    def run_step(self):
+        self.params, self.opt_state, loss = self.compiled(
+            self.params, self.opt_state, self.rest, self.pixels, next(self.keys))
+        loss.block_until_ready()
+        return loss
+
+    def measure(self, repeats, warmup):
+        compile_s, compiled = self.compile()
+        step = timed(self.run_step, repeats, warmup)
+        batch = self.pixels.shape[0]
+        return dict(compile_s=compile_s, step_s=step, images_per_s=batch / step["median"],
+                    xla_memory=xla_memory(compiled))
+
+
+def bench_model(s):
+    """Section 1: the size's model end to end."""
+    pixels = batch_of_pixels(s)
+    trainer = Trainer(make_glow(s), pixels, s.seed)
+    result = trainer.measure(s.repeats, s.warmup)
+    result["device_peak_bytes"] = device_peak()  # before anything else runs in this process
+    model, v, n = trainer.model, trainer.variables, pixels.shape[0]
+    flops = 3 * glow_forward_flops(model, n)
+    result["model_tflops_per_s"] = flops / result["step_s"]["median"] / 1e12
+    if s.peak_tflops:
+        result["fraction_of_peak"] = result["model_tflops_per_s"] / s.peak_tflops
+
+    sample = jax.jit(lambda v, key: model.apply(v, key, n, 1.0, method=model.sample))
+    key = jax.random.key(2)
+    t = timed(lambda: sample(v, key).block_until_ready(), s.repeats, 1)
+    result["sample"] = dict(s=t, images_per_s=n / t["median"])
+    evaluate = jax.jit(lambda v, pixels, key: model.apply(v, pixels, key, method=model.bits_per_dim))
+    t = timed(lambda: evaluate(v, pixels, key).block_until_ready(), s.repeats, 1)
+    result["eval"] = dict(s=t, images_per_s=n / t["median"])
+    result["bits_per_dim"] = float(jnp.mean(evaluate(v, pixels, key)))
+    result["trained_steps"] = s.warmup + s.repeats
+    return result, trainer
+
+
+def bench_depth(s):
+    """Section 2: compile time, XLA memory and step time against depth K for each variant."""
+    pixels = batch_of_pixels(s)
+    rows = []
+    for depth in s.depths:
+        for name in s.variants:
+            options = VARIANTS[name]
+            trainer = Trainer(make_glow(s, steps=depth, **options), pixels, s.seed)
+            r = trainer.measure(max(2, s.repeats // 2), 1)
+            rows.append(dict(steps=depth, variant=name, **r))
+    return rows
+
+
+def bench_bf16(s, trainer32):
+    """Section 3: bf16 coupling networks on the section-1 params (after its training steps)."""
+    model32 = trainer32.model
+    model16 = model32.clone(compute_dtype=jnp.bfloat16)
+    pixels, v = trainer32.pixels, trainer32.variables
+    key = jax.random.key(3)
+    bpd = {}
+    for name, model in (("float32", model32), ("bfloat16", model16)):
+        evaluate = jax.jit(lambda v, m=model: jnp.mean(m.apply(v, pixels, key, method=m.bits_per_dim)))
+        bpd[name] = float(evaluate(v))
+    # Both timed back to back (each on its own copy, since the steps donate their inputs).
+    timing = {name: Trainer(model, pixels, s.seed, variables=jax.tree.map(jnp.copy, v)).measure(s.repeats, s.warmup)
+              for name, model in (("float32", model32), ("bfloat16", model16))}
+    return dict(bpd=bpd, bpd_drift=bpd["bfloat16"] - bpd["float32"], **timing)
+
+
+def bench_conv1x1(s):
+    """Section 4: step time of the 1x1 conv variants (full W, LU, fixed shuffle, reverse)."""
+    pixels = batch_of_pixels(s)
+    return [dict(permutation=p, **Trainer(make_glow(s, permutation=p), pixels, s.seed).measure(s.repeats, s.warmup))
+            for p in s.permutations]
+
+
+def bench_residual(s):
+    """Section 5: the residual-flow log-det estimators, if zoo has them yet."""
+    for name in ("zoo.flows.residual", "zoo.flows.iresnet", "zoo.flows.logdet"):
+        if importlib.util.find_spec(name) is not None:
+            return dict(skipped=f"{name} exists but has no benchmark hook here yet")
+    return dict(skipped="no residual-flow module (zoo.flows.residual) yet")
+
+
+def run_bench(settings):
+    """Run the chosen sections; returns the JSON-ready results."""
+    s = settings.resolved()
+    results = dict(settings=dataclasses.asdict(s), backend=jax.default_backend(),
+                   device=str(jax.devices()[0].device_kind), jax=jax.__version__,
+                   host=platform.node(), cpu_count=os.cpu_count(), time=time.strftime("%Y-%m-%d %H:%M:%S"))
+    start = time.perf_counter()
+    trainer = None
+    if "model" in s.sections or "bf16" in s.sections:
+        results["model"], trainer = bench_model(s)
+    if "depth" in s.sections:
+        results["depth"] = bench_depth(s)
+    if "bf16" in s.sections:
+        results["bf16"] = bench_bf16(s, trainer)
+    if "conv1x1" in s.sections:
+        results["conv1x1"] = bench_conv1x1(s)
+    if "residual" in s.sections:
+        results["residual"] = bench_residual(s)
+    results["total_s"] = time.perf_counter() - start
+    return results
+
+
+# ---- the readable table -------------------------------------------------------------
+
+def _ms(t):
+    return f"{1e3 * t['median']:.1f} ms [{1e3 * t['min']:.1f}-{1e3 * t['max']:.1f}]"
+
+
+def _mib(n):
+    return "-" if n is None else f"{n / 2 ** 20:.1f} MiB"
+
+
+def table(results):
+    """Markdown tables of ``results``."""
+    s = results["settings"]
+    m = s["model"]
+    lines = [f"# Glow benchmark: {s['size']} ({SIZES[s['size']]['image_shape']}, L={m['levels']}, "
+             f"K={m['steps']}, hidden {m['hidden']}, {m['coupling']}, {m['permutation']}), batch {s['batch']}",
+             "", f"{results['backend']} ({results['device']}), jax {results['jax']}, {results['cpu_count']} CPUs, "
+             f"{results['time']}; times: median [min-max] of {s['repeats']} runs after {s['warmup']} warm-up"]
+    if "model" in results:
+        r = results["model"]
+        peak = (f"{_mib(r['device_peak_bytes'])} (device)" if r["device_peak_bytes"]
+                else f"{_mib(r['xla_memory']['total'])} (XLA)")
+        frac = f" ({100 * r['fraction_of_peak']:.1f}% of peak)" if "fraction_of_peak" in r else ""
+        lines += ["", "## Model", "", "| figure | value |", "|---|---|",
+                  f"| train-step compile | {r['compile_s']:.1f} s |",
+                  f"| train step | {_ms(r['step_s'])} |",
+                  f"| train images/s | {r['images_per_s']:.0f} |",
+                  f"| peak memory | {peak} |",
+                  f"| model TFLOP/s | {r['model_tflops_per_s']:.3f}{frac} |",
+                  f"| sampling images/s | {r['sample']['images_per_s']:.0f} ({_ms(r['sample']['s'])}) |",
+                  f"| evaluation images/s | {r['eval']['images_per_s']:.0f} ({_ms(r['eval']['s'])}) |",
+                  f"| bits/dim after {r['trained_steps']} steps | {r['bits_per_dim']:.3f} |"]
+    if "depth" in results:
+        lines += ["", "## Depth K: compile time, memory (XLA: total / temporaries), step time", "",
+                  "| K | variant | compile | memory | temp | step | images/s |", "|---|---|---|---|---|---|---|"]
+        for r in results["depth"]:
+            mem = r["xla_memory"] or {}
+            lines.append(f"| {r['steps']} | {r['variant']} | {r['compile_s']:.1f} s | {_mib(mem.get('total'))} | "
+                         f"{_mib(mem.get('temp'))} | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
+    if "bf16" in results:
+        b = results["bf16"]
+        lines += ["", "## Mixed precision (bf16 coupling networks; bits/dim on the section-1 params)", "",
+                  "| dtype | compile | step | images/s | bits/dim |", "|---|---|---|---|---|"]
+        for name in ("float32", "bfloat16"):
+            drift = f" (drift {b['bpd_drift']:+.5f})" if name == "bfloat16" else ""
+            lines.append(f"| {name} | {b[name]['compile_s']:.1f} s | {_ms(b[name]['step_s'])} | "
+                         f"{b[name]['images_per_s']:.0f} | {b['bpd'][name]:.5f}{drift} |")
+    if "conv1x1" in results:
+        lines += ["", "## 1x1 conv variants", "", "| permutation | compile | step | images/s |", "|---|---|---|---|"]
+        for r in results["conv1x1"]:
+            lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
+    if "residual" in results:
+        lines += ["", "## Residual-flow log-det estimators", "", f"Skipped: {results['residual']['skipped']}."]
+    lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def write(results, out):
+    """Write ``bench_<size>.json`` and ``bench_<size>.md`` under ``out``; returns the table."""
+    os.makedirs(out, exist_ok=True)
+    name = f"bench_{results['settings']['size']}"
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(results, f, indent=1)
+    text = table(results)
+    with open(os.path.join(out, name + ".md"), "w") as f:
+        f.write(text)
+    return text
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--size", choices=sorted(SIZES), default="digits")
+    p.add_argument("--batch", type=int, default=None, help="batch size (default: per size)")
+    p.add_argument("--repeats", type=int, default=None, help="timed runs per figure (default: per size)")
+    p.add_argument("--depths", default="8,16,32", help="K values for the depth curves")
+    p.add_argument("--sections", default=",".join(SECTIONS), help=f"subset of {','.join(SECTIONS)}")
+    p.add_argument("--peak-tflops", type=float, default=None,
+                   help="the device's dense bf16 peak (e.g. 989 for an H100/H200 SXM), for the achieved fraction")
+    p.add_argument("--out", default="bench_results")
+    a = p.parse_args(argv)
+    settings = Settings(size=a.size, batch=a.batch, repeats=a.repeats,
+                        depths=tuple(int(k) for k in a.depths.split(",")),
+                        sections=tuple(a.sections.split(",")), peak_tflops=a.peak_tflops)
+    print(write(run_bench(settings), a.out))
+
+
+if __name__ == "__main__":
+    main()
