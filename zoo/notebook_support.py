@@ -65,12 +65,14 @@ def fallback_glow_config(tiny: bool):
         kwargs = dict(levels=2, steps=2, hidden=16, coupling="affine", permutation="lu")
         steps, batch = 30, 32
     else:
-        kwargs = dict(levels=2, steps=4, hidden=64, coupling="affine", permutation="lu")
+        kwargs = dict(levels=2, steps=12, hidden=32, coupling="affine", permutation="lu",
+                      scale_fn="tanh", scan=False)
         steps, batch = 600, 64
     return Config(model="glow", dataset="digits", model_kwargs=kwargs, steps=steps, batch_size=batch,
                   optimizer="adam", lr=2e-3, warmup_steps=min(100, steps // 3), schedule="cosine",
                   log_every=max(steps // 4, 1), eval_every=0, sample_every=0, checkpoint_every=0,
-                  eval_batch_size=300, temperatures=(0.7,), num_samples=16)
+                  ema_decay=0.0 if tiny else 0.998, eval_batch_size=300, temperatures=(0.7,),
+                  num_samples=16)
 
 
 def has_checkpoint(workdir) -> bool:
