@@ -10,7 +10,7 @@ from zoo.flows.conv1x1 import Conv1x1, LUConv1x1
 from zoo.flows.coupling import ChannelCoupling
 from zoo.flows.image_flow import ImageFlow
 from zoo.flows.permutation import Reverse, Shuffle
-from zoo.flows.split import LearnedPrior, Split
+from zoo.flows.split import LearnedPrior, Split, factored_shapes
 from zoo.flows.squeeze import squeeze, unsqueeze
 
 PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle}
@@ -106,13 +106,8 @@ class Glow(ImageFlow):
 
     @property
     def latent_shapes(self):
-        h, w, c = self.image_shape
-        shapes = []
-        for _ in range(self.levels - 1):
-            h, w, c = h // 2, w // 2, 4 * c
-            shapes.append((h, w, c // 2))
-            c -= c // 2
-        return shapes + [(h // 2, w // 2, 4 * c)]
+        shapes, (h, w, c) = factored_shapes(self.image_shape, self.levels - 1)
+        return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x):
         latents, log_det = [], 0.0

@@ -4,7 +4,7 @@ from zoo.flows.actnorm import ActNorm
 from zoo.flows.chain import run_chain
 from zoo.flows.coupling import ChannelCoupling, MaskedCoupling
 from zoo.flows.image_flow import ImageFlow
-from zoo.flows.split import Split
+from zoo.flows.split import Split, factored_shapes
 from zoo.flows.squeeze import Squeeze
 
 
@@ -51,13 +51,8 @@ class RealNVP(ImageFlow):
 
     @property
     def latent_shapes(self):
-        h, w, c = self.image_shape
-        shapes = []
-        for _ in range(self.scales - 1):
-            h, w, c = h // 2, w // 2, 4 * c
-            shapes.append((h, w, c // 2))
-            c -= c // 2
-        return shapes + [(h, w, c)]
+        shapes, kept = factored_shapes(self.image_shape, self.scales - 1)
+        return shapes + [kept]
 
     def forward(self, x):
         latents, log_det = [], 0.0

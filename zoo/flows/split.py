@@ -22,6 +22,20 @@ def gaussian_standardize(z, mean, log_scale, inverse=False):
     return (z - mean) * jnp.exp(-log_scale), -sum_except_batch(log_scale)
 
 
+def factored_shapes(image_shape, num_splits: int):
+    """Shapes after ``num_splits`` rounds of squeeze (H/2, W/2, 4C) then split (half out).
+
+    Returns (the factored-out latents' shapes, the shape that is kept).
+    """
+    h, w, c = image_shape
+    shapes = []
+    for _ in range(num_splits):
+        h, w, c = h // 2, w // 2, 4 * c
+        shapes.append((h, w, c // 2))
+        c -= c // 2
+    return shapes, (h, w, c)
+
+
 class Split(nn.Module):
     """Factor out half of the channels: x -> (x1, eps2).
 
