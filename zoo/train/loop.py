@@ -165,8 +165,8 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
             f'Raise --steps to train further, or use a new --workdir.')
         return {'step': latest, 'test_bpd': test_bpd, 'complete': True, 'wall_time': 0.0, 'step_time': None}
 
-    stream = train_batches(latest or 0, batch)
-    first = mesh_lib.shard_batch(mesh, next(stream))
+    stream = mesh_lib.prefetch_to_device(mesh, train_batches(latest or 0, batch))
+    first = next(stream)
     if latest is None:
         state = init_state(model, optimizer, config, first, mesh)
         log(f'{config.model} on {config.dataset}: '
@@ -216,7 +216,7 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
                desc=f'{config.model}/{config.dataset}', dynamic_ncols=True, mininterval=1.0)
     try:
         while step < config.steps:
-            batch_array = first if first is not None else mesh_lib.shard_batch(mesh, next(stream))
+            batch_array = first if first is not None else next(stream)
             first = None
             state, metrics = step_fn(state, batch_array)
             pending.append(metrics)
@@ -242,7 +242,7 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
                               'lr_scale': lr_scale})
                 state = _copy(good).replace(lr_scale=mesh_lib.replicate(mesh, np.float32(lr_scale)))
                 step = good_step
-                stream = train_batches(step, batch)
+                stream = mesh_lib.prefetch_to_device(mesh, train_batches(step, batch))
                 bar.reset(total=config.steps)
                 bar.update(step)
                 window_start = time.time()

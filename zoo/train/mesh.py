@@ -8,6 +8,8 @@ several hosts each process feeds only its own slice of the batch, and
 ``jax.make_array_from_process_local_data`` stitches the slices into one array.
 """
 
+import collections
+
 import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec as P
@@ -51,6 +53,20 @@ def shard_batch(mesh: Mesh, local_batch):
     sharding = batch_sharding(mesh)
     return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), local_batch)
+
+
+def prefetch_to_device(mesh: Mesh, batches, size: int = 2):
+    """Yield ``shard_batch`` of each host batch, keeping ``size`` batches already on the devices.
+
+    Transfers are asynchronous, so the next batches copy while the current step runs
+    instead of after it.
+    """
+    queue = collections.deque()
+    for batch in batches:
+        queue.append(shard_batch(mesh, batch))
+        if len(queue) > size:
+            yield queue.popleft()
+    yield from queue
 
 
 def replicate(mesh: Mesh, tree):
