@@ -18,8 +18,8 @@ time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
 ``peak_bytes_in_use`` where the backend reports it (GPU; the headline model runs first,
 so the process peak is its own), and otherwise, and always for the depth curves, XLA's
 compiled memory analysis of the step: arguments + outputs - aliased (donated) + temporaries.
-The train step is a local jitted value_and_grad + optax update with donated buffers, so
-this file does not depend on the training loop.
+The train step is the training loop's own (``zoo.train.make_train_step``, Adam, donated
+state), on a one-batch stream so that data loading is not timed.
 """
 
 import argparse
@@ -38,6 +38,9 @@ import optax
 
 from zoo import images
 from zoo.flows import Glow
+from zoo.train import mesh as mesh_lib
+from zoo.train.loop import flow_loss
+from zoo.train.step import create_train_state, make_train_step
 
 # The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
 SIZES = {
@@ -143,45 +146,35 @@ def glow_forward_flops(model, batch):
 
 
 class Trainer:
-    """A model, its initialised state and a jitted, donating train step (value_and_grad + Adam)."""
+    """A model, its initialised train state and the training loop's own jitted step
+    (``zoo.train``: donated state, loss = mean bits/dim), so the bench times what users run."""
 
     def __init__(self, model, pixels, seed=0, variables=None):
-        self.model, self.pixels = model, pixels
-        key = jax.random.key(seed)
+        self.model = model
+        key = jax.random.PRNGKey(seed)
         if variables is None:
             variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
-        self.params = variables["params"]
-        self.rest = {k: v for k, v in variables.items() if k != "params"}
-        self.opt = optax.adam(1e-4)
-        self.opt_state = jax.jit(self.opt.init)(self.params)
-        self.keys = iter(jax.random.split(jax.random.fold_in(key, 1), 10_000))
-
-        def step(params, opt_state, rest, pixels, key):
-            def loss_fn(p):
-                return jnp.mean(model.apply({"params": p, **rest}, pixels, key, method=model.bits_per_dim))
-            loss, grads = jax.value_and_grad(loss_fn)(params)
-            updates, opt_state = self.opt.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss
-
-        # Params and optimizer state are donated: the update happens in place.
-        self.step = jax.jit(step, donate_argnums=(0, 1))
+        mesh = mesh_lib.make_mesh(jax.devices()[:1])  # per-device figures
+        optimizer = optax.adam(1e-4)
+        self.state = create_train_state(variables, optimizer, key)
+        self.batch = mesh_lib.shard_batch(mesh, np.asarray(pixels))
+        self.pixels = pixels
+        self.step = make_train_step(flow_loss(model), optimizer, mesh)
 
     @property
     def variables(self):
-        return {"params": self.params, **self.rest}
+        return self.state.variables()
 
     def compile(self):
         """Compile the train step once; returns (seconds, compiled)."""
         start = time.perf_counter()
-        compiled = self.step.lower(self.params, self.opt_state, self.rest, self.pixels, next(self.keys)).compile()
+        compiled = self.step.lower(self.state, self.batch).compile()
         self.compiled = compiled
         return time.perf_counter() - start, compiled
 
     def run_step(self):
-        self.params, self.opt_state, loss = self.compiled(
-            self.params, self.opt_state, self.rest, self.pixels, next(self.keys))
-        loss.block_until_ready()
-        return loss
+        self.state, metrics = self.compiled(self.state, self.batch)
+        return metrics["loss"].block_until_ready()
 
     def measure(self, repeats, warmup):
         compile_s, compiled = self.compile()
