@@ -45,9 +45,9 @@ from zoo.train.step import create_train_state, make_train_step
 # The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
 SIZES = {
     "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
-                   model=dict(levels=2, steps=4, hidden=64, coupling="affine", permutation="lu")),
+                   model=dict(levels=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
     "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
-                    model=dict(levels=3, steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
+                    model=dict(levels=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
 }
 VARIANTS = {  # name -> Glow options, for the depth curves
     "scan+autodiff": dict(scan=True, backprop="autodiff"),
@@ -138,7 +138,7 @@ def glow_forward_flops(model, batch):
         out = c if model.coupling == "affine" else c // 2
         per_pixel = 9 * (c // 2) * model.hidden + model.hidden ** 2 + 9 * model.hidden * out
         per_pixel += c * c if model.permutation in ("conv1x1", "lu") else 0
-        flops += 2 * h * w * per_pixel * model.steps
+        flops += 2 * h * w * per_pixel * model.flow_steps
         if level < model.levels - 1:
             flops += 2 * h * w * 9 * (c - c // 2) * 2 * (c // 2)  # the split's prior conv
             c -= c // 2
@@ -215,7 +215,7 @@ def bench_depth(s):
     for depth in s.depths:
         for name in s.variants:
             options = VARIANTS[name]
-            trainer = Trainer(make_glow(s, steps=depth, **options), pixels, s.seed)
+            trainer = Trainer(make_glow(s, flow_steps=depth, **options), pixels, s.seed)
             r = trainer.measure(max(2, s.repeats // 2), 1)
             rows.append(dict(steps=depth, variant=name, **r))
     return rows
@@ -289,7 +289,7 @@ def table(results):
     s = results["settings"]
     m = s["model"]
     lines = [f"# Glow benchmark: {s['size']} ({SIZES[s['size']]['image_shape']}, L={m['levels']}, "
-             f"K={m['steps']}, hidden {m['hidden']}, {m['coupling']}, {m['permutation']}), batch {s['batch']}",
+             f"K={m['flow_steps']}, hidden {m['hidden']}, {m['coupling']}, {m['permutation']}), batch {s['batch']}",
              "", f"{results['backend']} ({results['device']}), jax {results['jax']}, {results['cpu_count']} CPUs, "
              f"{results['time']}; times: median [min-max] of {s['repeats']} runs after {s['warmup']} warm-up"]
     if "model" in results:

@@ -20,7 +20,7 @@ def test_every_config_builds_its_model(model):
 
 def test_paper_configs_follow_the_papers():
     glow = configs.get_config('glow', 'cifar10')
-    assert (glow.model_kwargs['levels'], glow.model_kwargs['steps'], glow.model_kwargs['hidden']) == (3, 32, 512)
+    assert (glow.model_kwargs['levels'], glow.model_kwargs['flow_steps'], glow.model_kwargs['hidden']) == (3, 32, 512)
     assert glow.optimizer == 'adamax' and glow.lr == 1e-3 and glow.warmup_steps > 0
     nice = configs.get_config('nice', 'mnist')
     assert nice.dataset == 'mnist' and nice.model_kwargs['hidden'] == 1000 and nice.model_kwargs['depth'] == 5
@@ -46,7 +46,7 @@ def test_command_line_flags():
 
 def test_glow_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glow')
-    small = ['--set', 'model_kwargs.steps=1', '--set', 'model_kwargs.hidden=8', '--set', 'log_every=2',
+    small = ['--set', 'model_kwargs.flow_steps=1', '--set', 'model_kwargs.hidden=8', '--set', 'log_every=2',
              '--set', 'checkpoint_every=2']
     summary = runner.main('glow', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3

@@ -26,7 +26,7 @@ def train_a_few_steps(devices, model, pixels, steps=3):
 
 def test_four_devices_match_one_device():
     assert jax.device_count() == 4, 'tests/conftest.py should give four CPU devices'
-    model = Glow(image_shape=(8, 8, 1), num_levels=17, levels=2, steps=1, hidden=8)
+    model = Glow(image_shape=(8, 8, 1), num_levels=17, levels=2, flow_steps=1, hidden=8)
     pixels = data.digits_images('train')[:16]
     many = train_a_few_steps(jax.devices(), model, pixels)
     one = train_a_few_steps(jax.devices()[:1], model, pixels)

@@ -62,10 +62,10 @@ def fallback_glow_config(tiny: bool):
     config's architecture (``experiments/configs/glow.py``), trained briefly; tiny shrinks it."""
     from zoo.train import Config  # late import: the training system is only needed here
     if tiny:
-        kwargs = dict(levels=2, steps=2, hidden=16, coupling="affine", permutation="lu")
+        kwargs = dict(levels=2, flow_steps=2, hidden=16, coupling="affine", permutation="lu")
         steps, batch = 30, 32
     else:
-        kwargs = dict(levels=2, steps=12, hidden=32, coupling="affine", permutation="lu",
+        kwargs = dict(levels=2, flow_steps=12, hidden=32, coupling="affine", permutation="lu",
                       scale_fn="tanh", scan=False)
         steps, batch = 600, 64
     return Config(model="glow", dataset="digits", model_kwargs=kwargs, steps=steps, batch_size=batch,

@@ -16,7 +16,7 @@ def digits() -> Config:
     """
     return Config(
         model='glow', dataset='digits',
-        model_kwargs=dict(levels=2, steps=12, hidden=32, coupling='affine', permutation='lu',
+        model_kwargs=dict(levels=2, flow_steps=12, hidden=32, coupling='affine', permutation='lu',
                           scale_fn='tanh', scan=False),
         steps=600, batch_size=64, optimizer='adam', lr=2e-3, warmup_steps=100, schedule='cosine',
         ema_decay=0.998, log_every=50, eval_every=200, sample_every=600, checkpoint_every=200,
@@ -28,7 +28,7 @@ def cifar10() -> Config:
     Adamax 1e-3 with warm-up, batch 512 (the paper's 8 GPUs x 64).  Paper: 3.35 bits/dim."""
     return Config(
         model='glow', dataset='cifar10',
-        model_kwargs=dict(levels=3, steps=32, hidden=512, coupling='affine', permutation='conv1x1'),
+        model_kwargs=dict(levels=3, flow_steps=32, hidden=512, coupling='affine', permutation='conv1x1'),
         steps=200_000, batch_size=512, optimizer='adamax', lr=1e-3, warmup_steps=1000,
         schedule='constant', log_every=100, eval_every=5000, sample_every=5000,
         checkpoint_every=2000, eval_batch_size=512, num_samples=64)
@@ -39,7 +39,7 @@ def celeba64() -> Config:
     K=32 with 512 channels; additive coupling as in the paper's CelebA-HQ model."""
     return Config(
         model='glow', dataset='celeb_a',
-        model_kwargs=dict(levels=4, steps=32, hidden=512, coupling='additive', permutation='conv1x1'),
+        model_kwargs=dict(levels=4, flow_steps=32, hidden=512, coupling='additive', permutation='conv1x1'),
         steps=200_000, batch_size=64, optimizer='adamax', lr=1e-3, warmup_steps=1000,
         schedule='constant', log_every=100, eval_every=5000, sample_every=5000,
         checkpoint_every=2000, eval_batch_size=256, num_samples=36)

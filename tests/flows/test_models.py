@@ -22,10 +22,10 @@ def models(channels):
     return {
         "nice": NICE(image_shape=shape, num_levels=17, hidden=16, depth=2),
         "realnvp": RealNVP(image_shape=shape, num_levels=17, scales=2, hidden=8),
-        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, levels=2, steps=2, hidden=8),
-        "glow_additive_lu": Glow(image_shape=shape, num_levels=17, levels=2, steps=2, hidden=8,
+        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8),
+        "glow_additive_lu": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
                                  coupling="additive", permutation="lu"),
-        "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, levels=2, steps=2, hidden=8,
+        "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
                                       permutation="shuffle", scan=False, actnorm_init="zero"),
     }
 
@@ -106,7 +106,7 @@ def test_jit_vmap_grad_of_public_functions():
 
 
 def test_a_few_adam_steps_lower_the_loss_of_a_tiny_glow():
-    model = Glow(image_shape=(8, 8, 1), num_levels=17, levels=2, steps=2, hidden=16)
+    model = Glow(image_shape=(8, 8, 1), num_levels=17, levels=2, flow_steps=2, hidden=16)
     pixels = jax.random.randint(jax.random.key(1), (32, 8, 8, 1), 0, 17) // 4 * 4  # structured data
     v = model.init(KEY, images.dequantize(KEY, pixels, 17))
     params, rest = v["params"], {k: c for k, c in v.items() if k != "params"}

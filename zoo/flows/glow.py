@@ -39,27 +39,27 @@ class GlowStep(nn.Module):
 
 
 class Glow(ImageFlow):
-    """``levels`` levels of: squeeze, ``steps`` steps of flow, split (not after the last).
+    """``levels`` levels of: squeeze, ``flow_steps`` steps of flow, split (not after the last).
 
     Factored-out halves get Glow's learned conditional prior and the final latent a
     learned per-channel Gaussian (``learn_top``); all latents are returned standardised,
     so the prior over them is N(0, I) and temperature scales them directly.  With
     ``scan=True`` the steps of a level are one ``nn.scan`` over stacked parameters, so
-    compile time does not grow with ``steps``; ``scan=False`` unrolls them.
+    compile time does not grow with ``flow_steps``; ``scan=False`` unrolls them.
 
     ``backprop='invertible'`` (needs ``scan=True``) backpropagates through each level's
     steps by inverting them instead of storing activations (Gomez et al. 2017), so
-    training memory does not grow with ``steps``; gradients equal ``'autodiff'``.
+    training memory does not grow with ``flow_steps``; gradients equal ``'autodiff'``.
     ``compute_dtype=jnp.bfloat16`` runs the coupling networks' convolutions in bfloat16
     (mixed precision) while parameters, the invertible layers, log-dets and losses stay
     float32.  Neither option changes the parameters, so both can be switched after init.
 
-    Paper CIFAR-10 model (SPEC 1.3): levels=3, steps=32, hidden=512, affine coupling.
+    Paper CIFAR-10 model (SPEC 1.3): levels=3, flow_steps=32, hidden=512, affine coupling.
     """
 
     image_shape: tuple = (32, 32, 3)
     levels: int = 3
-    steps: int = 32
+    flow_steps: int = 32
     hidden: int = 512
     coupling: Literal["affine", "additive"] = "affine"
     permutation: Literal["conv1x1", "lu", "reverse", "shuffle"] = "conv1x1"
@@ -82,8 +82,8 @@ class Glow(ImageFlow):
             raise ValueError(f"unknown permutation {self.permutation!r}; choose one of {sorted(PERMUTATIONS)}")
         if self.coupling not in ("affine", "additive"):
             raise ValueError(f"unknown coupling {self.coupling!r}; choose 'affine' or 'additive'")
-        if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.flow_steps < 1:
+            raise ValueError(f"flow_steps must be >= 1, got {self.flow_steps}")
         if self.backprop not in ("autodiff", "invertible"):
             raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
         if self.backprop == "invertible" and not self.scan:
@@ -93,9 +93,9 @@ class Glow(ImageFlow):
         kw = dict(hidden=self.hidden, coupling=self.coupling, permutation=self.permutation,
                   actnorm_init=self.actnorm_init, scale_fn=self.scale_fn, compute_dtype=self.compute_dtype)
         if self.scan:
-            self.flows = [ScannedChain(GlowStep, kw, self.steps, self.backprop) for _ in range(self.levels)]
+            self.flows = [ScannedChain(GlowStep, kw, self.flow_steps, self.backprop) for _ in range(self.levels)]
         else:
-            self.flows = [[GlowStep(**kw) for _ in range(self.steps)] for _ in range(self.levels)]
+            self.flows = [[GlowStep(**kw) for _ in range(self.flow_steps)] for _ in range(self.levels)]
         self.splits = [Split(learned=self.learned_split) for _ in range(self.levels - 1)]
         if self.learn_top:
             self.top = LearnedPrior()
