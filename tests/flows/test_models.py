@@ -22,7 +22,7 @@ def models(channels):
     return {
         "nice": NICE(image_shape=shape, num_levels=17, hidden=16, depth=2),
         "realnvp": RealNVP(image_shape=shape, num_levels=17, scales=2, hidden=8),
-        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8),
+        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8, scan=True),
         "glow_additive_lu": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
                                  coupling="additive", permutation="lu"),
         "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
@@ -168,3 +168,25 @@ def test_layers_reject_inputs_they_cannot_split_or_squeeze():
         flows.squeeze(jnp.zeros((1, 5, 4, 1)))
     with pytest.raises(ValueError, match="unknown mask"):
         flows.MaskedCoupling(4, mask="stripes").init(KEY, one_channel)
+
+
+def test_glow_scanned_and_unrolled_share_variables_values_and_gradients():
+    """scan=True and scan=False are two ways to run the same stacked variables (a checkpoint
+    from a GPU, scanned, runs unrolled on a CPU); scan=None picks unrolled on CPU."""
+    model, v, x, _ = setup_model(1, "glow_additive_lu")
+    scanned, unrolled = model.clone(scan=True), model.clone(scan=False)
+    assert jax.tree.structure(jax.eval_shape(unrolled.init, KEY, x)) == jax.tree.structure(v)
+    assert scanned.clone(scan=None).scanned == (jax.default_backend() != "cpu")
+    assert scanned.clone(scan=None, backprop="invertible").scanned
+
+    def loss_and_grads(model):
+        def loss(params):
+            return -jnp.mean(model.apply({**v, "params": params}, x, method=model.log_prob))
+        return jax.jit(jax.value_and_grad(loss))(v["params"])
+
+    (l_s, g_s), (l_u, g_u) = loss_and_grads(scanned), loss_and_grads(unrolled)
+    np.testing.assert_allclose(l_u, l_s, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(g_u), jax.tree.leaves(g_s)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    latents = jit_apply(scanned)(v, x)[0]
+    np.testing.assert_allclose(jit_apply(unrolled)(v, latents, inverse=True)[0], x, atol=1e-5)

@@ -115,6 +115,7 @@ class ChannelCoupling(nn.Module):
     images, ``net='mlp'`` a ReLU MLP on flat inputs; both end zero-initialised, so the
     layer starts as the identity.  ``dtype`` (e.g. ``jnp.bfloat16``) is the conv
     conditioner's compute dtype; the transform and log-det stay in the input's dtype.
+    ``conv_impl`` picks how its convolutions run (``zoo.flows.nets.conv_same``).
     """
 
     hidden: int
@@ -125,6 +126,7 @@ class ChannelCoupling(nn.Module):
     depth: int = 1
     scale_fn: str = "sigmoid"
     dtype: Any = None
+    conv_impl: str = "auto"
 
     @nn.compact
     def __call__(self, x, inverse=False):
@@ -135,7 +137,7 @@ class ChannelCoupling(nn.Module):
                         else (split_interleaved, merge_interleaved))
         x_cond, x_trans = split(x, self.parity)
         out = x_trans.shape[-1] * (2 if self.kind == "affine" else 1)
-        net = (ConvNet(self.hidden, out, dtype=self.dtype) if self.net == "conv"
+        net = (ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl) if self.net == "conv"
                else MLP(self.hidden, out, self.depth))
         h = net(x_cond).astype(x.dtype)
         y_trans, log_det = _transform(self.kind, x_trans, h, inverse, self.scale_fn)
@@ -147,7 +149,8 @@ class MaskedCoupling(nn.Module):
 
     ``mask='checkerboard'`` alternates spatially, ``mask='channel'`` keeps half the
     channels.  Same computation as a split coupling, at full resolution.  ``dtype`` is
-    the conditioner's compute dtype (mixed precision), as for ``ChannelCoupling``.
+    the conditioner's compute dtype (mixed precision) and ``conv_impl`` how its
+    convolutions run, as for ``ChannelCoupling``.
     """
 
     hidden: int
@@ -156,6 +159,7 @@ class MaskedCoupling(nn.Module):
     parity: int = 0
     scale_fn: str = "tanh"
     dtype: Any = None
+    conv_impl: str = "auto"
 
     @nn.compact
     def __call__(self, x, inverse=False):
@@ -172,5 +176,5 @@ class MaskedCoupling(nn.Module):
         out = channels * (2 if self.kind == "affine" else 1)
         # The conditioner sees only kept entries; on the inverse pass those are unchanged,
         # so it sees the same input and produces the same (shift, scale).
-        h = ConvNet(self.hidden, out, dtype=self.dtype)(x * keep).astype(x.dtype)
+        h = ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl)(x * keep).astype(x.dtype)
         return _transform(self.kind, x, h, inverse, self.scale_fn, keep)

@@ -4,12 +4,124 @@ These are ordinary (non-invertible) networks: they produce shifts and scales.
 ``dtype`` is the compute dtype of their convolutions and matmuls (e.g. ``jnp.bfloat16``
 for mixed precision); parameters stay float32 and the output is returned in the
 input's dtype, so log-dets and losses are accumulated at full precision.
+
+Convolutions go through ``conv_same``.  XLA's CPU backend computes a convolution's
+weight gradient by first transposing the whole activation tensor (batch <-> channels)
+and then running a slow convolution; ``impl='matmul'`` computes the same weight
+gradient as one matrix product of the zero-padded, shifted copies ("taps") of
+whichever side has few channels, and a 1x1 convolution as one matrix product.
+``impl='auto'`` uses it on CPU and XLA's own convolution elsewhere (cuDNN, the TPU).
 """
 
+import functools
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
+
+CONV_IMPLS = ("auto", "xla", "matmul")
+
+
+def resolve_conv_impl(impl: str = "auto") -> str:
+    """'auto' -> 'matmul' on the CPU backend, 'xla' elsewhere; other values unchanged."""
+    if impl not in CONV_IMPLS:
+        raise ValueError(f"unknown conv impl {impl!r}; choose one of {CONV_IMPLS}")
+    if impl == "auto":
+        return "matmul" if jax.default_backend() == "cpu" else "xla"
+    return impl
+
+
+def _conv(x, kernel, precision=None):
+    return jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", precision=precision,
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def _taps(t, kh, kw, sign):
+    """Channel-major shifted copies: t (C, N, H, W) -> (kh * kw * C, N * H * W), row (a, b, c) =
+    t[c, :, i + s(a - kh//2), j + s(b - kw//2)] with s = ``sign``, zero outside the image."""
+    c, n, h, w = t.shape
+    ph, pw = kh // 2, kw // 2
+    tp = jnp.pad(t, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    if sign < 0:
+        tp = tp[..., ::-1, ::-1]
+    taps = jnp.stack([tp[..., a:a + h, b:b + w] for a in range(kh) for b in range(kw)])
+    if sign < 0:
+        taps = taps[..., ::-1, ::-1]
+    return taps.reshape(kh * kw * c, n * h * w)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _conv_matmul_grad(x, kernel, precision):
+    return _conv(x, kernel, precision)
+
+
+def _conv_fwd(x, kernel, precision):
+    return _conv(x, kernel, precision), (x, kernel)
+
+
+def _conv_bwd(precision, residuals, dy):
+    """dW[a, b, c, o] = sum_{n,i,j} x[n, i + a - kh//2, j + b - kw//2, c] dy[n, i, j, o], as one
+    matrix product of the taps of the thinner side with the other side, both untransposed."""
+    x, kernel = residuals
+    kh, kw, ci, co = kernel.shape
+    dx = jax.linear_transpose(lambda x: _conv(x, kernel, precision), x)(dy)[0]
+    if ci <= co:  # taps of x (kh kw C_in, M) @ dy (M, C_out)
+        taps = _taps(x.transpose(3, 0, 1, 2), kh, kw, +1)
+        dw = jnp.matmul(taps, dy.reshape(-1, co), precision=precision).reshape(kh, kw, ci, co)
+    else:         # taps of dy, shifted the other way (kh kw C_out, M) @ x (M, C_in)
+        taps = _taps(dy.transpose(3, 0, 1, 2), kh, kw, -1)
+        dw = jnp.matmul(taps, x.reshape(-1, ci), precision=precision).reshape(kh, kw, co, ci)
+        dw = dw.transpose(0, 1, 3, 2)
+    return dx, dw.astype(kernel.dtype)
+
+
+_conv_matmul_grad.defvjp(_conv_fwd, _conv_bwd)
+
+
+def conv_same(x, kernel, impl: str = "auto", precision=None):
+    """Stride-1 'SAME' convolution, NHWC input and HWIO kernel (odd kernel sizes):
+
+        y[n, i, j, o] = sum_{a, b, c} x[n, i + a - kh//2, j + b - kw//2, c] K[a, b, c, o]
+
+    ``impl='xla'`` is ``lax.conv_general_dilated`` with its own gradients.  ``impl='matmul'``
+    computes a 1x1 kernel as one matrix product, and for larger kernels runs the same
+    forward and input gradient but takes the weight gradient as a matrix product of
+    shifted copies (see ``_conv_bwd``).  Values and gradients are equal up to float
+    rounding (summation order).
+    """
+    kh, kw, ci, co = kernel.shape
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"conv_same needs odd kernel sizes, got {kernel.shape[:2]}")
+    impl = resolve_conv_impl(impl)
+    if impl == "xla":
+        return _conv(x, kernel, precision)
+    if kh == kw == 1:
+        return jnp.matmul(x, kernel[0, 0], precision=precision)
+    return _conv_matmul_grad(x, kernel, precision)
+
+
+class Conv(nn.Module):
+    """A stride-1 'SAME' convolution with bias, computed by ``conv_same``.
+
+    Same parameters as ``flax.linen.Conv`` ('kernel' (kh, kw, C_in, C_out), 'bias'), so
+    either can load the other's checkpoints.  ``dtype`` is the compute dtype.
+    """
+
+    features: int
+    kernel_size: tuple = (3, 3)
+    impl: str = "auto"
+    dtype: Any = None
+    kernel_init: Any = nn.initializers.lecun_normal()
+    bias_init: Any = nn.initializers.zeros
+
+    @nn.compact
+    def __call__(self, x):
+        kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+        bias = self.param("bias", self.bias_init, (self.features,))
+        dtype = self.dtype or x.dtype
+        y = conv_same(x.astype(dtype), kernel.astype(dtype), self.impl)
+        return y + bias.astype(dtype)
 
 
 class ZeroConv(nn.Module):
@@ -23,11 +135,12 @@ class ZeroConv(nn.Module):
     features: int
     kernel_size: tuple = (3, 3)
     dtype: Any = None
+    conv_impl: str = "auto"
 
     @nn.compact
     def __call__(self, x):
-        y = nn.Conv(self.features, self.kernel_size, padding="SAME",
-                    kernel_init=nn.initializers.zeros, dtype=self.dtype, name="conv")(x)
+        y = Conv(self.features, self.kernel_size, self.conv_impl, dtype=self.dtype,
+                 kernel_init=nn.initializers.zeros, name="conv")(x)
         logs = self.param("logs", nn.initializers.zeros, (self.features,))
         if self.dtype is not None:  # mixed precision: back to the parameters' precision
             y = y.astype(logs.dtype)
@@ -40,12 +153,13 @@ class ConvNet(nn.Module):
     hidden: int
     features: int
     dtype: Any = None
+    conv_impl: str = "auto"
 
     @nn.compact
     def __call__(self, x):
-        x = nn.relu(nn.Conv(self.hidden, (3, 3), padding="SAME", dtype=self.dtype)(x))
-        x = nn.relu(nn.Conv(self.hidden, (1, 1), dtype=self.dtype)(x))
-        return ZeroConv(self.features, dtype=self.dtype)(x)
+        x = nn.relu(Conv(self.hidden, (3, 3), self.conv_impl, dtype=self.dtype)(x))
+        x = nn.relu(Conv(self.hidden, (1, 1), self.conv_impl, dtype=self.dtype)(x))
+        return ZeroConv(self.features, dtype=self.dtype, conv_impl=self.conv_impl)(x)
 
 
 class MLP(nn.Module):

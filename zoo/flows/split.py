@@ -47,6 +47,7 @@ class Split(nn.Module):
     """
 
     learned: bool = True
+    conv_impl: str = "auto"
 
     @nn.compact
     def __call__(self, x, eps=None, inverse=False):
@@ -57,7 +58,7 @@ class Split(nn.Module):
                 raise ValueError(f"cannot split {x.shape[-1]} channel(s) in two (shape {x.shape})")
             x1, z2 = split_channels(x)
         if self.learned:
-            h = ZeroConv(2 * z2.shape[-1])(x1)
+            h = ZeroConv(2 * z2.shape[-1], conv_impl=self.conv_impl)(x1)
             mean, log_scale = h[..., 0::2], h[..., 1::2]
             z2, log_det = gaussian_standardize(z2, mean, log_scale, inverse)
         else:
