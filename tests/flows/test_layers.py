@@ -31,6 +31,7 @@ LAYERS = {
     "conv1x1_lu": (flows.LUConv1x1(), IMAGE),
     "squeeze": (flows.Squeeze(), IMAGE),
     "learned_prior": (flows.LearnedPrior(), IMAGE),
+    "learned_prior_positional": (flows.LearnedPrior(positional=True), IMAGE),
     "glow_step": (flows.GlowStep(8, permutation="lu"), IMAGE),
     "scanned_glow_steps": (flows.ScannedChain(flows.GlowStep, dict(hidden=8), 3), IMAGE),
 }
@@ -106,9 +107,12 @@ def test_permutation_really_permutes():
     np.testing.assert_array_equal(flows.Reverse().apply({}, IMAGE)[0], IMAGE[..., ::-1])
 
 
-def test_split_learned_prior_round_trip_and_log_det():
-    split = flows.Split()
+@pytest.mark.parametrize("learned,positional", [(True, False), (False, True), (True, True)])
+def test_split_learned_prior_round_trip_and_log_det(learned, positional):
+    split = flows.Split(learned=learned, positional=positional)
     v = init_perturbed(split, IMAGE, KEY)
+    if positional:  # one mean and log-scale per position and channel of the factored half
+        assert v["params"]["mean"].shape == v["params"]["log_scale"].shape == (4, 4, 2)
     x1, eps, ld = split.apply(v, IMAGE)
     assert x1.shape == eps.shape == (3, 4, 4, 2)
     x_back, ld_inv = split.apply(v, x1, eps, inverse=True)

@@ -76,6 +76,7 @@ class Glow(ImageFlow):
     scale_fn: str = "sigmoid"
     learn_top: bool = True
     learned_split: bool = True
+    positional_prior: bool = False
     scan: bool | None = None
     backprop: Literal["autodiff", "invertible"] = "autodiff"
     compute_dtype: Any = None
@@ -107,9 +108,10 @@ class Glow(ImageFlow):
                   conv_impl=self.conv_impl)
         self.flows = [ScannedChain(GlowStep, kw, self.flow_steps, self.backprop, unroll=not self.scanned)
                       for _ in range(self.levels)]
-        self.splits = [Split(learned=self.learned_split, conv_impl=self.conv_impl) for _ in range(self.levels - 1)]
+        self.splits = [Split(learned=self.learned_split, positional=self.positional_prior, conv_impl=self.conv_impl)
+                       for _ in range(self.levels - 1)]
         if self.learn_top:
-            self.top = LearnedPrior()
+            self.top = LearnedPrior(positional=self.positional_prior)
 
     def _steps(self, level, x, inverse):
         return self.flows[level](x, inverse=inverse)

@@ -42,11 +42,16 @@ class Split(nn.Module):
     With ``learned=True`` (Glow's split2d) the factored half z2 gets the prior
     N(mu(x1), sigma(x1)^2) from a zero-initialised conv on the kept half, and is
     returned standardised; with ``learned=False`` (RealNVP) z2 itself is the latent.
+    ``positional=True`` adds a learned per-position (H, W, C) mean and log-scale,
+    zero-initialised: alone (``learned=False``) it is the unconditional per-pixel
+    Gaussian of normflows' MultiscaleFlow; with ``learned=True`` the prior sees both
+    the kept half and where in the image it is (fixed layouts: MNIST's empty border).
 
     Forward: ``x -> (x1, eps2, log_det)``.  Inverse: ``(x1, eps2) -> (x, log_det)``.
     """
 
     learned: bool = True
+    positional: bool = False
     conv_impl: str = "auto"
 
     @nn.compact
@@ -57,9 +62,14 @@ class Split(nn.Module):
             if x.shape[-1] < 2:
                 raise ValueError(f"cannot split {x.shape[-1]} channel(s) in two (shape {x.shape})")
             x1, z2 = split_channels(x)
+        mean = log_scale = 0.0
         if self.learned:
             h = ZeroConv(2 * z2.shape[-1], conv_impl=self.conv_impl)(x1)
             mean, log_scale = h[..., 0::2], h[..., 1::2]
+        if self.positional:
+            mean = mean + self.param("mean", nn.initializers.zeros, z2.shape[1:], z2.dtype)
+            log_scale = log_scale + self.param("log_scale", nn.initializers.zeros, z2.shape[1:], z2.dtype)
+        if self.learned or self.positional:
             z2, log_det = gaussian_standardize(z2, mean, log_scale, inverse)
         else:
             log_det = jnp.zeros(x.shape[0], x.dtype)
@@ -69,12 +79,15 @@ class Split(nn.Module):
 
 
 class LearnedPrior(nn.Module):
-    """Glow's learned top prior N(mu, sigma^2) with per-channel mu, log sigma starting at 0,
-    written as the standardising bijection z -> eps."""
+    """Glow's learned top prior N(mu, sigma^2) with per-channel mu, log sigma starting at 0
+    (``positional=True``: per position and channel, as normflows' DiagGaussian), written
+    as the standardising bijection z -> eps."""
+
+    positional: bool = False
 
     @nn.compact
     def __call__(self, z, inverse=False):
-        c = z.shape[-1]
-        mean = self.param("mean", nn.initializers.zeros, (c,), z.dtype)
-        log_scale = self.param("log_scale", nn.initializers.zeros, (c,), z.dtype)
+        shape = z.shape[1:] if self.positional else z.shape[-1:]
+        mean = self.param("mean", nn.initializers.zeros, shape, z.dtype)
+        log_scale = self.param("log_scale", nn.initializers.zeros, shape, z.dtype)
         return gaussian_standardize(z, mean, log_scale, inverse)
