@@ -1,6 +1,6 @@
 """Glow training and inference benchmark: ``python -m experiments.bench`` (``make bench``).
 
-    python -m experiments.bench [--size digits|cifar10] [--batch N] [--out bench_results]
+    python -m experiments.bench [--size digits|mnist32|cifar10] [--batch N] [--out bench_results]
                                 [--repeats N] [--depths 8,16,32] [--peak-tflops T]
 
 Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the table:
@@ -11,7 +11,9 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
    scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
 3. bfloat16 coupling networks against float32: step time and bits/dim drift;
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
-5. the residual-flow log-det estimators, when a module for them exists.
+5. the residual-flow log-det estimators, when a module for them exists;
+6. the coupling networks' convolutions: XLA's own against weight gradients and 1x1 convs
+   as matrix products (``conv_impl``; 'auto' picks the latter on CPU).
 
 Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
 time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
@@ -42,10 +44,13 @@ from zoo.train import mesh as mesh_lib
 from zoo.train.loop import flow_loss
 from zoo.train.step import create_train_state, make_train_step
 
-# The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
+# The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU);
+# mnist32 is the Glow-parity issue's model (MNIST padded to 32x32, L=3, K=8, hidden 64, LU).
 SIZES = {
     "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
                    model=dict(levels=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
+    "mnist32": dict(image_shape=(32, 32, 1), num_levels=256, batch=64, repeats=20, warmup=3,
+                    model=dict(levels=3, flow_steps=8, hidden=64, coupling="affine", permutation="lu")),
     "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
                     model=dict(levels=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
 }
@@ -55,7 +60,8 @@ VARIANTS = {  # name -> Glow options, for the depth curves
     "unrolled+autodiff": dict(scan=False, backprop="autodiff"),
 }
 PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
-SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual")
+CONV_IMPLS = ("xla", "matmul")
+SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual", "conv_impl")
 
 
 @dataclasses.dataclass
@@ -67,6 +73,7 @@ class Settings:
     depths: tuple = (8, 16, 32)
     variants: tuple = tuple(VARIANTS)
     permutations: tuple = PERMUTATIONS
+    conv_impls: tuple = CONV_IMPLS
     sections: tuple = SECTIONS
     model: dict = dataclasses.field(default_factory=dict)  # overrides of the size's model kwargs
     peak_tflops: float | None = None  # the device's bf16 peak, for the achieved fraction
@@ -244,6 +251,13 @@ def bench_conv1x1(s):
             for p in s.permutations]
 
 
+def bench_conv_impl(s):
+    """Section 6: step time of the coupling networks' convolution implementations."""
+    pixels = batch_of_pixels(s)
+    return [dict(conv_impl=c, **Trainer(make_glow(s, conv_impl=c), pixels, s.seed).measure(s.repeats, s.warmup))
+            for c in s.conv_impls]
+
+
 def bench_residual(s):
     """Section 5: the residual-flow log-det estimators, if zoo has them yet."""
     for name in ("zoo.flows.residual", "zoo.flows.iresnet", "zoo.flows.logdet"):
@@ -270,6 +284,8 @@ def run_bench(settings):
         results["conv1x1"] = bench_conv1x1(s)
     if "residual" in s.sections:
         results["residual"] = bench_residual(s)
+    if "conv_impl" in s.sections:
+        results["conv_impl"] = bench_conv_impl(s)
     results["total_s"] = time.perf_counter() - start
     return results
 
@@ -327,6 +343,11 @@ def table(results):
             lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
     if "residual" in results:
         lines += ["", "## Residual-flow log-det estimators", "", f"Skipped: {results['residual']['skipped']}."]
+    if "conv_impl" in results:
+        lines += ["", "## Coupling-network convolutions (conv_impl)", "", "| conv_impl | compile | step | images/s |",
+                  "|---|---|---|---|"]
+        for r in results["conv_impl"]:
+            lines.append(f"| {r['conv_impl']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
     lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
     return "\n".join(lines) + "\n"
 
