@@ -354,3 +354,25 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- Temporary adapter to the new API (replaced by the zoo/data package). ---
+class Dataset:
+    def __init__(self, name, data_dir=None, image_size=None, validation_fraction=0.1):
+        self.name, self.data_dir, self.validation_fraction = name, data_dir, validation_fraction
+        base = dataset_info(name)
+        self.info = dataclasses.replace(base)
+        self.info.__dict__  # noqa
+
+    def train_batches(self, batch_size, seed, start_step=0):
+        for b in train_batches(self.name, batch_size, seed, start_step, self.data_dir):
+            yield {'image': b}
+
+    def eval_batches(self, batch_size, split='validation'):
+        split = 'test' if split == 'validation' else split
+        for b in eval_batches(self.name, batch_size, self.data_dir, split=split):
+            yield {'image': b.images, 'mask': b.mask}
+
+
+def open_dataset(name, *, data_dir=None, image_size=None, validation_fraction=0.1):
+    return Dataset(name, data_dir, image_size, validation_fraction)

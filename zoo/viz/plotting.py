@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from zoo.image_grid import make_grid
+from zoo.viz.image_grid import make_grid
 
 PAD = 1  # white pixels between cells, as make_grid draws them
 

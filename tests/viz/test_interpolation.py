@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo import interpolation as I
+from zoo.viz import interpolation as I
 
 KEY = jax.random.key(0)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.image_grid import make_grid, save_grid
+from zoo.viz.image_grid import make_grid, save_grid
 
 
 def test_make_grid_layout_and_levels():
