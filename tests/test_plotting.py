@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from zoo import plotting, toy2d  # noqa: E402
+from zoo import plotting  # noqa: E402
+from zoo.data import toy2d  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

@@ -13,7 +13,7 @@
   small Glow trained on the digits with ``zoo.train.train`` right there (minutes; seconds
   on the tiny path).  The fallback run is checkpointed, so the next notebook reuses it.
 * ``train_toy_flow(name, steps)``: a ``DenseFlow`` fitted by maximum likelihood to a
-  2-D toy density from ``zoo.toy2d``, the whole loop one ``lax.scan`` under ``jit``.
+  2-D toy density from ``zoo.data.toy2d``, the whole loop one ``lax.scan`` under ``jit``.
 """
 
 import dataclasses
@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from zoo import toy2d
+from zoo.data import toy2d
 from zoo.flows.dense import DenseFlow, nll
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def load_glow(s: Settings | None = None):
 
 def train_toy_flow(name: str, steps: int, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
                    model: DenseFlow | None = None):
-    """Fit ``model`` (default ``DenseFlow()``) to ``zoo.toy2d`` density ``name`` by Adam on the NLL.
+    """Fit ``model`` (default ``DenseFlow()``) to ``zoo.data.toy2d`` density ``name`` by Adam on the NLL.
 
     Fresh samples every step (``steps * batch_size`` drawn up front).  Returns
     ``(model, variables, losses)`` with the per-step mean NLL in nats.  The compiled loop

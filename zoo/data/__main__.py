@@ -1,0 +1,5 @@
+import sys
+
+from zoo.data import main
+
+sys.exit(main())
