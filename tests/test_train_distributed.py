@@ -40,14 +40,19 @@ def slices_of_global_batches() -> dict:
     import jax
     p, n = jax.process_index(), jax.process_count()
 
+    # validation_fraction=0 keeps the batches of the whole stored train split, on which
+    # this test's tight float32 tolerances were set; with the carved split one parameter
+    # came out 9e-6 apart (rtol 5e-4) between the two set-ups.
+    dataset = data.open_dataset('digits', validation_fraction=0)
+
     def train_batches(start, size):
-        for batch in data.train_batches('digits', size * n, seed=0, start_step=start,
-                                        process_index=0, process_count=1):
-            yield batch[p * size:(p + 1) * size]
+        for batch in dataset.train_batches(size * n, seed=0, start_step=start,
+                                           process_index=0, process_count=1):
+            yield batch['image'][p * size:(p + 1) * size]
 
     def eval_batches(size):
-        for batch in data.eval_batches('digits', size * n, process_index=0, process_count=1):
-            yield type(batch)(*(x[p * size:(p + 1) * size] for x in batch))
+        for batch in dataset.eval_batches(size * n, 'test', process_index=0, process_count=1):
+            yield {key: x[p * size:(p + 1) * size] for key, x in batch.items()}
 
     return dict(train_batches=train_batches, eval_batches=eval_batches)
 

@@ -83,8 +83,9 @@ def batches_with_nan(bad_steps, once=True):
     poisoned = set()
 
     def batches(start, size):
-        stream = data.train_batches('digits', size, seed=0, start_step=start)
+        stream = data.open_dataset('digits').train_batches(size, seed=0, start_step=start)
         for step, batch in enumerate(stream, start=start):
+            batch = batch['image']
             if step in bad_steps and not (once and step in poisoned):
                 poisoned.add(step)
                 batch = batch.copy()

@@ -20,6 +20,7 @@ Several hosts: start the same command on every host after
 process 0 writes the files (checkpoints are written by all, as orbax needs).
 """
 
+import functools
 import json
 import os
 import time
@@ -122,9 +123,10 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
           eval_batches: Callable[[int], Iterator] | None = None) -> dict:
     """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary dict.
 
-    ``train_batches(start_step, local_batch_size)`` and
-    ``eval_batches(local_batch_size)`` replace the ``zoo.data`` streams (tests
-    inject batches this way); the defaults read ``config.dataset``.  The
+    ``train_batches(start_step, local_batch_size)`` (yielding uint8 image arrays) and
+    ``eval_batches(local_batch_size)`` (yielding dicts with ``image`` and ``mask``)
+    replace the ``zoo.data`` streams (tests inject batches this way); the defaults
+    read ``config.dataset``: training on its train split, evaluation on its test split.  The
     summary has ``step``, ``test_bpd``, ``wall_time``, ``step_time`` (seconds
     per step after compilation) and ``complete`` (True if there was nothing to do).
     """
@@ -133,14 +135,16 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
     workdir = os.path.abspath(os.fspath(workdir))
     os.makedirs(workdir, exist_ok=True)
     log = tqdm.write if jax.process_index() == 0 else (lambda *_: None)
-    info = data.dataset_info(config.dataset)
+    info = data.dataset_info(config.dataset, data_dir=config.data_dir)
+    # Opened at the first stream, so a finished run needs no prepared data.
+    dataset = functools.cache(lambda: data.open_dataset(config.dataset, data_dir=config.data_dir))
     if train_batches is None:
         def train_batches(start, size):
-            return data.train_batches(config.dataset, size, config.seed, start_step=start,
-                                      data_dir=config.data_dir)
+            batches = dataset().train_batches(size, config.seed, start_step=start)
+            return (b['image'] for b in batches)
     if eval_batches is None:
         def eval_batches(size):
-            return data.eval_batches(config.dataset, size, data_dir=config.data_dir)
+            return dataset().eval_batches(size, 'test')
 
     mesh = mesh_lib.make_mesh()
     batch = mesh_lib.local_batch_size(config.batch_size, mesh)
@@ -194,7 +198,7 @@ def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
         total = count = 0.0
         rng = mesh_lib.replicate(mesh, jax.random.PRNGKey(1234))  # the same noise at every eval
         for b in eval_batches(size):
-            pixels, mask = mesh_lib.shard_batch(mesh, (b.images, b.mask))
+            pixels, mask = mesh_lib.shard_batch(mesh, (b['image'], b['mask']))
             s, c = eval_step(state.variables(), pixels, mask, rng)
             total, count = total + s, count + c
         return float(mesh_lib.to_host(total / count))
