@@ -15,7 +15,7 @@ Not part of the library: notebooks import it from their own folder (``import sup
   small Glow trained on the digits with ``zoo.train.train`` right there (minutes; seconds
   on the tiny path).  The fallback run is checkpointed, so the next notebook reuses it.
 * ``train_toy_flow(name, steps)``: a ``DenseFlow`` fitted by maximum likelihood to a
-  2-D toy density from ``zoo.toy2d`` with the library's train step, in one ``lax.scan``.
+  2-D toy density from ``zoo.data.toy2d`` with the library's train step, in one ``lax.scan``.
 """
 
 import dataclasses
@@ -26,7 +26,7 @@ from pathlib import Path
 import jax
 
 from experiments.configs import glow as glow_configs
-from zoo import toy2d
+from zoo.data import toy2d
 from zoo.flows.dense import DenseFlow
 from zoo.flows.task import DensityTask
 from zoo.train import Config, OptimizerConfig, load_trained, override, train
@@ -107,7 +107,7 @@ def load_glow(s: Settings | None = None) -> GlowRun:
 
 def train_toy_flow(name: str, steps: int, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
                    model: DenseFlow | None = None):
-    """Fit ``model`` (default ``DenseFlow()``) to ``zoo.toy2d`` density ``name`` by maximum likelihood.
+    """Fit ``model`` (default ``DenseFlow()``) to ``zoo.data.toy2d`` density ``name`` by maximum likelihood.
 
     The library's ``DensityTask`` and train step, with fresh samples every step
     (``steps * batch_size`` drawn up front) and the whole run one ``lax.scan``.

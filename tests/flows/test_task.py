@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo import data, toy2d
+from zoo import data
+from zoo.data import toy2d
 from zoo.flows.dense import DenseFlow
 from zoo.flows.task import DensityTask, FlowTask
 from zoo.tasks import build_task

@@ -105,7 +105,7 @@ class DensityTask(Task):
     """A flow on vectors (``DenseFlow``) fitted by maximum likelihood to points: batches {'x': (N, D)}.
 
     loss = mean over the batch of -log p(x) in nats.  For 2-D toy densities
-    (``zoo.toy2d``), whose samples are drawn fresh rather than read from a dataset.
+    (``zoo.data.toy2d``), whose samples are drawn fresh rather than read from a dataset.
     """
 
     watch = 'loss'
