@@ -16,7 +16,9 @@ power-iteration vector u in the variable collection ``'spectral'``:
 
 Both modes run the same ``num_iters`` power-iteration steps from the stored u, so
 evaluation sees exactly the weights the last training step would have used; only
-``update_stats=True`` writes the new u back.  Each call also ``sow``s the
+``update_stats=True`` writes the new u back (``update_stats=None``, the default:
+write it back exactly when 'spectral' is mutable, so a model deep inside other
+modules updates its vectors by ``apply(..., mutable=['spectral'])`` alone).  Each call also ``sow``s the
 differentiable sigma into the ``'sigmas'`` collection (kept when that collection is
 mutable), which is what ``spectral_norm_regularizer`` sums.
 
@@ -28,7 +30,7 @@ can under-estimate the conv's norm by a factor up to sqrt(kh kw), and has no
 """
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import flax.linen as nn
 import jax
@@ -49,7 +51,8 @@ def normalize_weight(w: jax.Array, sigma: jax.Array, coeff: float = 1.0, mode: s
     if mode == 'normalize':
         return w * (coeff / sigma)
     if mode == 'shrink':
-        return w * jnp.minimum(1.0, coeff / sigma)
+        # written as a division by max(1, sigma / c) so sigma = 0 (a zero kernel) stays finite
+        return w / jnp.maximum(1.0, sigma / coeff)
     if mode == 'none':
         return w
     raise ValueError(f'unknown spectral mode {mode!r}; choose one of {MODES}')
@@ -70,6 +73,8 @@ class _SpectralMixin:
         # Many iterations at init so that the first steps already use a good sigma.
         iters = self.init_iters if self.is_initializing() else self.num_iters
         sigma, u = operator_spectral_norm(apply, apply_transpose, u_var.value, iters)
+        if update_stats is None:
+            update_stats = self.is_mutable_collection('spectral')
         if update_stats or self.is_initializing():
             u_var.value = u
         if not self.is_initializing():  # init's variables should not carry a stale sigma
@@ -101,7 +106,7 @@ class SpectralDense(nn.Module, _SpectralMixin):
     kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
 
     @nn.compact
-    def __call__(self, x, update_stats: bool = False):
+    def __call__(self, x, update_stats: bool | None = None):
         kernel = self.param('kernel', self.kernel_init, (x.shape[-1], self.features), x.dtype)
         w = kernel.T  # y = x K acts on columns as K^T: u lives in the output space
         sigma = self._sigma(lambda v: w @ v, lambda u: w.T @ u, (self.features,), x.dtype, update_stats)
@@ -132,7 +137,7 @@ class SpectralConv(nn.Module, _SpectralMixin):
     kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
 
     @nn.compact
-    def __call__(self, x, update_stats: bool = False):
+    def __call__(self, x, update_stats: bool | None = None):
         if x.ndim != 4:
             raise ValueError(f'SpectralConv needs NHWC input, got shape {x.shape}')
         shape = (*self.kernel_size, x.shape[-1], self.features)
@@ -146,6 +151,42 @@ class SpectralConv(nn.Module, _SpectralMixin):
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,), x.dtype)
         return y
+
+
+class SpectralKernel(nn.Module, _SpectralMixin):
+    """Only the normalised weight W_hat of a dense (in, out) or conv (kh, kw, in, out) kernel.
+
+    For networks written as pure functions of their weights (the residual blocks'
+    g, which estimators differentiate many times per step): the power iteration and
+    its state update happen once here, and the caller applies W_hat however it likes.
+    ``input_shape`` (H, W, C_in) is needed for a conv kernel (4-D ``shape``).
+    """
+
+    shape: Sequence[int]
+    input_shape: Sequence[int] | None = None
+    strides: Sequence[int] = (1, 1)
+    padding: str = 'SAME'
+    coeff: float = 1.0
+    mode: Literal['normalize', 'shrink', 'none'] = 'normalize'
+    num_iters: int = 1
+    init_iters: int = 50
+    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, update_stats: bool | None = None):
+        kernel = self.param('kernel', self.kernel_init, tuple(self.shape), self.dtype)
+        if kernel.ndim == 2:
+            w = kernel.T
+            apply, apply_transpose, out_shape = (lambda v: w @ v), (lambda u: w.T @ u), (kernel.shape[1],)
+        elif kernel.ndim == 4 and self.input_shape is not None:
+            apply, apply_transpose = conv_operator(kernel, self.input_shape, self.strides, self.padding)
+            out_shape = jax.eval_shape(apply, jax.ShapeDtypeStruct(tuple(self.input_shape), self.dtype)).shape
+        else:
+            raise ValueError(f'SpectralKernel needs a 2-D dense shape or a 4-D conv shape with input_shape, '
+                             f'got shape {tuple(self.shape)} and input_shape {self.input_shape}')
+        sigma = self._sigma(apply, apply_transpose, out_shape, self.dtype, update_stats)
+        return normalize_weight(kernel, sigma, self.coeff, self.mode)
 
 
 def spectral_norm_regularizer(sigmas, weight: float) -> jax.Array:
