@@ -35,7 +35,7 @@ def fixed_point_inverse(g, y: jax.Array, tol: float = 1e-6, max_iters: int = 100
 
     def body(carry):
         x, step, _ = carry
-        x_new = y - g(x)
+        x_new = (y - g(x)).astype(y.dtype)  # g's weights may have a wider dtype than y
         return x_new, step + 1, jnp.max(jnp.abs(x_new - x))
 
     x, steps, change = jax.lax.while_loop(cond, body, (y, jnp.zeros((), jnp.int32), jnp.array(jnp.inf, y.dtype)))

@@ -22,7 +22,7 @@ from zoo.flows.split import Split, factored_shapes
 from zoo.flows.squeeze import squeeze, unsqueeze
 from zoo.residual.block import ResidualBlock
 
-BLOCK_FIELDS = ('hidden', 'coeff', 'activation', 'logdet', 'num_terms', 'noise', 'gradient', 'n_exact',
+BLOCK_FIELDS = ('hidden', 'kernel_sizes', 'coeff', 'activation', 'logdet', 'num_terms', 'noise', 'gradient', 'n_exact',
                 'roulette_p', 'max_terms', 'inverse_tol', 'inverse_max_iters')
 
 
@@ -47,6 +47,7 @@ class ResidualImageFlow(ImageFlow):
     levels: int = 3
     blocks: int = 16
     hidden: Sequence[int] = (64, 64)
+    kernel_sizes: Sequence[int] = (3, 1, 3)
     coeff: float = 0.9
     activation: str = 'elu'
     logdet: str = 'series'
@@ -109,6 +110,7 @@ class ResidualFlow2D(nn.Module):
 
     blocks: int = 10
     hidden: Sequence[int] = (64, 64)
+    kernel_sizes: Sequence[int] = ()
     coeff: float = 0.9
     activation: str = 'lipswish'
     logdet: str = 'exact'
