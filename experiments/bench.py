@@ -11,7 +11,8 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
    scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
 3. bfloat16 coupling networks against float32: step time and bits/dim drift;
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
-5. the residual-flow log-det estimators, when a module for them exists.
+5. the residual-flow log-det estimators (exact, power series, Russian roulette; backprop
+   or Neumann gradient) against dimension: time and XLA memory of one gradient.
 
 Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
 time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
@@ -24,7 +25,6 @@ state), on a one-batch stream so that data loading is not timed.
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
@@ -70,6 +70,7 @@ class Settings:
     sections: tuple = SECTIONS
     model: dict = dataclasses.field(default_factory=dict)  # overrides of the size's model kwargs
     peak_tflops: float | None = None  # the device's bf16 peak, for the achieved fraction
+    estimator_dims: tuple = (2, 16, 64, 256)  # dimensions for the residual-flow estimator section
     seed: int = 0
 
     def resolved(self):
@@ -245,11 +246,9 @@ def bench_conv1x1(s):
 
 
 def bench_residual(s):
-    """Section 5: the residual-flow log-det estimators, if zoo has them yet."""
-    for name in ("zoo.flows.residual", "zoo.flows.iresnet", "zoo.flows.logdet"):
-        if importlib.util.find_spec(name) is not None:
-            return dict(skipped=f"{name} exists but has no benchmark hook here yet")
-    return dict(skipped="no residual-flow module (zoo.flows.residual) yet")
+    """Section 5: the residual-flow log-det estimators against dimension (``experiments.bench_estimators``)."""
+    from experiments.bench_estimators import bench_estimators
+    return dict(rows=bench_estimators(s.estimator_dims, batch=s.batch, repeats=s.repeats, warmup=s.warmup))
 
 
 def run_bench(settings):
@@ -326,7 +325,8 @@ def table(results):
         for r in results["conv1x1"]:
             lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
     if "residual" in results:
-        lines += ["", "## Residual-flow log-det estimators", "", f"Skipped: {results['residual']['skipped']}."]
+        from experiments.bench_estimators import table as estimator_table
+        lines += ["", estimator_table(results["residual"]["rows"]).rstrip()]
     lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
     return "\n".join(lines) + "\n"
 
