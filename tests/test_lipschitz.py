@@ -151,3 +151,17 @@ def test_spectral_layers_jit_and_grad():
     (value, state), grads = jax.value_and_grad(loss, has_aux=True)(variables['params'])
     assert np.isfinite(value) and all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
     assert state['spectral']['u'].shape == (4, 4, 2)
+
+
+def test_spectral_kernel_returns_the_normalised_weight_and_updates_when_mutable():
+    from zoo.lipschitz import SpectralKernel
+    layer = SpectralKernel((3, 3, 2, 2), input_shape=(4, 4, 2), coeff=0.5, mode='shrink', init_iters=1000,
+                           kernel_init=nn.initializers.normal(1.0))
+    variables = layer.init(jax.random.key(14))
+    kernel = variables['params']['kernel']
+    sigma = np.linalg.svd(_conv_matrix(kernel, (4, 4, 2)), compute_uv=False)[0]
+    np.testing.assert_allclose(layer.apply(variables), kernel * 0.5 / sigma, rtol=1e-3)
+    _, updated = layer.apply(variables, mutable=['spectral'])  # update_stats=None: follows mutability
+    assert updated['spectral']['u'].shape == (4, 4, 2)
+    with pytest.raises(ValueError, match='input_shape'):
+        SpectralKernel((3, 3, 2, 2)).init(jax.random.key(0))
