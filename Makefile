@@ -49,4 +49,4 @@ data: $(STAMP)
 	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache workdirs bench_results
+	rm -rf $(VENV) .pytest_cache workdirs bench_results toy_densities
