@@ -7,10 +7,10 @@ ARGS   ?=
 DATASET  ?= cifar10
 DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 
-.PHONY: help test train-nice train-realnvp train-glow bench notebooks data clean
+.PHONY: help test train-nice train-realnvp train-glow train-iresnet toy-densities bench notebooks data clean
 
 help:
-	@echo "make test | train-glow | train-realnvp | train-nice | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+	@echo "make test | train-glow | train-realnvp | train-nice | train-iresnet | toy-densities | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -31,6 +31,12 @@ train-realnvp: $(STAMP)
 train-glow: $(STAMP)
 	$(PY) -m experiments.glow $(ARGS)
 
+train-iresnet: $(STAMP)
+	$(PY) -m experiments.iresnet $(ARGS)
+
+toy-densities: $(STAMP)
+	$(PY) -m experiments.toy_densities --out toy_densities $(ARGS)
+
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
 
@@ -43,4 +49,4 @@ data: $(STAMP)
 	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache workdirs bench_results
+	rm -rf $(VENV) .pytest_cache workdirs bench_results toy_densities
