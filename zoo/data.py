@@ -360,17 +360,17 @@ if __name__ == "__main__":
 class Dataset:
     def __init__(self, name, data_dir=None, image_size=None, validation_fraction=0.1):
         self.name, self.data_dir, self.validation_fraction = name, data_dir, validation_fraction
-        base = dataset_info(name)
-        self.info = dataclasses.replace(base)
-        self.info.__dict__  # noqa
+        self.info = dataset_info(name)
 
-    def train_batches(self, batch_size, seed, start_step=0):
-        for b in train_batches(self.name, batch_size, seed, start_step, self.data_dir):
+    def train_batches(self, batch_size, seed, start_step=0, *, process_index=None, process_count=None):
+        for b in train_batches(self.name, batch_size, seed, start_step, self.data_dir,
+                               process_index=process_index, process_count=process_count):
             yield {'image': b}
 
-    def eval_batches(self, batch_size, split='validation'):
+    def eval_batches(self, batch_size, split='validation', *, process_index=None, process_count=None):
         split = 'test' if split == 'validation' else split
-        for b in eval_batches(self.name, batch_size, self.data_dir, split=split):
+        for b in eval_batches(self.name, batch_size, self.data_dir, split=split,
+                              process_index=process_index, process_count=process_count):
             yield {'image': b.images, 'mask': b.mask}
 
 
