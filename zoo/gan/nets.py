@@ -68,10 +68,12 @@ class DCGANGenerator(nn.Module):
         height, width, out_channels = self.image_shape
         k = num_stages(height)
         s_h, s_w = height // 2 ** k, width // 2 ** k
-        x = nn.Dense(s_h * s_w * self.channels * 2 ** (k - 1))(z).reshape(z.shape[0], s_h, s_w, -1)
+        # A bias right before batch normalisation is cancelled by it (zero gradient): none there.
+        bias = not self.batch_norm
+        x = nn.Dense(s_h * s_w * self.channels * 2 ** (k - 1), use_bias=bias)(z).reshape(z.shape[0], s_h, s_w, -1)
         for stage in reversed(range(k)):
             x = nn.relu(BatchStatsNorm()(x) if self.batch_norm else x)
-            x = nn.ConvTranspose(self.channels * 2 ** max(stage - 1, 0), (4, 4), (2, 2))(x)
+            x = nn.ConvTranspose(self.channels * 2 ** max(stage - 1, 0), (4, 4), (2, 2), use_bias=bias)(x)
         x = nn.relu(BatchStatsNorm()(x) if self.batch_norm else x)
         return jnp.tanh(nn.Conv(out_channels, (3, 3))(x))
 
