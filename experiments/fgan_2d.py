@@ -44,15 +44,17 @@ def gaussian_ring(key, n: int, modes: int = MODES, radius: float = RADIUS, std: 
     return centres[jax.random.randint(k_mode, (n,), 0, modes)] + std * jax.random.normal(k_noise, (n, 2))
 
 
-def make_task(divergence: str, hidden: int = 128, depth: int = 3, lr: float = 5e-4) -> GANTask:
+def make_task(divergence: str, hidden: int = 128, depth: int = 3, lr: float = 1e-3,
+              critic_steps: int = 1) -> GANTask:
     config = Config(model=dict(generator=dict(hidden=hidden, depth=depth), critic=dict(hidden=hidden, depth=depth)),
                     optimizer=OptimizerConfig(lr=lr, b1=0.5, b2=0.999, warmup_steps=0))
-    return GANTask(POINTS, config, loss='fgan', divergence=divergence, net='mlp', latent_dim=8)
+    return GANTask(POINTS, config, loss='fgan', divergence=divergence, net='mlp', latent_dim=8,
+                   critic_steps=critic_steps)
 
 
-def train_one(divergence: str, steps: int, batch_size: int, seed: int, chunk: int = 500):
+def train_one(divergence: str, steps: int, batch_size: int, seed: int, chunk: int = 500, **task_kwargs):
     """The trained state and its task; steps run in jitted scans of ``chunk`` steps."""
-    task = make_task(divergence)
+    task = make_task(divergence, **task_kwargs)
     key = jax.random.key(seed)
     state = task.init(key, {'image': gaussian_ring(key, batch_size)})
 
@@ -76,12 +78,12 @@ def estimated_divergence(task, state, key, n: int = 20_000) -> float:
     return float(divergences.variational_bound_from_logits(task.divergence, score(real), score(fake)))
 
 
-def run_all(names, steps: int, batch_size: int, out: str, seed: int = 0) -> dict:
+def run_all(names, steps: int, batch_size: int, out: str, seed: int = 0, **task_kwargs) -> dict:
     os.makedirs(out, exist_ok=True)
     summary = {}
     for name in names:
         start = time.time()
-        task, state, last = train_one(name, steps, batch_size, seed)
+        task, state, last = train_one(name, steps, batch_size, seed, **task_kwargs)
         key = jax.random.key(seed + 1)
         samples = task.sample(state, key, 2000)
         finite = bool(np.all(np.isfinite(samples)))
@@ -106,8 +108,11 @@ def main(argv=None):
     parser.add_argument('--divergences', default=','.join(divergences.DIVERGENCES),
                         help='comma-separated rows of zoo.gan.divergences')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--critic-steps', type=int, default=1)
     args = parser.parse_args(argv)
-    run_all(args.divergences.split(','), args.steps, args.batch_size, args.out, args.seed)
+    run_all(args.divergences.split(','), args.steps, args.batch_size, args.out, args.seed, lr=args.lr,
+            critic_steps=args.critic_steps)
 
 
 if __name__ == '__main__':
