@@ -13,7 +13,7 @@ Rows are checked against the paper's Tables 1 and 2 (the tests verify f* as the
 numerical conjugate of f and the bound's tightness at T*).  Where the names
 differ:
 
-* The seed article (Su, "f-GAN简介") swaps the two chi-square names: its
+* The seed article (SPEC section 3) swaps the two chi-square names: its
   "Pearson" is the paper's Neyman (1 - u)^2 / u and vice versa.  We follow the paper.
 * The paper's Table 1 writes the Jensen-Shannon divergence with a factor 1/2
   but its generator f(u) = -(u+1) log((1+u)/2) + u log u gives E_Q f(p/q) =
