@@ -9,4 +9,5 @@
     glann_task      GLANNTask: GLO, then IMLE in latent space
 """
 
+from zoo.ebm import replay_buffer
 from zoo.ebm.langevin import energy_grad, langevin_chain, mala_chain, mala_log_proposal
