@@ -18,7 +18,7 @@ def digits() -> Config:
     to zero that chains barely move.
     """
     return Config(
-        task='ebm', dataset='digits', model=dict(features=(32, 64, 64), hidden=128, spectral_norm=False),
+        task='ebm', dataset='digits', model=dict(features=(32, 64, 64), hidden=128, spectral_norm=True),
         task_kwargs=dict(langevin_steps=40, step_size=20.0, noise_scale=0.01, alpha=0.1, buffer_size=10_000,
                          reuse_prob=0.95, num_samples=64, sample_steps=200),
         steps=800, batch_size=64, eval_batch_size=300,

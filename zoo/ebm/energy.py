@@ -6,7 +6,7 @@
 Swish (smooth, non-saturating) rather than ReLU: Langevin dynamics follow grad_x U,
 which is piecewise constant through ReLUs (IGEBM uses swish for this reason).  With
 ``spectral_norm`` every weight is divided by its largest singular value in the forward
-pass (Miyato et al. 2018, SPEC 4), which bounds U's Lipschitz constant and keeps the
+pass (Miyato et al. 2018, SPEC 4; ``zoo.lipschitz``), which bounds U's Lipschitz constant and keeps the
 energy landscape smooth enough for short chains (Du & Mordatch 2019, sec. 3.3).  The
 power-iteration vectors live in the ``'spectral'`` variable collection: training
 updates them (``update_stats=True``), a Langevin chain only reads them.
@@ -16,30 +16,39 @@ from typing import Sequence
 
 import flax.linen as nn
 
+from zoo.lipschitz import SpectralConv, SpectralDense
 
-def _layer(module: nn.Module, x, spectral_norm: bool, update_stats: bool):
-    """``module(x)``, spectrally normalised when asked."""
-    if not spectral_norm:
-        return module(x)
-    raise ValueError('spectral_norm=True needs zoo.lipschitz (shared spectral normalisation), which this '
-                     'branch does not have yet; use spectral_norm=False')
+
+def _conv(features: int, strides: int, spectral_norm: bool, name: str) -> nn.Module:
+    if spectral_norm:
+        return SpectralConv(features, (3, 3), strides=(strides, strides), name=name)
+    return nn.Conv(features, (3, 3), strides=strides, padding='SAME', name=name)
+
+
+def _dense(features: int, spectral_norm: bool, name: str) -> nn.Module:
+    return SpectralDense(features, name=name) if spectral_norm else nn.Dense(features, name=name)
+
+
+def _call(layer: nn.Module, x, update_stats: bool):
+    """Spectral layers take ``update_stats``; plain Flax layers do not."""
+    return layer(x, update_stats) if isinstance(layer, (SpectralConv, SpectralDense)) else layer(x)
 
 
 class ConvEnergy(nn.Module):
     """U(x) = dense(swish(dense(flatten(h)))), h = swish conv stack (first stride 1, then 2)."""
     features: Sequence[int] = (32, 64, 64)
     hidden: int = 128
-    spectral_norm: bool = False
+    spectral_norm: bool = True
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
         h = x
         for i, features in enumerate(self.features):
-            conv = nn.Conv(features, (3, 3), strides=1 if i == 0 else 2, padding='SAME', name=f'conv_{i}')
-            h = nn.swish(_layer(conv, h, self.spectral_norm, update_stats))
+            conv = _conv(features, 1 if i == 0 else 2, self.spectral_norm, f'conv_{i}')
+            h = nn.swish(_call(conv, h, update_stats))
         h = h.reshape(h.shape[0], -1)
-        h = nn.swish(_layer(nn.Dense(self.hidden, name='hidden'), h, self.spectral_norm, update_stats))
-        return _layer(nn.Dense(1, name='out'), h, self.spectral_norm, update_stats)[:, 0]
+        h = nn.swish(_call(_dense(self.hidden, self.spectral_norm, 'hidden'), h, update_stats))
+        return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
 
 
 class MLPEnergy(nn.Module):
@@ -51,8 +60,8 @@ class MLPEnergy(nn.Module):
     def __call__(self, x, update_stats: bool = False):
         h = x
         for i, width in enumerate(self.hidden):
-            h = nn.swish(_layer(nn.Dense(width, name=f'dense_{i}'), h, self.spectral_norm, update_stats))
-        return _layer(nn.Dense(1, name='out'), h, self.spectral_norm, update_stats)[:, 0]
+            h = nn.swish(_call(_dense(width, self.spectral_norm, f'dense_{i}'), h, update_stats))
+        return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
 
 
 def split_variables(variables: dict) -> tuple[dict, dict]:
