@@ -17,6 +17,7 @@ TASKS = {
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
     'ebm': ('zoo.ebm.task:EBMTask', {}),
+    'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
 }
 
 
