@@ -10,7 +10,7 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 .PHONY: help test train-nice train-realnvp train-glow train-ebm train-glann ebm-2d bench notebooks data clean
 
 help:
-	@echo "make test | train-glow | train-realnvp | train-nice | train-ebm | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+	@echo "make test | train-glow | train-realnvp | train-nice | train-ebm | train-glann | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -33,6 +33,9 @@ train-glow: $(STAMP)
 
 train-ebm: $(STAMP)
 	$(PY) -m experiments.ebm $(ARGS)
+
+train-glann: $(STAMP)
+	$(PY) -m experiments.glann $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
