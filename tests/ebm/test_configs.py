@@ -47,7 +47,7 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
              '--set', 'checkpoint_every=2']
     summary = runner.main('ebm', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3 and summary['headline'] == 'energy_gap'
-    assert 'test energy_gap:' in capsys.readouterr().out
+    assert 'test energy_gap ' in capsys.readouterr().out
     assert [r['step'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r] == [2, 3]
     assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png',
                                                                      'samples_step0000003.png']
@@ -60,6 +60,6 @@ def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
              '--set', 'checkpoint_every=2']
     summary = runner.main('glann', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3 and summary['test']['nn_distance'] > 0
-    assert 'test nn_distance:' in capsys.readouterr().out
+    assert 'test nn_distance ' in capsys.readouterr().out
     assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['glo_fits_step0000003.png',
                                                                      'samples_step0000003.png']

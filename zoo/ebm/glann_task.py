@@ -34,11 +34,13 @@ from zoo.viz.image_grid import make_grid
 
 
 def training_images(config) -> np.ndarray:
-    """Every image of ``config.dataset``'s train split, in its stored order."""
+    """Every image of ``config.dataset``'s train split, in its stored order (all of it on every
+    host: each host's index must know the rows of the others' images too)."""
     from zoo import data  # the data layer, only when no images are handed in
     dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
                                 validation_fraction=config.validation_fraction)
-    chunks = [np.asarray(b['image'])[np.asarray(b['mask'], bool)] for b in dataset.eval_batches(1000, split='train')]
+    batches = dataset.eval_batches(1000, 'train', process_index=0, process_count=1)
+    chunks = [np.asarray(b['image'])[np.asarray(b['mask'], bool)] for b in batches]
     return np.concatenate(chunks)
 
 
