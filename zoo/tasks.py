@@ -16,6 +16,11 @@ TASKS = {
     'nice': ('zoo.flows.task:FlowTask', {'flow': 'nice'}),
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
+    'fgan': ('zoo.gan.task:GANTask', {'loss': 'fgan'}),
+    'wgan': ('zoo.gan.task:GANTask', {'loss': 'wgan', 'lipschitz': 'gradient_penalty'}),
+    'hinge_gan': ('zoo.gan.task:GANTask', {'loss': 'hinge', 'lipschitz': 'spectral'}),
+    'gan_onestep': ('zoo.gan.task:GANTask', {'loss': 'one_loss', 'lipschitz': 'spectral'}),
+    'ogan': ('zoo.gan.task:GANTask', {'loss': 'ogan'}),
     'ebm': ('zoo.ebm.task:EBMTask', {}),
     'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
 }
