@@ -53,6 +53,10 @@ train-ebm: $(STAMP)
 train-glann: $(STAMP)
 	$(PY) -m experiments.glann $(ARGS)
 
+# An EBM on the 2-D toy densities: true density, learned exp(-U) and Langevin samples in one PNG.
+ebm-2d: $(STAMP)
+	$(PY) -m experiments.ebm_2d $(ARGS)
+
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
 

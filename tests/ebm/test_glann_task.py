@@ -89,6 +89,8 @@ def test_eval_and_sheets(trained):
     sheets = task.visualize(state, jax.random.PRNGKey(0))
     assert sorted(sheets) == ['glo_fits', 'samples']
     assert all(s.dtype == np.uint8 and s.shape == (11, 11, 1) for s in sheets.values())
+    samples = task.sample(state, jax.random.PRNGKey(1), 5)
+    assert samples.shape == (5, 4, 4, 1) and samples.dtype == np.uint8 and samples.max() < 17
 
 
 def test_bad_settings_are_config_errors():

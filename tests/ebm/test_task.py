@@ -75,6 +75,8 @@ def test_visualize_gives_sample_and_buffer_sheets(trained):
     assert sorted(sheets) == ['buffer', 'samples']
     for sheet in sheets.values():
         assert sheet.dtype == np.uint8 and sheet.shape == (11, 11, 1)  # 2 x 2 cells of 4 pixels, 1-pixel pad
+    samples = task.sample(state, jax.random.PRNGKey(1), 5)
+    assert samples.shape == (5, 4, 4, 1) and samples.dtype == np.uint8 and samples.max() < 17
 
 
 def test_pixels_round_trip_through_the_unit_scale():

@@ -122,14 +122,14 @@ class GLANNTask(Task):
     def train_step(self, state, batch, rng):
         return jax.lax.cond(state.step < self.glo_steps, self._glo_step, self._imle_step, state, batch, rng)
 
-    def sample(self, params: dict, rng, num: int) -> jax.Array:
+    def generate(self, params: dict, rng, num: int) -> jax.Array:
         """x = G(T(e)), e ~ N(0, I): ``num`` images in [0, 1]."""
         z = self.mapper.apply({'params': params['mapper']}, jax.random.normal(rng, (num, self.noise_dim)))
         return self.generator.apply({'params': params['generator']}, z)
 
     def eval_step(self, state, batch, rng):
         params = {name: state.averaged(name) for name in ('generator', 'mapper')}
-        pool = self._features(self.sample(params, rng, self.eval_pool))
+        pool = self._features(self.generate(params, rng, self.eval_pool))
         _, d = imle.nearest_neighbours(self._features(self._pixels_to_unit(batch['image'])), pool, self.distance,
                                        self.chunk_size)
         return {'nn_distance': d}
@@ -138,9 +138,14 @@ class GLANNTask(Task):
         return jnp.clip(jnp.floor(x * self.info.num_levels), 0, self.info.num_levels - 1).astype(jnp.uint8)
 
     def _sheet_pixels(self, params, latents, rng):
-        samples = self.sample(params, rng, self.num_samples)
+        samples = self.generate(params, rng, self.num_samples)
         fits = self.generator.apply({'params': params['generator']}, latents[:self.num_samples])
         return self._to_pixels(samples), self._to_pixels(fits)
+
+    def sample(self, state, rng, num: int) -> np.ndarray:
+        """``num`` samples G(T(e)) as uint8 pixels (with the EMA parameters where kept)."""
+        params = {name: state.averaged(name) for name in ('generator', 'mapper')}
+        return np.asarray(self._to_pixels(jax.jit(self.generate, static_argnums=2)(params, rng, num)))
 
     def visualize(self, state, rng):
         """Samples G(T(e)), and GLO's fits G(z_i) of the first training images."""

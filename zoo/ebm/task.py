@@ -71,7 +71,7 @@ class EBMTask(Task):
         self.alpha, self.buffer_size, self.reuse_prob, self.sampler = alpha, buffer_size, reuse_prob, sampler
         self.num_samples, self.sample_steps = num_samples, sample_steps
         self.optimizers = build_optimizers(config, ('energy',))
-        self._fresh_samples = jax.jit(self.fresh_samples)
+        self._fresh_samples = jax.jit(self.fresh_samples, static_argnums=3)
 
     def init(self, rng, batch) -> TrainState:
         k_net, k_buffer, k_state = jax.random.split(rng, 3)
@@ -123,17 +123,24 @@ class EBMTask(Task):
         summary['energy_gap'] = summary['energy_noise'] - summary['energy_data']
         return summary
 
-    def fresh_samples(self, params, other, rng, num_steps: int | None = None):
-        """``num_samples`` chains of ``sample_steps`` Langevin steps from U[0, 1] noise, as pixels."""
+    def fresh_samples(self, params, other, rng, num: int):
+        """``num`` chains of ``sample_steps`` Langevin steps from U[0, 1] noise, as pixels."""
         k_noise, k_chain = jax.random.split(rng)
-        x0 = jax.random.uniform(k_noise, (self.num_samples, *self.shape))
-        x = langevin_chain(energy_fn(self.model, params, other), x0, k_chain, num_steps or self.sample_steps,
+        x0 = jax.random.uniform(k_noise, (num, *self.shape))
+        x = langevin_chain(energy_fn(self.model, params, other), x0, k_chain, self.sample_steps,
                            self.step_size, self.noise_scale, bounds=(0.0, 1.0))
         return unit_to_pixels(x, self.info.num_levels)
 
+    def sample(self, state, rng, num: int) -> np.ndarray:
+        """``num`` fresh chains from noise (not the replay buffer) as uint8 pixels, in chunks of 500."""
+        params, other = state.averaged('energy'), state.aux['energy']
+        chunks = [self._fresh_samples(params, other, jax.random.fold_in(rng, i), min(500, num - start))
+                  for i, start in enumerate(range(0, num, 500))]
+        return np.concatenate([np.asarray(c) for c in chunks])
+
     def visualize(self, state, rng):
         """Fresh chains from noise, and the first ``num_samples`` of the replay buffer."""
-        samples = self._fresh_samples(state.averaged('energy'), state.aux['energy'], rng)
+        samples = self._fresh_samples(state.averaged('energy'), state.aux['energy'], rng, self.num_samples)
         buffer = unit_to_pixels(state.aux['buffer'][:self.num_samples], self.info.num_levels)
         return {'samples': make_grid(np.asarray(samples), self.info.num_levels),
                 'buffer': make_grid(np.asarray(buffer), self.info.num_levels)}
