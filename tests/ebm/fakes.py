@@ -61,3 +61,15 @@ def run_steps(task, batches, num_devices: int):
         state, m = step(state, batch)
         metrics.append(mesh_lib.to_host(m))
     return mesh_lib.to_host(state), metrics
+
+
+def saved_state(workdir, step=None) -> dict:
+    """The TrainState fields of a checkpoint as a dict, read with orbax directly (``load_trained``
+    would open the config's dataset, and the tests' datasets exist only in memory)."""
+    import orbax.checkpoint as ocp
+    manager = ocp.CheckpointManager(workdir / 'checkpoints', item_handlers={'state': ocp.StandardCheckpointHandler()})
+    try:
+        step = manager.latest_step() if step is None else step
+        return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))['state']
+    finally:
+        manager.close()

@@ -8,8 +8,7 @@ import pytest
 
 from zoo.ebm.glann_task import GLANNTask
 from zoo.train import Config, ConfigError, OptimizerConfig, train
-from tests.ebm.fakes import TinyImages, run_steps
-from tests.ebm.test_replay_buffer import restore_aux
+from tests.ebm.fakes import TinyImages, run_steps, saved_state
 
 DATA = TinyImages(num=64)
 GLO_STEPS = 12
@@ -62,24 +61,17 @@ def test_latents_stay_on_the_sphere_and_only_seen_images_move(trained):
     np.testing.assert_array_equal(moved, seen)
 
 
-def test_four_devices_train_like_one():
-    task = make_task(glo_steps=2)
-    one, metrics_one = run_steps(task, batches(4), num_devices=1)
-    four, metrics_four = run_steps(task, batches(4), num_devices=4)
-    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    jax.tree.map(close, one.params, four.params)
-    close(one.aux['latents'], four.aux['latents'])
-    close([m['loss'] for m in metrics_one], [m['loss'] for m in metrics_four])
-
-
-def test_latents_are_checkpointed_by_the_loop(tmp_path):
-    config = tiny_config(glo_steps=4)
+def test_the_loop_on_four_devices_trains_like_one_device_and_checkpoints_the_latents(tmp_path):
+    """The loop (4 CPU devices) against the bare step on 1 device: same parameters and
+    latents, and the latents come back from the checkpoint."""
+    config = tiny_config(glo_steps=2)
     config.steps = 4
-    train(config, tmp_path, task=make_task(glo_steps=4), dataset=DATA)
-    saved = restore_aux(tmp_path)['latents']
-    stream = DATA.train_batches(16, seed=0)
-    direct, _ = run_steps(make_task(glo_steps=4), [next(stream) for _ in range(4)], num_devices=4)
-    np.testing.assert_allclose(saved, direct.aux['latents'], rtol=1e-5, atol=1e-6)
+    train(config, tmp_path, task=make_task(glo_steps=2), dataset=DATA)
+    saved = saved_state(tmp_path)
+    one, _ = run_steps(make_task(glo_steps=2), batches(4), num_devices=1)
+    close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    close(saved['aux']['latents'], one.aux['latents'])
+    jax.tree.map(close, saved['params'], one.params)
 
 
 def test_eval_and_sheets(trained):

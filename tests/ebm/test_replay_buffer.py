@@ -8,7 +8,7 @@ import pytest
 from zoo.ebm import replay_buffer
 from zoo.train import Config, OptimizerConfig, Task, TrainState, train
 from zoo.train.optim import build_optimizers
-from tests.ebm.fakes import TinyImages
+from tests.ebm.fakes import TinyImages, saved_state
 
 
 def test_buffer_starts_as_uniform_noise_in_bounds():
@@ -101,21 +101,9 @@ def test_buffer_survives_a_killed_and_resumed_run(tmp_path):
     assert sorted(p.name for p in (tmp_path / 'killed' / 'checkpoints').iterdir()) == ['4']
     train(buffer_config(), tmp_path / 'killed', dataset=TinyImages())
     train(buffer_config(), tmp_path / 'straight', dataset=TinyImages())
-    killed, straight = (restore_aux(tmp_path / name) for name in ('killed', 'straight'))
+    killed, straight = (saved_state(tmp_path / name)['aux'] for name in ('killed', 'straight'))
     assert killed['buffer'].shape == (32, 4, 4, 1)
     np.testing.assert_array_equal(killed['buffer'], straight['buffer'])
     # The buffer really changed in training (it is not the initial noise being compared).
     initial = replay_buffer.init_buffer(jax.random.fold_in(jax.random.PRNGKey(0), 1), 32, (4, 4, 1))
     assert float(np.abs(straight['buffer'] - np.asarray(initial)).max()) > 0.1
-
-
-def restore_aux(workdir, step=None):
-    """state.aux of a checkpoint, read with orbax directly (``load_trained`` would open the
-    config's dataset, and the test's dataset exists only in memory)."""
-    import orbax.checkpoint as ocp
-    manager = ocp.CheckpointManager(workdir / 'checkpoints', item_handlers={'state': ocp.StandardCheckpointHandler()})
-    try:
-        step = manager.latest_step() if step is None else step
-        return manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore()))['state']['aux']
-    finally:
-        manager.close()

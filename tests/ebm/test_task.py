@@ -55,8 +55,8 @@ def test_the_buffer_holds_the_chains_ends(trained):
 
 def test_four_devices_train_like_one():
     task = make_task()
-    one, metrics_one = run_steps(task, batches(3), num_devices=1)
-    four, metrics_four = run_steps(task, batches(3), num_devices=4)
+    one, metrics_one = run_steps(task, batches(2), num_devices=1)
+    four, metrics_four = run_steps(task, batches(2), num_devices=4)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), one.params, four.params)
     np.testing.assert_allclose(one.aux['buffer'], four.aux['buffer'], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose([m['loss'] for m in metrics_one], [m['loss'] for m in metrics_four],
@@ -65,8 +65,8 @@ def test_four_devices_train_like_one():
 
 def test_mala_negatives_report_an_acceptance_rate():
     task = make_task(sampler='mala', step_size=1e-3)
-    _, metrics = run_steps(task, batches(2), num_devices=1)
-    assert all(0.0 < float(m['acceptance']) <= 1.0 for m in metrics)
+    _, metrics = run_steps(task, batches(1), num_devices=1)
+    assert 0.0 < float(metrics[0]['acceptance']) <= 1.0
 
 
 def test_visualize_gives_sample_and_buffer_sheets(trained):
