@@ -19,14 +19,14 @@ import flax.linen as nn
 from zoo.lipschitz import SpectralConv, SpectralDense
 
 
-def _conv(features: int, strides: int, spectral_norm: bool, name: str) -> nn.Module:
+def _conv(features: int, strides: int, spectral_norm: bool, name: str, coeff: float = 1.0) -> nn.Module:
     if spectral_norm:
-        return SpectralConv(features, (3, 3), strides=(strides, strides), name=name)
+        return SpectralConv(features, (3, 3), strides=(strides, strides), coeff=coeff, name=name)
     return nn.Conv(features, (3, 3), strides=strides, padding='SAME', name=name)
 
 
-def _dense(features: int, spectral_norm: bool, name: str) -> nn.Module:
-    return SpectralDense(features, name=name) if spectral_norm else nn.Dense(features, name=name)
+def _dense(features: int, spectral_norm: bool, name: str, coeff: float = 1.0) -> nn.Module:
+    return SpectralDense(features, coeff=coeff, name=name) if spectral_norm else nn.Dense(features, name=name)
 
 
 def _call(layer: nn.Module, x, update_stats: bool):
@@ -35,20 +35,27 @@ def _call(layer: nn.Module, x, update_stats: bool):
 
 
 class ConvEnergy(nn.Module):
-    """U(x) = dense(swish(dense(flatten(h)))), h = swish conv stack (first stride 1, then 2)."""
+    """U(x) = dense(swish(dense(flatten(h)))), h = swish conv stack (first stride 1, then 2).
+
+    ``layer_lipschitz`` is each normalised layer's bound c (sigma(W_hat) = c): the product
+    over layers bounds U's Lipschitz constant.  c = 1 is SN-GAN's choice; an energy with
+    c = 1 can be too flat for short chains on small images, because swish halves slopes
+    near 0 and random layers rarely align with each other's top singular vectors.
+    """
     features: Sequence[int] = (32, 64, 64)
     hidden: int = 128
     spectral_norm: bool = True
+    layer_lipschitz: float = 1.0
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
         h = x
         for i, features in enumerate(self.features):
-            conv = _conv(features, 1 if i == 0 else 2, self.spectral_norm, f'conv_{i}')
+            conv = _conv(features, 1 if i == 0 else 2, self.spectral_norm, f'conv_{i}', self.layer_lipschitz)
             h = nn.swish(_call(conv, h, update_stats))
         h = h.reshape(h.shape[0], -1)
-        h = nn.swish(_call(_dense(self.hidden, self.spectral_norm, 'hidden'), h, update_stats))
-        return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
+        h = nn.swish(_call(_dense(self.hidden, self.spectral_norm, 'hidden', self.layer_lipschitz), h, update_stats))
+        return _call(_dense(1, self.spectral_norm, 'out', self.layer_lipschitz), h, update_stats)[:, 0]
 
 
 class MLPEnergy(nn.Module):
