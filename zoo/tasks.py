@@ -22,6 +22,8 @@ TASKS = {
     'hinge_gan': ('zoo.gan.task:GANTask', {'loss': 'hinge', 'lipschitz': 'spectral'}),
     'gan_onestep': ('zoo.gan.task:GANTask', {'loss': 'one_loss', 'lipschitz': 'spectral'}),
     'ogan': ('zoo.gan.task:GANTask', {'loss': 'ogan'}),
+    'ebm': ('zoo.ebm.task:EBMTask', {}),
+    'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
 }
 
 
