@@ -44,7 +44,7 @@ def build_config(model: str, args: argparse.Namespace):
 
 
 def main(model: str, argv=None) -> dict:
-    """Parse the command line, train, print the test bits/dim; returns the loop's summary."""
+    """Parse the command line, train, print the task's test numbers; returns the loop's summary."""
     args = parse_args(model, argv)
     if args.distributed or args.coordinator:
         import jax
@@ -58,11 +58,13 @@ def main(model: str, argv=None) -> dict:
     summary = train(config, workdir)
     import jax
     if jax.process_index() == 0:
-        bpd = summary['test_bpd']
+        headline = summary['headline']
+        value = summary['test'].get(headline)
         timing = '' if summary['complete'] else (
             f' ({summary["step"]} steps in {summary["wall_time"]:.0f} s'
             + (f', {1000 * summary["step_time"]:.1f} ms/step' if summary['step_time'] else '') + ')')
-        print(f'test bits/dim: {bpd:.4f}{timing}' if bpd is not None else 'test bits/dim: not measured')
+        print(f'test {headline}: {value:.4f}{timing}' if value is not None else f'test {headline}: not measured')
+        print('test: ' + ', '.join(f'{k} {v:.4f}' for k, v in summary['test'].items()))
         print(f'workdir: {workdir}')
     return summary
 

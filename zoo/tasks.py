@@ -16,6 +16,7 @@ TASKS = {
     'nice': ('zoo.flows.task:FlowTask', {'flow': 'nice'}),
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
+    'vae': ('zoo.vae.task:VAETask', {}),
 }
 
 
