@@ -17,6 +17,8 @@ TASKS = {
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
     'vae': ('zoo.vae.task:VAETask', {}),
+    'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
+    'vib': ('zoo.vae.vib_task:VIBTask', {}),
 }
 
 
