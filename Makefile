@@ -7,10 +7,10 @@ ARGS   ?=
 DATASET  ?= cifar10
 DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 
-.PHONY: help test train-nice train-realnvp train-glow train-vae train-vae-cluster train-vib bench notebooks data clean
+.PHONY: help test train-nice train-realnvp train-glow train-vae train-vae-cluster train-vib train-infomax bench notebooks data clean
 
 help:
-	@echo "make test | train-glow | train-realnvp | train-nice | train-vae | train-vae-cluster | train-vib | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+	@echo "make test | train-glow | train-realnvp | train-nice | train-vae | train-vae-cluster | train-vib | train-infomax | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -39,6 +39,9 @@ train-vae-cluster: $(STAMP)
 
 train-vib: $(STAMP)
 	$(PY) -m experiments.vib $(ARGS)
+
+train-infomax: $(STAMP)
+	$(PY) -m experiments.infomax $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)

@@ -19,6 +19,7 @@ TASKS = {
     'vae': ('zoo.vae.task:VAETask', {}),
     'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
     'vib': ('zoo.vae.vib_task:VIBTask', {}),
+    'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),
 }
 
 

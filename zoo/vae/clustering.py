@@ -60,13 +60,15 @@ class ClusteringVAE(VAE):
     """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents)."""
     num_clusters: int = 10
     classifier_hidden: int = 256
+    class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the seed)
 
     def setup(self):
         super().setup()
         self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
         # The seed starts the means at zero; a unit-variance start separates the
         # components from step one, so the classifier has something to pick between.
-        self.class_means = self.param('class_means', nn.initializers.normal(1.0), (self.num_clusters, self.latents))
+        init = nn.initializers.normal(self.class_mean_scale) if self.class_mean_scale > 0 else nn.initializers.zeros
+        self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
 
     def __call__(self, x):
         mean, _ = self.encoder(x)
