@@ -20,6 +20,7 @@ TASKS = {
     'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
     'vib': ('zoo.vae.vib_task:VIBTask', {}),
     'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),
+    'fvae': ('zoo.vae.fvae_task:FVAETask', {}),
 }
 
 

@@ -15,8 +15,12 @@ def _config(dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoull
 
 def digits() -> Config:
     """The embedded default: the seed's shape scaled to 8x8 (conv 32, 64 -> 2x2), 10 clusters;
-    a few minutes on 2 CPU cores.  Clustering accuracy needs labels in the eval batches."""
-    return _config('digits', dict(architecture='conv', hidden=256, latents=20, channels=(32, 64),
+    about two minutes on 2 CPU cores.  Clustering accuracy needs labels in the eval batches.
+
+    Tuned on digits (2 seeds each, Hungarian accuracy): 20 latents 0.57, 8 latents 0.70,
+    4 latents 0.70; class means started at zero as in the seed 0.35 (clusters collapse),
+    so they start N(0, 1).  Bernoulli and discretised-logistic likelihoods tie (0.56)."""
+    return _config('digits', dict(architecture='conv', hidden=256, latents=8, channels=(32, 64),
                                   num_clusters=10, classifier_hidden=256), steps=3000)
 
 
