@@ -7,10 +7,10 @@ ARGS   ?=
 DATASET  ?= cifar10
 DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 
-.PHONY: help test train-nice train-realnvp train-glow train-vae train-vae-cluster train-vib train-infomax bench notebooks data clean
+.PHONY: help test train-nice train-realnvp train-glow train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
 
 help:
-	@echo "make test | train-glow | train-realnvp | train-nice | train-vae | train-vae-cluster | train-vib | train-infomax | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+	@echo "make test | train-glow | train-realnvp | train-nice | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -42,6 +42,9 @@ train-vib: $(STAMP)
 
 train-infomax: $(STAMP)
 	$(PY) -m experiments.infomax $(ARGS)
+
+train-fvae: $(STAMP)
+	$(PY) -m experiments.fvae $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
