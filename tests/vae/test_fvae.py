@@ -16,12 +16,13 @@ def model_and_variables():
         model = FVAE(image_shape=(8, 8, 1), levels=1, blocks=1, hidden=8, flow_levels=1, flow_steps=2, flow_hidden=8)
         x = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 1), jnp.float64) - 0.5
         variables = model.init(jax.random.PRNGKey(1), x)
+        initial = variables
         # Zero-initialised layers make the model start near the identity; perturb every
         # parameter so the checks see a generic network.
         leaves, tree = jax.tree.flatten(variables['params'])
         keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
         noisy = [p + 0.1 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
-        return model, {**variables, 'params': jax.tree.unflatten(tree, noisy)}, x
+        return model, {**variables, 'params': jax.tree.unflatten(tree, noisy)}, x, initial
 
 
 def test_negative_elbo_matches_the_gaussian_densities():
@@ -36,22 +37,20 @@ def test_negative_elbo_matches_the_gaussian_densities():
         np.testing.assert_allclose(terms['reconstruction_nll'], -log_likelihood, rtol=1e-10)
 
 
-def test_shapes_and_identity_at_init():
-    model = FVAE(image_shape=(8, 8, 1), levels=1, blocks=1, hidden=8, flow_steps=1, flow_hidden=8)
-    x = jax.random.uniform(jax.random.PRNGKey(0), (3, 8, 8, 1)) - 0.5
-    variables = model.init(jax.random.PRNGKey(1), x)
-    h = model.apply(variables, x, method=FVAE.encode)
-    assert h.shape == (3, 4, 4, 4)  # the latent keeps x's 64 dimensions
-    # Zero-initialised residual branches: E is a squeeze and G an unsqueeze, so G(E(x)) = x.
-    np.testing.assert_allclose(model.apply(variables, h, method=FVAE.decode), x, atol=1e-6)
-    assert model.apply(variables, jax.random.PRNGKey(2), 5, 0.7, method=FVAE.sample).shape == (5, 8, 8, 1)
+def test_shapes_and_identity_at_init(model_and_variables):
+    model, _, x, variables = model_and_variables
+    with jax.enable_x64(True):
+        h = model.apply(variables, x, method=FVAE.encode)
+        assert h.shape == (2, 4, 4, 4)  # the latent keeps x's 64 dimensions
+        # Zero-initialised residual branches: E is a squeeze and G an unsqueeze, so G(E(x)) = x.
+        np.testing.assert_allclose(model.apply(variables, h, method=FVAE.decode), x, atol=1e-12)
     with pytest.raises(ValueError, match='divisible by 8'):
         FVAE(image_shape=(12, 12, 1), levels=1, flow_levels=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 12, 12, 1)))
 
 
 def test_flow_round_trip_and_log_det_equals_brute_force_jacobian(model_and_variables):
     with jax.enable_x64(True):
-        model, variables, x = model_and_variables
+        model, variables, x, _ = model_and_variables
         h = model.apply(variables, x, method=FVAE.encode)
         latents = model.apply(variables, h, method=FVAE.to_prior)
         np.testing.assert_allclose(model.apply(variables, latents, method=FVAE.from_prior), h, atol=1e-10)

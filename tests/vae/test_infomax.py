@@ -54,7 +54,7 @@ def train_critic(rho, steps=400, batch=512):
 
 @pytest.fixture(scope='module')
 def held_out():
-    a, b = gaussian_pairs(jax.random.PRNGKey(7), 100_000, RHO)
+    a, b = gaussian_pairs(jax.random.PRNGKey(7), 40_000, RHO)
     return a, b, shuffle_within_batch(jax.random.PRNGKey(8), b)
 
 
@@ -76,7 +76,7 @@ def test_trained_critic_approaches_the_optimum_and_separates_dependence(held_out
     reached = jensen_shannon_bound(dependent(a, b), dependent(a, b_shuffled))
     assert float(best) - 0.02 < float(reached) <= float(best) + 0.01
     assert abs(float(critic_mutual_information(dependent(a, b))) - TRUE_MI) < 0.1
-    a0, b0 = gaussian_pairs(jax.random.PRNGKey(9), 100_000, 0.0)
+    a0, b0 = gaussian_pairs(jax.random.PRNGKey(9), 40_000, 0.0)
     independent = train_critic(0.0)
     unrelated = jensen_shannon_bound(independent(a0, b0), independent(a0, shuffle_within_batch(jax.random.PRNGKey(3), b0)))
     # Independent pairs leave the bound at its floor -log 4 (T = 0); dependence lifts it.

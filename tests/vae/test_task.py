@@ -53,9 +53,8 @@ def test_sheets(trained):
     assert sheets['reconstructions'].shape == (2 * 9 + 1, 16 * 9 + 1, 1)
 
 
-@pytest.mark.parametrize('likelihood', ['bernoulli', 'logistic'])
-def test_conv_variant_and_logistic_likelihood_train(likelihood):
-    task = VAETask(digits.INFO, tiny_config(architecture='conv', channels=(4, 8)), likelihood=likelihood,
+def test_conv_variant_with_logistic_likelihood_trains():
+    task = VAETask(digits.INFO, tiny_config(architecture='conv', channels=(4, 8)), likelihood='logistic',
                    iwae_samples=4)
     _, metrics, before, after = run_steps(task, 5, digits.batch(32))
     assert np.isfinite(float(metrics['loss']))
