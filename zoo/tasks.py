@@ -24,6 +24,11 @@ TASKS = {
     'ogan': ('zoo.gan.task:GANTask', {'loss': 'ogan'}),
     'ebm': ('zoo.ebm.task:EBMTask', {}),
     'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
+    'vae': ('zoo.vae.task:VAETask', {}),
+    'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
+    'vib': ('zoo.vae.vib_task:VIBTask', {}),
+    'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),
+    'fvae': ('zoo.vae.fvae_task:FVAETask', {}),
 }
 
 
