@@ -67,7 +67,7 @@ def digits_classifier():
     dataset = data.open_dataset('digits')
     train = list(dataset.eval_batches(2000, 'train'))[0]
     keep = train['mask']
-    return sq.SampleClassifier(dataset.info.num_levels).fit(train['image'][keep], train['label'][keep])
+    return sq.SampleClassifier(dataset.info.num_levels, hidden=64).fit(train['image'][keep], train['label'][keep])
 
 
 def test_classifier_on_digits_test_images(digits_classifier):
