@@ -5,7 +5,10 @@
     energy          the energy networks (spectrally normalised convnet, 2-D MLP)
     loss            the EBM contrastive loss with its U^2 regulariser
     task            EBMTask: the image EBM through the shared loop
+    points          the same EBM on 2-D points (make ebm-2d)
     imle            IMLE matching, GLO latents on the sphere, pluggable distances
+    generator       GLO's generator and GLANN's latent mapper
+    image_index     which training image a batch image is (GLO's per-image latents)
     glann_task      GLANNTask: GLO, then IMLE in latent space
 """
 
