@@ -11,7 +11,6 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
    scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
 3. bfloat16 coupling networks against float32: step time and bits/dim drift;
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
-5. the residual-flow log-det estimators, when a module for them exists.
 
 Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
 time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
@@ -24,7 +23,6 @@ state), on a one-batch stream so that data loading is not timed.
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
@@ -34,13 +32,13 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from zoo import images
 from zoo.flows import Glow
+from zoo.flows.task import FlowTask
+from zoo.train import Config, OptimizerConfig, TrainState
 from zoo.train import mesh as mesh_lib
-from zoo.train.loop import flow_loss
-from zoo.train.step import create_train_state, make_train_step
+from zoo.train.step import make_train_step
 
 # The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
 SIZES = {
@@ -55,7 +53,7 @@ VARIANTS = {  # name -> Glow options, for the depth curves
     "unrolled+autodiff": dict(scan=False, backprop="autodiff"),
 }
 PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
-SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual")
+SECTIONS = ("model", "depth", "bf16", "conv1x1")
 
 
 @dataclasses.dataclass
@@ -155,15 +153,17 @@ class Trainer:
         if variables is None:
             variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
         mesh = mesh_lib.make_mesh(jax.devices()[:1])  # per-device figures
-        optimizer = optax.adam(1e-4)
-        self.state = create_train_state(variables, optimizer, key)
-        self.batch = mesh_lib.shard_batch(mesh, np.asarray(pixels))
+        self.task = FlowTask.from_model(model, Config(optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0)))
+        variables = dict(variables)
+        params = variables.pop("params")
+        self.state = TrainState.create(key, {"flow": params}, self.task.optimizers, aux={"flow": variables})
+        self.batch = mesh_lib.shard_batch(mesh, {"image": np.asarray(pixels)})
         self.pixels = pixels
-        self.step = make_train_step(flow_loss(model), optimizer, mesh)
+        self.step = make_train_step(self.task, mesh)
 
     @property
     def variables(self):
-        return self.state.variables()
+        return self.task.variables(self.state)
 
     def compile(self):
         """Compile the train step once; returns (seconds, compiled)."""
@@ -244,14 +244,6 @@ def bench_conv1x1(s):
             for p in s.permutations]
 
 
-def bench_residual(s):
-    """Section 5: the residual-flow log-det estimators, if zoo has them yet."""
-    for name in ("zoo.flows.residual", "zoo.flows.iresnet", "zoo.flows.logdet"):
-        if importlib.util.find_spec(name) is not None:
-            return dict(skipped=f"{name} exists but has no benchmark hook here yet")
-    return dict(skipped="no residual-flow module (zoo.flows.residual) yet")
-
-
 def run_bench(settings):
     """Run the chosen sections; returns the JSON-ready results."""
     s = settings.resolved()
@@ -268,8 +260,6 @@ def run_bench(settings):
         results["bf16"] = bench_bf16(s, trainer)
     if "conv1x1" in s.sections:
         results["conv1x1"] = bench_conv1x1(s)
-    if "residual" in s.sections:
-        results["residual"] = bench_residual(s)
     results["total_s"] = time.perf_counter() - start
     return results
 
@@ -325,8 +315,6 @@ def table(results):
         lines += ["", "## 1x1 conv variants", "", "| permutation | compile | step | images/s |", "|---|---|---|---|"]
         for r in results["conv1x1"]:
             lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
-    if "residual" in results:
-        lines += ["", "## Residual-flow log-det estimators", "", f"Skipped: {results['residual']['skipped']}."]
     lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,6 @@ A Gaussian is given by its mean and ``log_scale`` = log sigma throughout.
 
 import math
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
@@ -129,25 +128,3 @@ def get_prior(name: str):
     if name not in PRIORS:
         raise ValueError(f"unknown prior {name!r}; choose one of {sorted(PRIORS)}")
     return PRIORS[name]
-
-
-class DiagonalGaussian(nn.Module):
-    """A learned diagonal Gaussian N(mean, diag(exp(log_scale))^2) over arrays of ``shape``.
-
-    Both parameters start at zero, so the prior starts as N(0, I) (Glow's ``learntop``).
-    """
-
-    shape: tuple
-
-    def setup(self):
-        self.mean = self.param("mean", nn.initializers.zeros, tuple(self.shape))
-        self.log_scale = self.param("log_scale", nn.initializers.zeros, tuple(self.shape))
-
-    def log_prob(self, x):
-        """Per-example log-density, summed over all non-batch axes."""
-        return sum_except_batch(gaussian_log_prob(x, self.mean, self.log_scale))
-
-    def sample(self, key, n, temperature=1.0):
-        """x = mean + exp(log_scale) * T * eps, eps ~ N(0, I)."""
-        eps = sample_gaussian(key, (n, *self.shape), temperature)
-        return self.mean + jnp.exp(self.log_scale) * eps

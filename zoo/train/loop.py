@@ -45,16 +45,17 @@ Hook = Callable[[int, TrainState, Checkpointer], None]
 EVAL_SEED = 1234  # every evaluation draws the same noise, so numbers compare across steps
 
 
-def train(config: Config, workdir, *, task=None, dataset=None, hooks: tuple[Hook, ...] = ()) -> dict:
+def train(config: Config, workdir, *, task=None, dataset=None, devices=None,
+          hooks: tuple[Hook, ...] = ()) -> dict:
     """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary.
 
     ``task`` and ``dataset`` replace the ones ``config`` names (tests inject
-    them).  The summary has ``step``, ``validation`` and ``test`` (the task's
+    them); ``devices`` limits the mesh (default: every device of every host).  The summary has ``step``, ``validation`` and ``test`` (the task's
     summaries), ``headline`` (the name of the task's main number),
     ``wall_time``, ``step_time`` (median seconds per step after compilation)
     and ``complete`` (True if there was nothing to do).
     """
-    return Trainer(config, workdir, task=task, dataset=dataset).run(hooks)
+    return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
 
 
 @dataclasses.dataclass
@@ -67,7 +68,7 @@ class _Window:
 class Trainer:
     """One run: its config, workdir, mesh, data, task, checkpoints and outputs."""
 
-    def __init__(self, config: Config, workdir, *, task=None, dataset=None):
+    def __init__(self, config: Config, workdir, *, task=None, dataset=None, devices=None):
         from zoo import data, tasks  # the data layer and the task registry; no family is imported here
         self.config = config.validate()
         self.workdir = os.path.abspath(os.fspath(workdir))
@@ -76,7 +77,7 @@ class Trainer:
             config.dataset, data_dir=config.data_dir, image_size=config.image_size,
             validation_fraction=config.validation_fraction)
         self.task = task or tasks.build_task(config, self.dataset.info)
-        self.mesh = mesh_lib.make_mesh()
+        self.mesh = mesh_lib.make_mesh(devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
         self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh)
         self.writer = MetricsWriter(self.workdir)

@@ -1,17 +1,18 @@
 """Checkpoints: a corrupt or mismatched checkpoint is a clear error, never a fresh start."""
 
 import os
+import shutil
 
 import pytest
 
+from tests.train.tiny import tiny_config
 from zoo.train import CheckpointError, load_trained, train
-from tests.test_train_loop import tiny_config
 
 
 @pytest.fixture(scope='module')
 def finished(tmp_path_factory):
     workdir = tmp_path_factory.mktemp('run')
-    train(tiny_config(steps=4, checkpoint_every=4, eval_batch_size=300), workdir)
+    train(tiny_config(steps=4, checkpoint_every=4), workdir)
     return workdir
 
 
@@ -29,17 +30,17 @@ def corrupt(workdir, step):
 
 def test_corrupt_checkpoint_raises_a_clear_error(finished, tmp_path):
     workdir = tmp_path / 'copy'
-    os.system(f'cp -r {finished} {workdir}')
+    shutil.copytree(finished, workdir)
     corrupt(workdir, 4)
     with pytest.raises(CheckpointError, match=r'cannot restore the checkpoint at step 4 .* corrupt'):
-        train(tiny_config(steps=8, checkpoint_every=4, eval_batch_size=300), workdir)
+        train(tiny_config(steps=8, checkpoint_every=4), workdir)
     with pytest.raises(CheckpointError, match='corrupt'):
         load_trained(workdir)
 
 
 def test_checkpoint_of_another_model_raises(finished):
-    with pytest.raises(CheckpointError, match=r"different run \(model_kwargs: checkpoint \{'hidden': 16\}"):
-        train(tiny_config(steps=8, model_kwargs={'hidden': 32}, eval_batch_size=300), finished)
+    with pytest.raises(CheckpointError, match=r"different run \(model: checkpoint \{'num_couplings': 2, 'hidden': 16"):
+        train(tiny_config(steps=8, model=dict(num_couplings=2, hidden=32, depth=1)), finished)
 
 
 def test_load_trained_without_checkpoints(tmp_path):
