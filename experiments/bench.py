@@ -11,6 +11,8 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
    scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
 3. bfloat16 coupling networks against float32: step time and bits/dim drift;
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
+5. the residual-flow log-det estimators (exact, power series, Russian roulette; backprop
+   or Neumann gradient) against dimension: time and XLA memory of one gradient.
 
 Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
 time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
@@ -68,6 +70,7 @@ class Settings:
     sections: tuple = SECTIONS
     model: dict = dataclasses.field(default_factory=dict)  # overrides of the size's model kwargs
     peak_tflops: float | None = None  # the device's bf16 peak, for the achieved fraction
+    estimator_dims: tuple = (2, 16, 64, 256)  # dimensions for the residual-flow estimator section
     seed: int = 0
 
     def resolved(self):
@@ -244,6 +247,12 @@ def bench_conv1x1(s):
             for p in s.permutations]
 
 
+def bench_residual(s):
+    """Section 5: the residual-flow log-det estimators against dimension (``experiments.bench_estimators``)."""
+    from experiments.bench_estimators import bench_estimators
+    return dict(rows=bench_estimators(s.estimator_dims, batch=s.batch, repeats=s.repeats, warmup=s.warmup))
+
+
 def run_bench(settings):
     """Run the chosen sections; returns the JSON-ready results."""
     s = settings.resolved()
@@ -315,6 +324,9 @@ def table(results):
         lines += ["", "## 1x1 conv variants", "", "| permutation | compile | step | images/s |", "|---|---|---|---|"]
         for r in results["conv1x1"]:
             lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
+    if "residual" in results:
+        from experiments.bench_estimators import table as estimator_table
+        lines += ["", estimator_table(results["residual"]["rows"]).rstrip()]
     lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
     return "\n".join(lines) + "\n"
 

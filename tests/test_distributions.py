@@ -1,5 +1,5 @@
-"""zoo.distributions: base log-densities and temperature sampling against scipy; the VAE's KLs and
-likelihoods against closed forms and quadrature in float64."""
+"""zoo.distributions: priors against scipy, temperature sampling; KLs and likelihoods against closed
+forms and quadrature in float64."""
 
 import jax
 import jax.numpy as jnp
@@ -9,31 +9,6 @@ from scipy import integrate, stats
 
 from zoo import distributions as D
 
-X = np.linspace(-4, 4, 17)
-
-
-def test_log_densities_match_scipy():
-    np.testing.assert_allclose(D.gaussian_log_prob(X, 0.5, np.log(2.0)), stats.norm(0.5, 2.0).logpdf(X), rtol=1e-5)
-    np.testing.assert_allclose(D.logistic_log_prob(X, -0.3, np.log(0.7)), stats.logistic(-0.3, 0.7).logpdf(X),
-                               rtol=1e-5)
-
-
-@pytest.mark.parametrize('name, dist', [('gaussian', stats.norm), ('logistic', stats.logistic)])
-def test_samples_scale_with_temperature(name, dist):
-    log_prob, sample = D.get_prior(name)
-    x = sample(jax.random.key(0), (200_000,), 0.5)
-    np.testing.assert_allclose(float(jnp.std(x)), 0.5 * dist().std(), rtol=0.01)
-    np.testing.assert_array_equal(sample(jax.random.key(0), (3,), 0.0), 0.0)
-    np.testing.assert_allclose(log_prob(jnp.zeros(1)), dist().logpdf(0.0), rtol=1e-6)
-
-
-def test_sum_except_batch_and_unknown_prior():
-    np.testing.assert_allclose(D.sum_except_batch(jnp.ones((2, 3, 4))), [12.0, 12.0])
-    with pytest.raises(ValueError, match="unknown prior 'cauchy'"):
-        D.get_prior('cauchy')
-
-
-# --- The VAE family's additions. ---
 
 @pytest.fixture
 def x64():
@@ -103,3 +78,27 @@ def test_discretized_logistic_is_finite_far_in_the_tails_and_rejects_floats():
     assert np.isfinite(grad)
     with pytest.raises(TypeError, match='pixels must be integers'):
         D.discretized_logistic_log_prob(jnp.array([0.5]), 0.0, 0.0)
+
+
+X = np.linspace(-4, 4, 17)
+
+
+def test_log_densities_match_scipy():
+    np.testing.assert_allclose(D.gaussian_log_prob(X, 0.5, np.log(2.0)), stats.norm(0.5, 2.0).logpdf(X), rtol=1e-5)
+    np.testing.assert_allclose(D.logistic_log_prob(X, -0.3, np.log(0.7)), stats.logistic(-0.3, 0.7).logpdf(X),
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize('name, dist', [('gaussian', stats.norm), ('logistic', stats.logistic)])
+def test_samples_scale_with_temperature(name, dist):
+    log_prob, sample = D.get_prior(name)
+    x = sample(jax.random.key(0), (200_000,), 0.5)
+    np.testing.assert_allclose(float(jnp.std(x)), 0.5 * dist().std(), rtol=0.01)
+    np.testing.assert_array_equal(sample(jax.random.key(0), (3,), 0.0), 0.0)
+    np.testing.assert_allclose(log_prob(jnp.zeros(1)), dist().logpdf(0.0), rtol=1e-6)
+
+
+def test_sum_except_batch_and_unknown_prior():
+    np.testing.assert_allclose(D.sum_except_batch(jnp.ones((2, 3, 4))), [12.0, 12.0])
+    with pytest.raises(ValueError, match="unknown prior 'cauchy'"):
+        D.get_prior('cauchy')

@@ -15,6 +15,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 FIGURES = {
+    "gan_divergences.ipynb": "gan_divergences.png",
     "glow_interpolation.ipynb": "glow_interpolation.png",
     "glow_sampling.ipynb": "glow_sampling.png",
     "toy_densities.ipynb": "toy_densities.png",

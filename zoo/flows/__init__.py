@@ -21,3 +21,5 @@ from zoo.flows.realnvp import RealNVP
 from zoo.flows.scaling import Scaling
 from zoo.flows.split import LearnedPrior, Split, gaussian_standardize
 from zoo.flows.squeeze import Squeeze, squeeze, unsqueeze
+from zoo.flows.structured_conv1x1 import (ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1, exp_conv1x1_transform,
+                                         householder_transform, rank_one_exp_transform)

@@ -12,9 +12,11 @@ from zoo.flows.image_flow import ImageFlow
 from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.permutation import Reverse, Shuffle
 from zoo.flows.split import LearnedPrior, Split, factored_shapes
+from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 from zoo.flows.squeeze import squeeze, unsqueeze
 
-PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle}
+PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle,
+                "exp": ExpConv1x1, "householder": HouseholderConv1x1, "rank_one_exp": RankOneExpConv1x1}
 
 
 class GlowStep(nn.Module):
@@ -63,7 +65,7 @@ class Glow(ImageFlow):
     flow_steps: int = 32
     hidden: int = 512
     coupling: Literal["affine", "additive"] = "affine"
-    permutation: Literal["conv1x1", "lu", "reverse", "shuffle"] = "conv1x1"
+    permutation: Literal["conv1x1", "lu", "reverse", "shuffle", "exp", "householder", "rank_one_exp"] = "conv1x1"
     actnorm_init: Literal["data", "zero"] = "data"
     scale_fn: str = "sigmoid"
     learn_top: bool = True
