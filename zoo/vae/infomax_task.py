@@ -31,7 +31,10 @@ NUM_NEIGHBOURS = 7
 class InfoMaxTask(Task):
     """Deep InfoMax with weights ``alpha`` (global), ``beta`` (local), ``gamma`` (prior KL)."""
 
-    watch = 'loss'
+    # The loss is -alpha I_JS - beta I_JS + gamma KL with each I_JS in [-log 4, 0]: it hovers
+    # near zero, where the guard's relative explosion test misfires (seen with gamma = 0).
+    # Non-finite values are still caught.
+    watch = None
     headline = 'probe_accuracy'
     lower_is_better = False
 
