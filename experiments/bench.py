@@ -34,13 +34,13 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from zoo import images
 from zoo.flows import Glow
+from zoo.flows.task import FlowTask
+from zoo.train import Config, OptimizerConfig, TrainState
 from zoo.train import mesh as mesh_lib
-from zoo.train.loop import flow_loss
-from zoo.train.step import create_train_state, make_train_step
+from zoo.train.step import make_train_step
 
 # The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU).
 SIZES = {
@@ -55,7 +55,7 @@ VARIANTS = {  # name -> Glow options, for the depth curves
     "unrolled+autodiff": dict(scan=False, backprop="autodiff"),
 }
 PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
-SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual")
+SECTIONS = ("model", "depth", "bf16", "conv1x1")
 
 
 @dataclasses.dataclass
@@ -156,15 +156,17 @@ class Trainer:
         if variables is None:
             variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
         mesh = mesh_lib.make_mesh(jax.devices()[:1])  # per-device figures
-        optimizer = optax.adam(1e-4)
-        self.state = create_train_state(variables, optimizer, key)
-        self.batch = mesh_lib.shard_batch(mesh, np.asarray(pixels))
+        self.task = FlowTask.from_model(model, Config(optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0)))
+        variables = dict(variables)
+        params = variables.pop("params")
+        self.state = TrainState.create(key, {"flow": params}, self.task.optimizers, aux={"flow": variables})
+        self.batch = mesh_lib.shard_batch(mesh, {"image": np.asarray(pixels)})
         self.pixels = pixels
-        self.step = make_train_step(flow_loss(model), optimizer, mesh)
+        self.step = make_train_step(self.task, mesh)
 
     @property
     def variables(self):
-        return self.state.variables()
+        return self.task.variables(self.state)
 
     def compile(self):
         """Compile the train step once; returns (seconds, compiled)."""
@@ -267,8 +269,6 @@ def run_bench(settings):
         results["bf16"] = bench_bf16(s, trainer)
     if "conv1x1" in s.sections:
         results["conv1x1"] = bench_conv1x1(s)
-    if "residual" in s.sections:
-        results["residual"] = bench_residual(s)
     results["total_s"] = time.perf_counter() - start
     return results
 

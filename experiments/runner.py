@@ -79,6 +79,8 @@ def run(name: str, argv=None) -> dict:
     import jax
     if jax.process_index() == 0:
         print(f'workdir: {workdir}')
+        if len(summary['test']) > 1:
+            print('test: ' + ', '.join(f'{k} {v:.4f}' for k, v in summary['test'].items()))
         print(result_line(summary))
     return summary
 

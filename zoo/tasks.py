@@ -17,6 +17,18 @@ TASKS = {
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
     'iresnet': ('zoo.residual.task:ResidualFlowTask', {}),
+    'fgan': ('zoo.gan.task:GANTask', {'loss': 'fgan'}),
+    'wgan': ('zoo.gan.task:GANTask', {'loss': 'wgan', 'lipschitz': 'gradient_penalty'}),
+    'hinge_gan': ('zoo.gan.task:GANTask', {'loss': 'hinge', 'lipschitz': 'spectral'}),
+    'gan_onestep': ('zoo.gan.task:GANTask', {'loss': 'one_loss', 'lipschitz': 'spectral'}),
+    'ogan': ('zoo.gan.task:GANTask', {'loss': 'ogan'}),
+    'ebm': ('zoo.ebm.task:EBMTask', {}),
+    'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
+    'vae': ('zoo.vae.task:VAETask', {}),
+    'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
+    'vib': ('zoo.vae.vib_task:VIBTask', {}),
+    'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),
+    'fvae': ('zoo.vae.fvae_task:FVAETask', {}),
 }
 
 

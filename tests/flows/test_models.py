@@ -168,3 +168,13 @@ def test_layers_reject_inputs_they_cannot_split_or_squeeze():
         flows.squeeze(jnp.zeros((1, 5, 4, 1)))
     with pytest.raises(ValueError, match="unknown mask"):
         flows.MaskedCoupling(4, mask="stripes").init(KEY, one_channel)
+
+
+def test_inputs_flows_refuse_with_a_clear_error():
+    model, v, x, pixels = setup_model(1, "nice")
+    with pytest.raises(TypeError, match="flows take float32 or float64 images, got float16"):
+        model.apply(v, x.astype(jnp.float16))
+    with pytest.raises(ValueError, match="empty batch"):
+        model.apply(v, x[:0])
+    with pytest.raises(ValueError, match=r"pixels must lie in \[0, 17\) for 17 levels, got values in \[0, 200\]"):
+        model.apply(v, pixels.at[0, 0, 0, 0].set(200), KEY, method=model.bits_per_dim)

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from zoo import toy2d  # noqa: E402
+from zoo.data import toy2d  # noqa: E402
 from zoo.viz import plotting  # noqa: E402
 
 RNG = np.random.default_rng(0)

@@ -6,7 +6,7 @@ the negative of the forward's.
 """
 
 from zoo.flows.actnorm import ActNorm, actnorm_transform
-from zoo.flows.chain import Chain, ScannedChain, run_chain
+from zoo.flows.chain import ScannedChain, run_chain
 from zoo.flows.conv1x1 import Conv1x1, LUConv1x1, conv1x1_transform, lu_weight
 from zoo.flows.coupling import (ChannelCoupling, MaskedCoupling, additive_transform, affine_transform,
                                 bounded_log_scale, checkerboard_mask, channel_mask, merge_channels,

@@ -9,6 +9,7 @@ from zoo.flows.chain import ScannedChain, run_chain
 from zoo.flows.conv1x1 import Conv1x1, LUConv1x1
 from zoo.flows.coupling import ChannelCoupling
 from zoo.flows.image_flow import ImageFlow
+from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.permutation import Reverse, Shuffle
 from zoo.flows.split import LearnedPrior, Split, factored_shapes
 from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
@@ -102,9 +103,14 @@ class Glow(ImageFlow):
         if self.learn_top:
             self.top = LearnedPrior()
 
-    def _steps(self, level, x, inverse):
+    def _level(self, level, x, inverse):
+        """squeeze, then the level's steps of flow (inverse: the steps backwards, then unsqueeze)."""
         flow = self.flows[level]
-        return flow(x, inverse=inverse) if self.scan else run_chain(flow, x, inverse)
+        run = (lambda y: flow(y, inverse=inverse)) if self.scan else (lambda y: run_chain(flow, y, inverse))
+        if inverse:
+            x, log_det = run(x)
+            return unsqueeze(x), log_det
+        return run(squeeze(x))
 
     @property
     def latent_shapes(self):
@@ -112,29 +118,15 @@ class Glow(ImageFlow):
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x):
-        latents, log_det = [], 0.0
-        for level in range(self.levels):
-            x, ld = self._steps(level, squeeze(x), inverse=False)
-            log_det += ld
-            if level < self.levels - 1:
-                x, z, ld = self.splits[level](x)
-                latents.append(z)
-                log_det += ld
+        latents, log_det = multiscale_forward(self._level, self.splits, x, self.levels)
         if self.learn_top:
-            x, ld = self.top(x)
+            latents[-1], ld = self.top(latents[-1])
             log_det += ld
-        return latents + [x], log_det
+        return latents, log_det
 
     def inverse(self, latents):
-        x, log_det = latents[-1], 0.0
+        latents, log_det = list(latents), 0.0
         if self.learn_top:
-            x, ld = self.top(x, inverse=True)
-            log_det += ld
-        for level in reversed(range(self.levels)):
-            if level < self.levels - 1:
-                x, ld = self.splits[level](x, latents[level], inverse=True)
-                log_det += ld
-            x, ld = self._steps(level, x, inverse=True)
-            log_det += ld
-            x = unsqueeze(x)
-        return x, log_det
+            latents[-1], log_det = self.top(latents[-1], inverse=True)
+        x, ld = multiscale_inverse(self._level, self.splits, latents)
+        return x, log_det + ld

@@ -46,8 +46,18 @@ class FlowTask(Task):
 
     def __init__(self, info, config, flow: str = 'glow', temperatures=(0.5, 0.7, 0.8, 0.9, 1.0),
                  num_samples: int = 64):
-        self.info = info
-        self.model = build_flow(flow, info, config.model)
+        self._setup(build_flow(flow, info, config.model), config, temperatures, num_samples)
+
+    @classmethod
+    def from_model(cls, model, config, temperatures=(1.0,), num_samples: int = 16) -> 'FlowTask':
+        """The task for an already built flow (benchmarks, notebooks); ``config`` gives the optimizer."""
+        task = cls.__new__(cls)
+        task._setup(model, config, temperatures, num_samples)
+        return task
+
+    def _setup(self, model, config, temperatures, num_samples):
+        self.model = model
+        self.num_levels = model.num_levels
         self.temperatures = tuple(float(t) for t in temperatures)
         self.num_samples = num_samples
         self.optimizers = build_optimizers(config, ('flow',))
@@ -56,7 +66,7 @@ class FlowTask(Task):
 
     def init(self, rng, batch) -> TrainState:
         init_key, noise_key, state_key = jax.random.split(rng, 3)
-        x = images.dequantize(noise_key, batch['image'], self.info.num_levels)
+        x = images.dequantize(noise_key, batch['image'], self.num_levels)
         variables = dict(self.model.init({'params': init_key}, x))  # ActNorm sees this batch
         params = variables.pop('params')
         return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
@@ -82,10 +92,44 @@ class FlowTask(Task):
 
     def _sample_pixels(self, variables, rng, temperature):
         x = self.model.apply(variables, rng, self.num_samples, temperature, method=self.model.sample)
-        return images.to_pixels(x, self.info.num_levels)
+        return images.to_pixels(x, self.num_levels)
 
     def visualize(self, state, rng):
         """A sheet of samples per temperature (the same noise at every call)."""
         variables = self.variables(state)
-        return {f'samples_T{t:.2f}': make_grid(self._sample(variables, rng, jnp.float32(t)), self.info.num_levels)
+        return {f'samples_T{t:.2f}': make_grid(self._sample(variables, rng, jnp.float32(t)), self.num_levels)
                 for t in self.temperatures}
+
+
+class DensityTask(Task):
+    """A flow on vectors (``DenseFlow``) fitted by maximum likelihood to points: batches {'x': (N, D)}.
+
+    loss = mean over the batch of -log p(x) in nats.  For 2-D toy densities
+    (``zoo.data.toy2d``), whose samples are drawn fresh rather than read from a dataset.
+    """
+
+    watch = 'loss'
+    headline = 'nll'
+
+    def __init__(self, model, config):
+        self.model = model
+        self.optimizers = build_optimizers(config, ('flow',))
+
+    def init(self, rng, batch) -> TrainState:
+        init_key, state_key = jax.random.split(rng)
+        variables = dict(self.model.init(init_key, batch['x']))
+        params = variables.pop('params')
+        return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
+
+    def variables(self, state, use_ema: bool = True) -> dict:
+        return {'params': state.averaged('flow', use_ema), **state.aux['flow']}
+
+    def train_step(self, state, batch, rng):
+        def loss_fn(params):
+            return -jnp.mean(self.model.apply({'params': params, **state.aux['flow']}, batch['x'],
+                                              method=self.model.log_prob))
+        loss, grads = jax.value_and_grad(loss_fn)(state.params['flow'])
+        return state.apply_gradients('flow', grads, self.optimizers['flow']), {'loss': loss}
+
+    def eval_step(self, state, batch, rng):
+        return {'nll': -self.model.apply(self.variables(state), batch['x'], method=self.model.log_prob)}

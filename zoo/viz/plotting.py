@@ -3,7 +3,7 @@
 Images are integer pixels (N, H, W, C) in [0, num_levels), as ``zoo.images.to_pixels``
 returns; they are laid out with ``zoo.image_grid.make_grid`` and shown with nearest-
 neighbour scaling, so 8x8 digits stay crisp.  Density maps take any vectorised
-log-density ``f: (M, 2) -> (M,)`` (a flow's ``log_prob`` or ``zoo.toy2d.log_density``).
+log-density ``f: (M, 2) -> (M,)`` (a flow's ``log_prob`` or ``zoo.data.toy2d.log_density``).
 Every function returns the matplotlib ``Figure`` (or draws on a given ``Axes``) and never
 calls ``plt.show``, so it works headless and in tests.
 """

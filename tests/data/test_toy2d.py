@@ -1,11 +1,11 @@
-"""Tests for zoo.toy2d: sampler shapes and scale, exact densities where they exist."""
+"""Tests for zoo.data.toy2d: sampler shapes and scale, exact densities where they exist."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo import toy2d
+from zoo.data import toy2d
 
 N = 4000
 
