@@ -55,7 +55,7 @@ VARIANTS = {  # name -> Glow options, for the depth curves
     "unrolled+autodiff": dict(scan=False, backprop="autodiff"),
 }
 PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
-SECTIONS = ("model", "depth", "bf16", "conv1x1")
+SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual")
 
 
 @dataclasses.dataclass
@@ -269,6 +269,8 @@ def run_bench(settings):
         results["bf16"] = bench_bf16(s, trainer)
     if "conv1x1" in s.sections:
         results["conv1x1"] = bench_conv1x1(s)
+    if "residual" in s.sections:
+        results["residual"] = bench_residual(s)
     results["total_s"] = time.perf_counter() - start
     return results
 

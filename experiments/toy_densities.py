@@ -23,7 +23,7 @@ import optax
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from zoo import toy2d  # noqa: E402
+from zoo.data import toy2d  # noqa: E402
 from zoo.flows.dense import DenseFlow  # noqa: E402
 from zoo.residual.models import ResidualFlow2D  # noqa: E402
 from zoo.viz.plotting import density_on_grid, plot_density, plot_samples, save_figure  # noqa: E402
