@@ -7,10 +7,10 @@ ARGS   ?=
 DATASET  ?= cifar10
 DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 
-.PHONY: help test train-nice train-realnvp train-glow bench notebooks data clean
+.PHONY: help test train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
 
 help:
-	@echo "make test | train-glow | train-realnvp | train-nice | bench | notebooks | data DATASET=cifar10   (pass flags with ARGS='...')"
+	@echo "make test | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -31,6 +31,53 @@ train-realnvp: $(STAMP)
 train-glow: $(STAMP)
 	$(PY) -m experiments.glow $(ARGS)
 
+train-iresnet: $(STAMP)
+	$(PY) -m experiments.iresnet $(ARGS)
+
+toy-densities: $(STAMP)
+	$(PY) -m experiments.toy_densities --out toy_densities $(ARGS)
+
+train-fgan: $(STAMP)
+	$(PY) -m experiments.fgan $(ARGS)
+
+train-wgan: $(STAMP)
+	$(PY) -m experiments.wgan $(ARGS)
+
+train-gan-onestep: $(STAMP)
+	$(PY) -m experiments.gan_onestep $(ARGS)
+
+train-ogan: $(STAMP)
+	$(PY) -m experiments.ogan $(ARGS)
+
+# f-GANs with every divergence on a 2-D mixture of Gaussians: one PNG per divergence.
+fgan-2d: $(STAMP)
+	$(PY) -m experiments.fgan_2d $(ARGS)
+
+train-ebm: $(STAMP)
+	$(PY) -m experiments.ebm $(ARGS)
+
+train-glann: $(STAMP)
+	$(PY) -m experiments.glann $(ARGS)
+
+# An EBM on the 2-D toy densities: true density, learned exp(-U) and Langevin samples in one PNG.
+ebm-2d: $(STAMP)
+	$(PY) -m experiments.ebm_2d $(ARGS)
+
+train-vae: $(STAMP)
+	$(PY) -m experiments.vae $(ARGS)
+
+train-vae-cluster: $(STAMP)
+	$(PY) -m experiments.vae_cluster $(ARGS)
+
+train-vib: $(STAMP)
+	$(PY) -m experiments.vib $(ARGS)
+
+train-infomax: $(STAMP)
+	$(PY) -m experiments.infomax $(ARGS)
+
+train-fvae: $(STAMP)
+	$(PY) -m experiments.fvae $(ARGS)
+
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
 
@@ -43,4 +90,4 @@ data: $(STAMP)
 	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache workdirs bench_results
+	rm -rf $(VENV) .pytest_cache workdirs bench_results toy_densities

@@ -11,7 +11,8 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
    scan + invertible backprop (Gomez et al. 2017) and unrolled + autodiff;
 3. bfloat16 coupling networks against float32: step time and bits/dim drift;
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
-5. the residual-flow log-det estimators, when a module for them exists;
+5. the residual-flow log-det estimators (exact, power series, Russian roulette; backprop
+   or Neumann gradient) against dimension: time and XLA memory of one gradient;
 6. the coupling networks' convolutions: XLA's own against weight gradients and 1x1 convs
    as matrix products (``conv_impl``; 'auto' picks the latter on CPU).
 
@@ -26,7 +27,6 @@ state), on a one-batch stream so that data loading is not timed.
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
@@ -36,13 +36,13 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from zoo import images
 from zoo.flows import Glow
+from zoo.flows.task import FlowTask
+from zoo.train import Config, OptimizerConfig, TrainState
 from zoo.train import mesh as mesh_lib
-from zoo.train.loop import flow_loss
-from zoo.train.step import create_train_state, make_train_step
+from zoo.train.step import make_train_step
 
 # The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU);
 # mnist32 is the Glow-parity issue's model (MNIST padded to 32x32, L=3, K=8, hidden 64, LU).
@@ -77,6 +77,7 @@ class Settings:
     sections: tuple = SECTIONS
     model: dict = dataclasses.field(default_factory=dict)  # overrides of the size's model kwargs
     peak_tflops: float | None = None  # the device's bf16 peak, for the achieved fraction
+    estimator_dims: tuple = (2, 16, 64, 256)  # dimensions for the residual-flow estimator section
     seed: int = 0
 
     def resolved(self):
@@ -162,15 +163,17 @@ class Trainer:
         if variables is None:
             variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
         mesh = mesh_lib.make_mesh(jax.devices()[:1])  # per-device figures
-        optimizer = optax.adam(1e-4)
-        self.state = create_train_state(variables, optimizer, key)
-        self.batch = mesh_lib.shard_batch(mesh, np.asarray(pixels))
+        self.task = FlowTask.from_model(model, Config(optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0)))
+        variables = dict(variables)
+        params = variables.pop("params")
+        self.state = TrainState.create(key, {"flow": params}, self.task.optimizers, aux={"flow": variables})
+        self.batch = mesh_lib.shard_batch(mesh, {"image": np.asarray(pixels)})
         self.pixels = pixels
-        self.step = make_train_step(flow_loss(model), optimizer, mesh)
+        self.step = make_train_step(self.task, mesh)
 
     @property
     def variables(self):
-        return self.state.variables()
+        return self.task.variables(self.state)
 
     def compile(self):
         """Compile the train step once; returns (seconds, compiled)."""
@@ -259,11 +262,9 @@ def bench_conv_impl(s):
 
 
 def bench_residual(s):
-    """Section 5: the residual-flow log-det estimators, if zoo has them yet."""
-    for name in ("zoo.flows.residual", "zoo.flows.iresnet", "zoo.flows.logdet"):
-        if importlib.util.find_spec(name) is not None:
-            return dict(skipped=f"{name} exists but has no benchmark hook here yet")
-    return dict(skipped="no residual-flow module (zoo.flows.residual) yet")
+    """Section 5: the residual-flow log-det estimators against dimension (``experiments.bench_estimators``)."""
+    from experiments.bench_estimators import bench_estimators
+    return dict(rows=bench_estimators(s.estimator_dims, batch=s.batch, repeats=s.repeats, warmup=s.warmup))
 
 
 def run_bench(settings):
@@ -342,7 +343,8 @@ def table(results):
         for r in results["conv1x1"]:
             lines.append(f"| {r['permutation']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
     if "residual" in results:
-        lines += ["", "## Residual-flow log-det estimators", "", f"Skipped: {results['residual']['skipped']}."]
+        from experiments.bench_estimators import table as estimator_table
+        lines += ["", estimator_table(results["residual"]["rows"]).rstrip()]
     if "conv_impl" in results:
         lines += ["", "## Coupling-network convolutions (conv_impl)", "", "| conv_impl | compile | step | images/s |",
                   "|---|---|---|---|"]

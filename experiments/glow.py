@@ -1,6 +1,6 @@
-"""Train glow on the embedded digits (default) or a paper config: python -m experiments.glow --help"""
+"""Train glow: python -m experiments.glow --help"""
 
 from experiments.runner import main
 
-if __name__ == '__main__':
-    main('glow')
+if __name__ == "__main__":
+    main("glow")

@@ -1,6 +1,6 @@
-"""Train realnvp on the embedded digits (default) or a paper config: python -m experiments.realnvp --help"""
+"""Train realnvp: python -m experiments.realnvp --help"""
 
 from experiments.runner import main
 
-if __name__ == '__main__':
-    main('realnvp')
+if __name__ == "__main__":
+    main("realnvp")

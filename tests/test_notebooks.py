@@ -15,9 +15,11 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 FIGURES = {
+    "gan_divergences.ipynb": "gan_divergences.png",
     "glow_interpolation.ipynb": "glow_interpolation.png",
     "glow_sampling.ipynb": "glow_sampling.png",
     "toy_densities.ipynb": "toy_densities.png",
+    "vae_latent_space.ipynb": "vae_latent_space.png",
 }
 
 
@@ -29,6 +31,9 @@ def tiny_env(tmp_path_factory):
         "ZOO_NOTEBOOK_FIGURES": str(root / "figures"),
         "ZOO_GLOW_WORKDIR": str(root / "no-such-run"),
         "ZOO_GLOW_FALLBACK_WORKDIR": str(root / "glow"),
+        "ZOO_VAE_WORKDIR": str(root / "no-such-run"),
+        "ZOO_VAE_CLUSTER_WORKDIR": str(root / "no-such-run"),
+        "ZOO_VAE_FALLBACK_WORKDIR": str(root / "vae"),
         "JAX_PLATFORMS": "cpu",
         # The kernel starts in notebooks/; make `zoo` importable even without `pip install -e .`.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(NOTEBOOKS.parent), os.environ.get("PYTHONPATH")])),

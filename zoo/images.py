@@ -7,26 +7,40 @@ pixel's bin has width 1/L in x, hence log P(p) >= E_u[log p(x)] - D log L.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
-def check_pixels(pixels) -> None:
-    """Raise a TypeError unless ``pixels`` has an integer dtype."""
+def check_pixels(pixels, num_levels: int | None = None) -> None:
+    """Raise unless ``pixels`` is an integer array with values in [0, num_levels).
+
+    The dtype is always checked.  The values are checked where they are concrete
+    (numpy arrays, or jax arrays outside ``jit``); inside ``jit`` they are not
+    known, and pixels out of range give a finite but meaningless bits/dim, so
+    check data before it enters a jitted step (``zoo.data`` yields valid pixels).
+    """
     if not jnp.issubdtype(jnp.asarray(pixels).dtype, jnp.integer):
         raise TypeError(
             f"pixels must be an integer array in [0, num_levels), got dtype {pixels.dtype}; "
             "convert floats with zoo.images.to_pixels")
+    if num_levels is None or isinstance(pixels, jax.core.Tracer) or np.size(pixels) == 0:
+        return
+    values = np.asarray(pixels)  # np.min on a jax array would trace under jit
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high >= num_levels:
+        raise ValueError(f"pixels must lie in [0, {num_levels}) for {num_levels} levels, got values in "
+                         f"[{low}, {high}]; is num_levels right for this dataset?")
 
 
 def dequantize(key: jax.Array, pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
     """x = (p + u) / L - 1/2, u ~ U[0, 1): a continuous point inside each pixel's bin."""
-    check_pixels(pixels)
+    check_pixels(pixels, num_levels)
     u = jax.random.uniform(key, pixels.shape, dtype)
     return (pixels.astype(dtype) + u) / num_levels - 0.5
 
 
 def center(pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
     """x = (p + 1/2) / L - 1/2: the centre of each pixel's bin (deterministic encoding)."""
-    check_pixels(pixels)
+    check_pixels(pixels, num_levels)
     return (pixels.astype(dtype) + 0.5) / num_levels - 0.5
 
 

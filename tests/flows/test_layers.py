@@ -69,13 +69,35 @@ def test_actnorm_zero_init_is_identity():
     np.testing.assert_array_equal(ld, 0.0)
 
 
-def test_couplings_start_as_identity():
-    for layer in (flows.ChannelCoupling(8), flows.MaskedCoupling(8, "additive"), flows.GlowStep(8, actnorm_init="zero")):
-        v = layer.init(KEY, IMAGE)
-        y, _ = layer.apply(v, IMAGE)
-        if isinstance(layer, flows.GlowStep):
-            continue  # the 1x1 conv rotates; only its coupling is zero-initialised
-        assert jnp.allclose(y[..., :2], IMAGE[..., :2])
+@pytest.mark.parametrize("layer", [flows.ChannelCoupling(8, scale_fn="tanh"), flows.ChannelCoupling(8, "additive", parity=1),
+                                   flows.MaskedCoupling(8, "additive"), flows.MaskedCoupling(8, parity=1, scale_fn="tanh")],
+                         ids=lambda layer: f"{type(layer).__name__}-{layer.parity}")
+def test_couplings_start_as_identity_on_both_halves(layer):
+    # The last conv is zero-initialised, so shift 0 and scale 1 (log-det 0): y = x everywhere.
+    y, ld = layer.apply(layer.init(KEY, IMAGE), IMAGE)
+    np.testing.assert_allclose(y, IMAGE, atol=1e-6)
+    np.testing.assert_allclose(ld, 0.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("parity", [0, 1])
+def test_sigmoid_coupling_starts_as_glows_constant_scale(parity):
+    # Glow's s = sigmoid(h + 2) is sigmoid(2) = 0.88 at h = 0: the transformed half shrinks,
+    # the conditioning half passes unchanged.
+    layer = flows.ChannelCoupling(8, parity=parity)
+    y, ld = layer.apply(layer.init(KEY, IMAGE), IMAGE)
+    kept, moved = (slice(2, 4), slice(0, 2)) if parity else (slice(0, 2), slice(2, 4))
+    s0 = jax.nn.sigmoid(2.0)
+    np.testing.assert_array_equal(y[..., kept], IMAGE[..., kept])
+    np.testing.assert_allclose(y[..., moved], s0 * IMAGE[..., moved], rtol=1e-6)
+    np.testing.assert_allclose(ld, IMAGE[0, ..., moved].size * np.log(s0), rtol=1e-5)
+
+
+def test_glow_step_starts_as_its_permutation():
+    # Zero-init ActNorm and coupling are identities, so the step is just the channel reversal.
+    step = flows.GlowStep(8, permutation="reverse", actnorm_init="zero", scale_fn="tanh")
+    y, ld = step.apply(step.init(KEY, IMAGE), IMAGE)
+    np.testing.assert_allclose(y, IMAGE[..., ::-1], atol=1e-6)
+    np.testing.assert_allclose(ld, 0.0, atol=1e-5)
 
 
 def test_conv1x1_initialised_as_rotation():

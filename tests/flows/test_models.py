@@ -170,6 +170,16 @@ def test_layers_reject_inputs_they_cannot_split_or_squeeze():
         flows.MaskedCoupling(4, mask="stripes").init(KEY, one_channel)
 
 
+def test_inputs_flows_refuse_with_a_clear_error():
+    model, v, x, pixels = setup_model(1, "nice")
+    with pytest.raises(TypeError, match="flows take float32 or float64 images, got float16"):
+        model.apply(v, x.astype(jnp.float16))
+    with pytest.raises(ValueError, match="empty batch"):
+        model.apply(v, x[:0])
+    with pytest.raises(ValueError, match=r"pixels must lie in \[0, 17\) for 17 levels, got values in \[0, 200\]"):
+        model.apply(v, pixels.at[0, 0, 0, 0].set(200), KEY, method=model.bits_per_dim)
+
+
 def test_glow_scanned_and_unrolled_share_variables_values_and_gradients():
     """scan=True and scan=False are two ways to run the same stacked variables (a checkpoint
     from a GPU, scanned, runs unrolled on a CPU); scan=None picks unrolled on CPU."""

@@ -1,6 +1,6 @@
 """Composing flow layers: a plain chain, and K identical steps scanned over stacked parameters."""
 
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import flax.linen as nn
 import jax
@@ -16,15 +16,6 @@ def run_chain(layers, x, inverse=False):
         x, ld = layer(x, inverse=inverse)
         log_det = log_det + ld
     return x, log_det
-
-
-class Chain(nn.Module):
-    """A sequence of flow layers, each ``x -> (y, log_det)`` with an ``inverse`` flag."""
-
-    layers: Sequence[nn.Module]
-
-    def __call__(self, x, inverse=False):
-        return run_chain(self.layers, x, inverse)
 
 
 class _ScanBody(nn.Module):

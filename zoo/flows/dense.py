@@ -11,22 +11,19 @@ shrink, which the toy densities need; Glow's 'sigmoid' only shrinks.
 
 from typing import Literal
 
-import flax.linen as nn
-import jax.numpy as jnp
-
-from zoo.distributions import gaussian_log_prob, sample_gaussian, sum_except_batch
 from zoo.flows.actnorm import ActNorm
 from zoo.flows.chain import run_chain
 from zoo.flows.coupling import ChannelCoupling
+from zoo.flows.flow import Flow
 
 
-class DenseFlow(nn.Module):
+class DenseFlow(Flow):
     """``num_layers`` of ActNorm -> coupling on (N, ``dim``) vectors, standard Gaussian prior.
 
     ``split='half'`` couples the first and second halves of the vector, ``'interleave'``
-    the even and odd entries (the same for dim=2).  Call it (or ``encode``) for
-    ``x -> (z, log_det)``; ``decode`` inverts; ``log_prob`` and ``sample`` give the model
-    density.  ``init`` with real data so ActNorm starts standardised.
+    the even and odd entries (the same for dim=2).  ``encode`` gives ``([z], log_det)``,
+    ``decode`` inverts, ``log_prob`` and ``sample`` give the model density (all from
+    ``Flow``).  ``init`` with real data so ActNorm starts standardised.
     """
 
     dim: int = 2
@@ -48,30 +45,21 @@ class DenseFlow(nn.Module):
                                           net="mlp", depth=self.depth, scale_fn=self.scale_fn))
         self.layers = layers
 
-    def __call__(self, x, inverse=False):
-        """x (N, dim) -> (z, log|det dz/dx|); with ``inverse=True`` z -> (x, log|det dx/dz|)."""
-        if x.ndim != 2 or x.shape[-1] != self.dim:
-            raise ValueError(f"expected vectors of shape (batch, {self.dim}), got {x.shape}")
-        return run_chain(self.layers, x, inverse)
+    @property
+    def event_shape(self) -> tuple:
+        return (self.dim,)
 
-    def encode(self, x):
-        """x -> (z, log|det dz/dx|)."""
-        return self(x)
+    @property
+    def event_name(self) -> str:
+        return "vectors"
 
-    def decode(self, z):
-        """z -> x."""
-        return self(z, inverse=True)[0]
+    @property
+    def latent_shapes(self):
+        return [(self.dim,)]
 
-    def log_prob(self, x):
-        """log p(x) = sum_i log N(z_i; 0, 1) + log|det dz/dx|, per example."""
-        z, log_det = self(x)
-        return sum_except_batch(gaussian_log_prob(z)) + log_det
+    def forward(self, x):
+        z, log_det = run_chain(self.layers, x)
+        return [z], log_det
 
-    def sample(self, key, n: int, temperature: float = 1.0):
-        """x = f^{-1}(z), z ~ N(0, T^2 I)."""
-        return self.decode(sample_gaussian(key, (n, self.dim), temperature))
-
-
-def nll(model: DenseFlow, variables, x) -> jnp.ndarray:
-    """Mean negative log-likelihood in nats per example, the training loss."""
-    return -jnp.mean(model.apply(variables, x, method=model.log_prob))
+    def inverse(self, latents):
+        return run_chain(self.layers, latents[0], inverse=True)

@@ -10,12 +10,15 @@ from zoo.flows.chain import ScannedChain, run_chain
 from zoo.flows.conv1x1 import Conv1x1, LUConv1x1
 from zoo.flows.coupling import ChannelCoupling
 from zoo.flows.image_flow import ImageFlow
+from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.nets import CONV_IMPLS
 from zoo.flows.permutation import Reverse, Shuffle
 from zoo.flows.split import LearnedPrior, Split, factored_shapes
+from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 from zoo.flows.squeeze import squeeze, unsqueeze
 
-PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle}
+PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle,
+                "exp": ExpConv1x1, "householder": HouseholderConv1x1, "rank_one_exp": RankOneExpConv1x1}
 
 
 class GlowStep(nn.Module):
@@ -71,7 +74,7 @@ class Glow(ImageFlow):
     flow_steps: int = 32
     hidden: int = 512
     coupling: Literal["affine", "additive"] = "affine"
-    permutation: Literal["conv1x1", "lu", "reverse", "shuffle"] = "conv1x1"
+    permutation: Literal["conv1x1", "lu", "reverse", "shuffle", "exp", "householder", "rank_one_exp"] = "conv1x1"
     actnorm_init: Literal["data", "zero"] = "data"
     scale_fn: str = "sigmoid"
     learn_top: bool = True
@@ -113,9 +116,6 @@ class Glow(ImageFlow):
         if self.learn_top:
             self.top = LearnedPrior(positional=self.positional_prior)
 
-    def _steps(self, level, x, inverse):
-        return self.flows[level](x, inverse=inverse)
-
     @property
     def scanned(self) -> bool:
         """Whether the steps of each level run as one ``nn.scan`` (``scan=None``: not on CPU)."""
@@ -123,35 +123,28 @@ class Glow(ImageFlow):
             return self.scan
         return self.backprop == "invertible" or jax.default_backend() != "cpu"
 
+    def _level(self, level, x, inverse):
+        """squeeze, then the level's steps of flow (inverse: the steps backwards, then unsqueeze)."""
+        if inverse:
+            x, log_det = self.flows[level](x, inverse=True)
+            return unsqueeze(x), log_det
+        return self.flows[level](squeeze(x))
+
     @property
     def latent_shapes(self):
         shapes, (h, w, c) = factored_shapes(self.image_shape, self.levels - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x):
-        latents, log_det = [], 0.0
-        for level in range(self.levels):
-            x, ld = self._steps(level, squeeze(x), inverse=False)
-            log_det += ld
-            if level < self.levels - 1:
-                x, z, ld = self.splits[level](x)
-                latents.append(z)
-                log_det += ld
+        latents, log_det = multiscale_forward(self._level, self.splits, x, self.levels)
         if self.learn_top:
-            x, ld = self.top(x)
+            latents[-1], ld = self.top(latents[-1])
             log_det += ld
-        return latents + [x], log_det
+        return latents, log_det
 
     def inverse(self, latents):
-        x, log_det = latents[-1], 0.0
+        latents, log_det = list(latents), 0.0
         if self.learn_top:
-            x, ld = self.top(x, inverse=True)
-            log_det += ld
-        for level in reversed(range(self.levels)):
-            if level < self.levels - 1:
-                x, ld = self.splits[level](x, latents[level], inverse=True)
-                log_det += ld
-            x, ld = self._steps(level, x, inverse=True)
-            log_det += ld
-            x = unsqueeze(x)
-        return x, log_det
+            latents[-1], log_det = self.top(latents[-1], inverse=True)
+        x, ld = multiscale_inverse(self._level, self.splits, latents)
+        return x, log_det + ld

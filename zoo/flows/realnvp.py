@@ -4,6 +4,7 @@ from zoo.flows.actnorm import ActNorm
 from zoo.flows.chain import run_chain
 from zoo.flows.coupling import ChannelCoupling, MaskedCoupling
 from zoo.flows.image_flow import ImageFlow
+from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.split import Split, factored_shapes
 from zoo.flows.squeeze import Squeeze
 
@@ -54,23 +55,11 @@ class RealNVP(ImageFlow):
         shapes, kept = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [kept]
 
+    def _level(self, s, x, inverse):
+        return run_chain(self.levels[s], x, inverse)
+
     def forward(self, x):
-        latents, log_det = [], 0.0
-        for s, layers in enumerate(self.levels):
-            x, ld = run_chain(layers, x)
-            log_det += ld
-            if s < self.scales - 1:
-                x, z, ld = self.splits[s](x)
-                latents.append(z)
-                log_det += ld
-        return latents + [x], log_det
+        return multiscale_forward(self._level, self.splits, x, self.scales)
 
     def inverse(self, latents):
-        x, log_det = latents[-1], 0.0
-        for s in reversed(range(self.scales)):
-            if s < self.scales - 1:
-                x, ld = self.splits[s](x, latents[s], inverse=True)
-                log_det += ld
-            x, ld = run_chain(self.levels[s], x, inverse=True)
-            log_det += ld
-        return x, log_det
+        return multiscale_inverse(self._level, self.splits, latents)

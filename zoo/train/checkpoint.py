@@ -1,9 +1,9 @@
 """Checkpoints with orbax: keep the last N, resume from the latest, fail loudly.
 
 Layout: ``<workdir>/checkpoints/<step>/{state,config}``.  ``state`` is the
-whole ``TrainState`` (params, optimizer state, other variables, EMA, lr scale,
-rng); ``config`` is the run's ``Config`` as JSON, so ``load_trained`` can
-rebuild the model without the experiment script.
+whole ``TrainState`` (params, optimizer states, EMA, aux, lr scale, rng);
+``config`` is the run's ``Config`` as JSON, so ``load_trained`` can rebuild
+the task without the experiment script.
 
 A checkpoint that cannot be read, or that belongs to a different model, is an
 error that says what to do; it never turns into a silent fresh start.
@@ -17,10 +17,11 @@ import jax
 import orbax.checkpoint as ocp
 
 from zoo.train.config import Config
+from zoo.train.state import TrainState
 
 # Fields that decide the shapes and meaning of the saved variables; everything
 # else (steps, lr, intervals...) may change between runs of one workdir.
-IDENTITY_FIELDS = ('model', 'model_kwargs', 'dataset')
+IDENTITY_FIELDS = ('task', 'model', 'task_kwargs', 'dataset')
 
 
 class CheckpointError(RuntimeError):
@@ -110,21 +111,22 @@ def _unreadable(directory: str, step: int, error: Exception) -> str:
 
 @dataclasses.dataclass
 class Trained:
-    """A trained model ready for notebooks: ``model.apply(variables, ..., method=...)``."""
+    """A trained run ready for notebooks: its config, task (with the networks) and state."""
     config: Config
-    model: Any
-    variables: dict
+    task: Any
+    state: TrainState
     step: int
 
 
-def load_trained(workdir, step: int | None = None, use_ema: bool = True) -> Trained:
-    """Load the model and variables of the latest (or given) checkpoint in ``workdir``.
+def load_trained(workdir, step: int | None = None) -> Trained:
+    """The config, task and state of the latest (or given) checkpoint in ``workdir``, for any task.
 
-    The variables are ``{'params': ..., **other collections}`` on the default
-    device; with ``use_ema`` the EMA parameters are used when the run kept them.
+    Every array is read onto this process's first device, whatever mesh wrote it.
+    The optimizer states come back as plain containers: enough to evaluate and
+    sample (``task.eval_step``, ``task.visualize``, the networks' ``apply``), not
+    to resume; resuming is ``train`` on the same workdir.
     """
-    from zoo.train.models import build_model  # late import: models pull in zoo.flows
-    from zoo import data
+    from zoo import data, tasks  # late imports: the task registry imports the families lazily
 
     directory = _directory(workdir)
     if not os.path.isdir(directory):
@@ -137,7 +139,6 @@ def load_trained(workdir, step: int | None = None, use_ema: bool = True) -> Trai
         if step is None:
             raise FileNotFoundError(f'no finished checkpoint in {directory}')
         try:
-            # Read every array onto this process's first device, whatever mesh wrote it.
             device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
             abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
                                     manager.item_metadata(step)['state'])
@@ -148,9 +149,8 @@ def load_trained(workdir, step: int | None = None, use_ema: bool = True) -> Trai
     finally:
         manager.close()
     config = Config.from_dict(restored['config'])
-    state = restored['state']
-    params = state['ema_params'] if (use_ema and state.get('ema_params') is not None) else state['params']
-    variables = {'params': params, **(state.get('other') or {})}
-    info = data.dataset_info(config.dataset)
-    model = build_model(config, info.image_shape, info.num_levels)
-    return Trained(config=config, model=model, variables=variables, step=int(step))
+    info = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
+                             validation_fraction=config.validation_fraction).info
+    fields = {f.name for f in dataclasses.fields(TrainState)}
+    state = TrainState(**{k: v for k, v in restored['state'].items() if k in fields})
+    return Trained(config=config, task=tasks.build_task(config, info), state=state, step=int(step))

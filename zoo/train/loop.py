@@ -1,289 +1,251 @@
-"""The shared training loop for image flows.
+"""The one training loop: any ``Task`` on any dataset, on one device or many hosts.
 
-    train(config, workdir)
+    summary = train(config, workdir)
 
-does, in order: build the mesh, the model and the optimizer; resume from the
-latest checkpoint in ``workdir`` or initialise from the global first batch
-(ActNorm's data-dependent init); then run the jitted data-parallel step.
-The hot loop never waits for the device: metrics stay on the device and are
-fetched only at sync points (every ``log_every`` steps, and where an eval,
-sample sheet or checkpoint is due).  At each sync point the divergence guard
-looks at the window's losses; a bad window rolls back to the last good state
-with a lower learning rate.  Outputs in ``workdir``:
-
-    metrics.jsonl       one JSON object per line: training windows, test bits/dim, guard events
-    samples/*.png       sample grids at each temperature
-    checkpoints/<step>  orbax checkpoints (zoo.train.checkpoint)
+builds the mesh, opens the dataset, builds the task ``config.task`` names
+(``zoo.tasks``), resumes from the latest checkpoint in ``workdir`` or
+initialises from the global first batch, then runs the jitted data-parallel
+step.  The hot loop never waits for the device: metrics stay on the device and
+are fetched only at sync points (every ``log_every`` steps, and where an
+evaluation, sheet or checkpoint is due).  At each sync point the divergence
+guard looks at the window's metrics; a bad window rolls back to the last good
+state with a lower learning rate.  Periodic evaluations use the validation
+split; the test split is evaluated once, at the end.  Outputs in ``workdir``
+(``zoo.train.writer``): ``metrics.jsonl``, TensorBoard events, ``samples/*.png``
+and ``checkpoints/<step>``.
 
 Several hosts: start the same command on every host after
 ``jax.distributed.initialize()``; each loads its own slice of the batch and
 process 0 writes the files (checkpoints are written by all, as orbax needs).
 """
 
-import json
+import dataclasses
+import math
 import os
 import time
-from typing import Callable, Iterator
+from typing import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 from tqdm.auto import tqdm
 
-from zoo import images
-from zoo.image_grid import save_grid
 from zoo.train import mesh as mesh_lib
 from zoo.train.checkpoint import Checkpointer
 from zoo.train.config import Config
 from zoo.train.guard import DivergenceGuard
-from zoo.train.models import build_model
-from zoo.train.optim import gradient_penalty, make_optimizer
-from zoo.train.step import TrainState, create_train_state, make_eval_step, make_train_step
+from zoo.train.state import TrainState
+from zoo.train.step import abstract_state, make_eval_step, make_init, make_train_step
+from zoo.train.writer import MetricsWriter, last_values
 
 # hook(step, state, checkpointer), called after every step, after that step's
 # checkpoint (if any) was started; tests use it to kill a run.
 Hook = Callable[[int, TrainState, Checkpointer], None]
 
-
-def flow_loss(model) -> Callable:
-    """loss(params, other, pixels, rng) = mean bits/dim of the batch (dequantised with rng)."""
-    def loss_fn(params, other, pixels, rng):
-        bpd = jnp.mean(model.apply({'params': params, **other}, pixels, rng, method=model.bits_per_dim))
-        return bpd, {'bpd': bpd}
-    return loss_fn
+EVAL_SEED = 1234  # every evaluation draws the same noise, so numbers compare across steps
 
 
-def init_state(model, optimizer, config: Config, first_batch, mesh, abstract: bool = False):
-    """The initial ``TrainState``, replicated over the mesh.
+def train(config: Config, workdir, *, task=None, dataset=None, devices=None,
+          hooks: tuple[Hook, ...] = ()) -> dict:
+    """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary.
 
-    ``model.init`` runs on the global first batch under jit, so ActNorm's
-    data-dependent statistics are over all devices' examples.  With
-    ``abstract`` only shapes, dtypes and shardings are computed (the target
-    for restoring a checkpoint; nothing runs).
+    ``task`` and ``dataset`` replace the ones ``config`` names (tests inject
+    them); ``devices`` limits the mesh (default: every device of every host).  The summary has ``step``, ``validation`` and ``test`` (the task's
+    summaries), ``headline`` (the name of the task's main number),
+    ``wall_time``, ``step_time`` (median seconds per step after compilation)
+    and ``complete`` (True if there was nothing to do).
     """
-    def init(rng, pixels):
-        init_key, noise_key, state_key = jax.random.split(rng, 3)
-        x = images.dequantize(noise_key, pixels, model.num_levels)
-        variables = model.init({'params': init_key}, x)
-        return create_train_state(variables, optimizer, state_key, ema=config.ema_decay > 0)
-
-    rng = jax.random.PRNGKey(config.seed)
-    replicated = mesh_lib.replicated(mesh)
-    if abstract:
-        shapes = jax.eval_shape(init, rng, first_batch)
-        return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=replicated), shapes)
-    return jax.jit(init, out_shardings=replicated)(mesh_lib.replicate(mesh, rng), first_batch)
+    return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
 
 
-class MetricsWriter:
-    """Appends JSON lines to ``<workdir>/metrics.jsonl`` (process 0 only)."""
-
-    def __init__(self, workdir: str):
-        self.path = os.path.join(workdir, 'metrics.jsonl')
-        self.enabled = jax.process_index() == 0
-
-    def truncate_after(self, step: int) -> None:
-        """Drop records past ``step`` (written by a run that died after its last checkpoint)."""
-        if not (self.enabled and os.path.exists(self.path)):
-            return
-        kept = [line for line in read_metrics(self.path) if line.get('step', 0) <= step]
-        with open(self.path, 'w') as f:
-            f.writelines(json.dumps(r) + '\n' for r in kept)
-
-    def write(self, record: dict) -> None:
-        if self.enabled:
-            with open(self.path, 'a') as f:
-                f.write(json.dumps(record) + '\n')
+@dataclasses.dataclass
+class _Window:
+    """The steps since the last sync point: their metrics (on device) and timing."""
+    metrics: list = dataclasses.field(default_factory=list)
+    start: float = dataclasses.field(default_factory=time.time)
 
 
-def read_metrics(path: str) -> list[dict]:
-    """The records of a metrics.jsonl file (a file cut mid-line by a kill loses that line)."""
-    records = []
-    with open(path) as f:
-        for line in f:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-    return records
+class Trainer:
+    """One run: its config, workdir, mesh, data, task, checkpoints and outputs."""
+
+    def __init__(self, config: Config, workdir, *, task=None, dataset=None, devices=None):
+        from zoo import data, tasks  # the data layer and the task registry; no family is imported here
+        self.config = config.validate()
+        self.workdir = os.path.abspath(os.fspath(workdir))
+        os.makedirs(self.workdir, exist_ok=True)
+        self.dataset = dataset or data.open_dataset(
+            config.dataset, data_dir=config.data_dir, image_size=config.image_size,
+            validation_fraction=config.validation_fraction)
+        self.task = task or tasks.build_task(config, self.dataset.info)
+        self.mesh = mesh_lib.make_mesh(devices)
+        self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
+        self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh)
+        self.writer = MetricsWriter(self.workdir)
+        self.guard = DivergenceGuard(self.task.watch, config.guard_max_retries, config.guard_lr_decay,
+                                     config.guard_explode_factor)
+        self.step_fn = make_train_step(self.task, self.mesh)
+        self.eval_fn = make_eval_step(self.task, self.mesh)
+        self.log = tqdm.write if jax.process_index() == 0 else (lambda *_: None)
+        self.step_times: list[float] = []
+        self.compiled = False
+
+    def run(self, hooks=()) -> dict:
+        """Resume or start, train to ``config.steps`` (or ``config.seconds``), evaluate, summarise."""
+        start = time.time()
+        checkpointer = Checkpointer(self.workdir, self.config, every=self.config.checkpoint_every,
+                                    keep=self.config.keep_checkpoints)
+        try:
+            latest = checkpointer.latest_step()
+            if latest is not None and latest >= self.config.steps:
+                checkpointer.check_compatible(latest)
+                return self._already_complete(latest)
+            state, stream = self._start(checkpointer, latest)
+            state = self._train(state, stream, checkpointer, hooks)
+            results = {split: self.evaluate(state, split) for split in self._final_splits()}
+            step = int(mesh_lib.to_host(state.step))
+            for split, values in results.items():
+                self.writer.write({'step': step, **{f'{split}/{k}': v for k, v in values.items()}})
+            self._visualize(state, step)
+            checkpointer.save(step, state, force=True)
+        finally:
+            checkpointer.close()
+            self.writer.close()
+        step_time = float(np.median(self.step_times)) if self.step_times else None
+        summary = {'step': step, 'complete': False, 'headline': self.task.headline, 'wall_time': time.time() - start,
+                   'step_time': step_time, **{split: results.get(split, {}) for split in ('validation', 'test')}}
+        self.writer.write({'step': step, 'summary': {k: summary[k] for k in ('wall_time', 'step_time')}})
+        return summary
+
+    def _final_splits(self) -> tuple[str, ...]:
+        return ('validation', 'test') if self.config.validation_fraction > 0 else ('test',)
+
+    def _already_complete(self, latest: int) -> dict:
+        test = last_values(self.writer.path, 'test/')
+        shown = f'{self.task.headline} {test[self.task.headline]:.4f}' if self.task.headline in test else ''
+        self.log(f'run in {self.workdir} is complete ({latest} of {self.config.steps} steps); test {shown}. '
+                 f'Raise --steps to train further, or use a new --workdir.')
+        return {'step': latest, 'complete': True, 'headline': self.task.headline, 'wall_time': 0.0,
+                'step_time': None, 'validation': last_values(self.writer.path, 'validation/'), 'test': test}
+
+    def _batches(self, start_step: int):
+        batches = self.dataset.train_batches(self.local_batch, self.config.seed, start_step=start_step)
+        return mesh_lib.prefetch_to_device(self.mesh, batches)
+
+    def _start(self, checkpointer: Checkpointer, latest: int | None):
+        """The state to train from (fresh or restored) and the batch stream that continues it."""
+        stream = self._batches(latest or 0)
+        first = next(stream)
+        rng = mesh_lib.replicate(self.mesh, jax.random.PRNGKey(self.config.seed))
+        if latest is None:
+            state = make_init(self.task, self.mesh)(rng, first)
+            sizes = {name: sum(x.size for x in jax.tree.leaves(p)) for name, p in state.params.items()}
+            self.log(f'{self.config.task} on {self.dataset.info.name}: '
+                     + ', '.join(f'{name} {n:,} parameters' for name, n in sizes.items())
+                     + f'; {self.mesh.size} device(s) on {jax.process_count()} host(s), '
+                       f'global batch {self.config.batch_size}')
+        else:
+            state = checkpointer.restore(abstract_state(self.task, self.mesh, rng, first))
+            self.writer.truncate_after(latest)
+            self.log(f'resumed {self.workdir} at step {latest} '
+                     f'(lr scale {float(mesh_lib.to_host(state.lr_scale)):.3g})')
+        return state, _chain([first], stream)
+
+    def _due(self, step: int, every: int) -> bool:
+        return every > 0 and step % every == 0
+
+    def _train(self, state, stream, checkpointer, hooks):
+        """The hot loop, with the guard, outputs and checkpoints at sync points."""
+        config = self.config
+        step = int(mesh_lib.to_host(state.step))
+        good, window = _copy(state), _Window()
+        deadline = time.time() + config.seconds if config.seconds > 0 else math.inf
+        bar = tqdm(total=config.steps, initial=step, disable=jax.process_index() != 0,
+                   desc=f'{config.task}/{self.dataset.info.name}', dynamic_ncols=True, mininterval=1.0)
+        try:
+            while step < config.steps:
+                state, metrics = self.step_fn(state, next(stream))
+                window.metrics.append(metrics)
+                step += 1
+                out_of_time = time.time() >= deadline
+                last = step == config.steps or out_of_time
+                if last or any(self._due(step, e) for e in (config.log_every, config.eval_every,
+                                                            config.sample_every, config.checkpoint_every)):
+                    state, good, stream = self._sync(state, good, stream, window, bar, checkpointer, last)
+                    step, window = int(mesh_lib.to_host(state.step)), _Window()
+                    if out_of_time:
+                        break  # the wall-time budget is spent
+                for hook in hooks:
+                    hook(step, state, checkpointer)
+        except KeyboardInterrupt:
+            checkpointer.save(int(mesh_lib.to_host(good.step)), good, force=True)  # keep what the guard passed
+            self.log('interrupted; saved a checkpoint, run the same command to resume')
+            raise
+        finally:
+            bar.close()
+        return state
+
+    def _sync(self, state, good, stream, window: _Window, bar, checkpointer, last: bool):
+        """End of a window: guard, metrics, evaluation, sheets, checkpoint.  Returns (state, good, stream)."""
+        metrics = mesh_lib.to_host(window.metrics)
+        elapsed, n = time.time() - window.start, len(metrics)
+        step = int(mesh_lib.to_host(state.step))
+        reason = self.guard.check(metrics)
+        if reason is not None:
+            return self._roll_back(good, step, reason, bar)
+        if self.compiled:
+            self.step_times.append(elapsed / n)
+        self.compiled = True  # the first window of a process includes compilation
+        record = {k: float(np.mean([m[k] for m in metrics])) for k in metrics[0]}
+        record.update(step=step, step_time=elapsed / n, lr_scale=float(mesh_lib.to_host(state.lr_scale)))
+        self.writer.write(record, scalars_prefix='train/')
+        bar.update(n)
+        bar.set_postfix({k: f'{record[k]:.4f}' for k in list(metrics[0])[:3]})
+        if self._due(step, self.config.eval_every) and not last and self.config.validation_fraction > 0:
+            values = self.evaluate(state, 'validation')
+            self.writer.write({'step': step, **{f'validation/{k}': v for k, v in values.items()}})
+            self.log(f'step {step}: validation ' + ', '.join(f'{k} {v:.4f}' for k, v in values.items()))
+        if self._due(step, self.config.sample_every) and not last:
+            self._visualize(state, step)
+        checkpointer.save(step, state)
+        return state, _copy(state), stream
+
+    def _roll_back(self, good, step: int, reason: str, bar):
+        """Back to the last good state with a lower learning rate, and the batches that follow it."""
+        good_step = int(mesh_lib.to_host(good.step))
+        lr_scale = self.guard.next_lr_scale(float(mesh_lib.to_host(good.lr_scale)), step, reason)
+        self.log(f'step {step}: {reason}; back to step {good_step} with lr scale {lr_scale:.3g}')
+        self.writer.write({'step': good_step, 'event': 'divergence', 'at_step': step, 'reason': reason,
+                           'lr_scale': lr_scale})
+        state = _copy(good).replace(lr_scale=mesh_lib.replicate(self.mesh, np.float32(lr_scale)))
+        bar.reset(total=self.config.steps)
+        bar.update(good_step)
+        return state, good, self._batches(good_step)
+
+    def evaluate(self, state, split: str) -> dict:
+        """The task's summary of ``split``: per-example values of every real example, then ``summarize``."""
+        rng = mesh_lib.replicate(self.mesh, jax.random.PRNGKey(EVAL_SEED))
+        chunks = []
+        for i, batch in enumerate(self.dataset.eval_batches(self.local_eval_batch, split=split)):
+            batch = mesh_lib.shard_batch(self.mesh, batch)
+            values = self.eval_fn(state, batch, jax.random.fold_in(rng, i))
+            chunks.append(multihost_utils.process_allgather(({**values, '_mask': batch['mask']}), tiled=True))
+        if not chunks:
+            raise ValueError(f'the {split} split of {self.dataset.info.name} is empty')
+        values = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        mask = values.pop('_mask').astype(bool)
+        return self.task.summarize({k: v[mask] for k, v in values.items()})
+
+    def _visualize(self, state, step: int) -> None:
+        rng = mesh_lib.replicate(self.mesh, jax.random.PRNGKey(self.config.seed + 1))
+        for name, sheet in self.task.visualize(state, rng).items():
+            self.writer.save_sheet(name, mesh_lib.to_host(sheet), step)
 
 
-def _due(step: int, every: int) -> bool:
-    return every > 0 and step % every == 0
+def _chain(head, tail):
+    yield from head
+    yield from tail
 
 
 def _copy(tree):
     # Real copies: the train step donates the live state's buffers.
     return jax.tree.map(lambda x: x.copy() if isinstance(x, jax.Array) else x, tree)
-
-
-def train(config: Config, workdir: str, *, hooks: tuple[Hook, ...] = (),
-          train_batches: Callable[[int, int], Iterator] | None = None,
-          eval_batches: Callable[[int], Iterator] | None = None) -> dict:
-    """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary dict.
-
-    ``train_batches(start_step, local_batch_size)`` and
-    ``eval_batches(local_batch_size)`` replace the ``zoo.data`` streams (tests
-    inject batches this way); the defaults read ``config.dataset``.  The
-    summary has ``step``, ``test_bpd``, ``wall_time``, ``step_time`` (seconds
-    per step after compilation) and ``complete`` (True if there was nothing to do).
-    """
-    from zoo import data
-
-    workdir = os.path.abspath(os.fspath(workdir))
-    os.makedirs(workdir, exist_ok=True)
-    log = tqdm.write if jax.process_index() == 0 else (lambda *_: None)
-    info = data.dataset_info(config.dataset)
-    if train_batches is None:
-        def train_batches(start, size):
-            return data.train_batches(config.dataset, size, config.seed, start_step=start,
-                                      data_dir=config.data_dir)
-    if eval_batches is None:
-        def eval_batches(size):
-            return data.eval_batches(config.dataset, size, data_dir=config.data_dir)
-
-    mesh = mesh_lib.make_mesh()
-    batch = mesh_lib.local_batch_size(config.batch_size, mesh)
-    model = build_model(config, info.image_shape, info.num_levels)
-    optimizer = make_optimizer(config)
-    loss_fn = flow_loss(model)
-    if config.igr_step_size > 0:
-        loss_fn = gradient_penalty(loss_fn, config.igr_step_size)
-    checkpointer = Checkpointer(workdir, config, every=config.checkpoint_every, keep=config.keep_checkpoints)
-    writer = MetricsWriter(workdir)
-    start_time = time.time()
-
-    latest = checkpointer.latest_step()
-    if latest is not None and latest >= config.steps:
-        try:
-            checkpointer.check_compatible(latest)
-        finally:
-            checkpointer.close()
-        test_bpd = _last_test_bpd(writer.path)
-        log(f'run in {workdir} is complete ({latest} of {config.steps} steps); test bits/dim '
-            f'{test_bpd if test_bpd is None else f"{test_bpd:.4f}"}. '
-            f'Raise --steps to train further, or use a new --workdir.')
-        return {'step': latest, 'test_bpd': test_bpd, 'complete': True, 'wall_time': 0.0, 'step_time': None}
-
-    stream = mesh_lib.prefetch_to_device(mesh, train_batches(latest or 0, batch))
-    first = next(stream)
-    if latest is None:
-        state = init_state(model, optimizer, config, first, mesh)
-        log(f'{config.model} on {config.dataset}: '
-            f'{sum(x.size for x in jax.tree.leaves(state.params)):,} parameters, '
-            f'{mesh.size} device(s) on {jax.process_count()} host(s), global batch {config.batch_size}')
-    else:
-        try:
-            state = checkpointer.restore(init_state(model, optimizer, config, first, mesh, abstract=True))
-        except BaseException:
-            checkpointer.close()
-            raise
-        writer.truncate_after(latest)
-        log(f'resumed {workdir} at step {latest} (lr scale {float(mesh_lib.to_host(state.lr_scale)):.3g})')
-
-    step_fn = make_train_step(loss_fn, optimizer, mesh, config.ema_decay)
-    eval_step = make_eval_step(
-        lambda v, pixels, rng: model.apply(v, pixels, rng, method=model.bits_per_dim), mesh)
-    sample_fn = jax.jit(
-        lambda v, rng, t: images.to_pixels(model.apply(v, rng, config.num_samples, t, method=model.sample),
-                                           info.num_levels),
-        out_shardings=mesh_lib.replicated(mesh))
-
-    def evaluate(state) -> float:
-        size = config.eval_batch_size // jax.process_count()
-        total = count = 0.0
-        rng = mesh_lib.replicate(mesh, jax.random.PRNGKey(1234))  # the same noise at every eval
-        for b in eval_batches(size):
-            pixels, mask = mesh_lib.shard_batch(mesh, (b.images, b.mask))
-            s, c = eval_step(state.variables(), pixels, mask, rng)
-            total, count = total + s, count + c
-        return float(mesh_lib.to_host(total / count))
-
-    def write_samples(state, step: int) -> None:
-        rng = mesh_lib.replicate(mesh, jax.random.PRNGKey(config.seed + 1))
-        for t in config.temperatures:
-            pixels = mesh_lib.to_host(sample_fn(state.variables(), rng, jnp.float32(t)))
-            if jax.process_index() == 0:
-                save_grid(os.path.join(workdir, 'samples', f'step{step:07d}_T{t:.2f}.png'), pixels,
-                          info.num_levels)
-
-    guard = DivergenceGuard(config.guard_max_retries, config.guard_lr_decay, config.guard_explode_factor)
-    step = int(mesh_lib.to_host(state.step))
-    good = _copy(state)
-    pending, window_start, step_times, compiling = [], time.time(), [], True
-    test_bpd = None
-    bar = tqdm(total=config.steps, initial=step, disable=jax.process_index() != 0,
-               desc=f'{config.model}/{config.dataset}', dynamic_ncols=True, mininterval=1.0)
-    try:
-        while step < config.steps:
-            batch_array = first if first is not None else next(stream)
-            first = None
-            state, metrics = step_fn(state, batch_array)
-            pending.append(metrics)
-            step += 1
-            sync = step == config.steps or any(
-                _due(step, every) for every in (config.log_every, config.eval_every,
-                                                config.sample_every, config.checkpoint_every))
-            if not sync:
-                for hook in hooks:
-                    hook(step, state, checkpointer)
-                continue
-
-            # Sync point: the only place the host waits for the device.
-            window = mesh_lib.to_host(pending)
-            elapsed, n = time.time() - window_start, len(pending)
-            pending = []
-            reason = guard.check([m['loss'] for m in window])
-            if reason is not None:
-                good_step = int(mesh_lib.to_host(good.step))
-                lr_scale = guard.next_lr_scale(float(mesh_lib.to_host(good.lr_scale)), step, reason)
-                log(f'step {step}: {reason}; back to step {good_step} with lr scale {lr_scale:.3g}')
-                writer.write({'step': good_step, 'event': 'divergence', 'at_step': step, 'reason': reason,
-                              'lr_scale': lr_scale})
-                state = _copy(good).replace(lr_scale=mesh_lib.replicate(mesh, np.float32(lr_scale)))
-                step = good_step
-                stream = mesh_lib.prefetch_to_device(mesh, train_batches(step, batch))
-                bar.reset(total=config.steps)
-                bar.update(step)
-                window_start = time.time()
-                continue
-            good = _copy(state)
-            if not compiling:
-                step_times.append(elapsed / n)
-            compiling = False  # the first window of a process includes compilation
-            record = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
-            record.update(step=step, step_time=elapsed / n, lr_scale=float(mesh_lib.to_host(state.lr_scale)))
-            writer.write(record)
-            bar.update(n)
-            bar.set_postfix(loss=f'{record["loss"]:.4f}', bpd=f'{record.get("bpd", float("nan")):.4f}')
-
-            last = step == config.steps
-            if _due(step, config.eval_every) or last:
-                test_bpd = evaluate(state)
-                writer.write({'step': step, 'test_bpd': test_bpd})
-                log(f'step {step}: test bits/dim {test_bpd:.4f}')
-            if _due(step, config.sample_every) or last:
-                write_samples(state, step)
-            checkpointer.save(step, state, force=last)
-            for hook in hooks:
-                hook(step, state, checkpointer)
-            window_start = time.time()
-    except KeyboardInterrupt:
-        # Keep the progress: the last state the guard passed.
-        checkpointer.save(int(mesh_lib.to_host(good.step)), good, force=True)
-        log('interrupted; saved a checkpoint, run the same command to resume')
-        raise
-    finally:
-        bar.close()
-        checkpointer.close()
-
-    wall = time.time() - start_time
-    step_time = float(np.median(step_times)) if step_times else None
-    return {'step': step, 'test_bpd': test_bpd, 'complete': False, 'wall_time': wall, 'step_time': step_time}
-
-
-def _last_test_bpd(path: str) -> float | None:
-    if not os.path.exists(path):
-        return None
-    values = [r['test_bpd'] for r in read_metrics(path) if 'test_bpd' in r]
-    return values[-1] if values else None

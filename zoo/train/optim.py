@@ -1,27 +1,29 @@
-"""Optimizers from the config, and the seeds' training tools (SPEC 8).
+"""Optimizers from an ``OptimizerConfig``, and the seeds' training tools (SPEC 8).
 
-    make_optimizer    Adam / Adamax (+ decoupled weight decay), warm-up then constant or cosine, global-norm
-                      clipping, per-group learning rates, gradient accumulation
-    gradient_penalty  the explicit implicit-gradient-regularisation loss wrapper
-    ema_update        exponential moving average of the parameters
+    make_optimizer              Adam / Adamax (+ decoupled weight decay), warm-up then constant or
+                                cosine, global-norm clipping, per-group learning rates, gradient
+                                accumulation
+    build_optimizers            one ``Optimizer`` (transform + EMA decay) per network of a task
+    implicit_grad_regularizer   the explicit implicit-gradient-regularisation loss wrapper
 """
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from zoo.train.config import Config
+from zoo.train.config import Config, OptimizerConfig
+from zoo.train.state import Optimizer
 
 
-def learning_rate(config: Config) -> optax.Schedule:
+def learning_rate(config: OptimizerConfig, total_steps: int) -> optax.Schedule:
     """Linear warm-up 0 -> lr over ``warmup_steps``, then constant or cosine decay.
 
-    Cosine (Loshchilov & Hutter 2017) decays to ``lr * final_lr_fraction`` at the
-    last optimizer update.  Counts are optimizer updates, i.e. steps divided by
+    Cosine (Loshchilov & Hutter 2017) decays to ``lr * final_lr_fraction`` at
+    ``total_steps``.  Counts are optimizer updates, i.e. steps divided by
     ``grad_accum_steps``.
     """
     warmup = max(config.warmup_steps // config.grad_accum_steps, 0)
-    total = max(config.steps // config.grad_accum_steps, warmup + 1)
+    total = max(total_steps // config.grad_accum_steps, warmup + 1)
     if config.schedule == 'constant':
         if warmup == 0:
             return optax.constant_schedule(config.lr)
@@ -33,14 +35,14 @@ def learning_rate(config: Config) -> optax.Schedule:
     raise ValueError(f'unknown schedule {config.schedule!r}; use constant or cosine')
 
 
-def _base_optimizer(config: Config, lr) -> optax.GradientTransformation:
+def _base_optimizer(config: OptimizerConfig, lr) -> optax.GradientTransformation:
     # Adamax (Kingma & Ba 2015, sec. 7) is Glow's optimizer; Adam the seeds'.
     # Weight decay is decoupled from the moment estimates (AdamW, Loshchilov & Hutter 2019).
     scalers = {'adam': optax.scale_by_adam, 'adamax': optax.scale_by_adamax}
-    if config.optimizer not in scalers:
-        raise ValueError(f'unknown optimizer {config.optimizer!r}; use one of {sorted(scalers)}')
+    if config.name not in scalers:
+        raise ValueError(f'unknown optimizer {config.name!r}; use one of {sorted(scalers)}')
     decay = [optax.add_decayed_weights(config.weight_decay)] if config.weight_decay > 0 else []
-    return optax.chain(scalers[config.optimizer](b1=config.b1, b2=config.b2), *decay,
+    return optax.chain(scalers[config.name](b1=config.b1, b2=config.b2, eps=config.eps), *decay,
                        optax.scale_by_learning_rate(lr))
 
 
@@ -57,17 +59,17 @@ def param_labels(params, groups: dict) -> object:
     return jax.tree_util.tree_map_with_path(label, params)
 
 
-def make_optimizer(config: Config) -> optax.GradientTransformation:
-    """The optax transform the config describes.
+def make_optimizer(config: OptimizerConfig, total_steps: int) -> optax.GradientTransformation:
+    """The optax transform ``config`` describes, for a run of ``total_steps`` steps.
 
     clip_by_global_norm -> Adam/Adamax with the schedule; with ``lr_groups``
     each group gets its own copy at ``lr * multiplier`` through
     ``optax.partition`` (the seeds' layer-wise learning rates); with
     ``grad_accum_steps = k`` the whole thing is wrapped in ``optax.MultiSteps``,
     which averages k micro-batch gradients and updates once (the seeds' "soft
-    batch"), so the effective batch is k times ``batch_size``.
+    batch"), so the effective batch is k times the batch size.
     """
-    schedule = learning_rate(config)
+    schedule = learning_rate(config, total_steps)
 
     def chain(multiplier: float) -> optax.GradientTransformation:
         lr = schedule if multiplier == 1.0 else (lambda count: multiplier * schedule(count))
@@ -85,7 +87,19 @@ def make_optimizer(config: Config) -> optax.GradientTransformation:
     return optimizer
 
 
-def gradient_penalty(loss_fn, step_size: float):
+def build_optimizers(config: Config, networks) -> dict[str, Optimizer]:
+    """{network: Optimizer} from ``config.optimizer`` and the per-network ``config.optimizers``."""
+    unknown = sorted(set(config.optimizers) - set(networks))
+    if unknown:
+        raise ValueError(f'config.optimizers names {unknown}, but this task trains {sorted(networks)}')
+    built = {}
+    for network in networks:
+        settings = config.optimizer_for(network)
+        built[network] = Optimizer(make_optimizer(settings, config.steps), settings.ema_decay)
+    return built
+
+
+def implicit_grad_regularizer(loss_fn, step_size: float):
     """Explicit implicit gradient regularisation (Barrett & Dherin 2021).
 
     Gradient descent with step h follows, to first order in h, the gradient flow
@@ -96,21 +110,14 @@ def gradient_penalty(loss_fn, step_size: float):
     so adding the penalty explicitly strengthens (or, with Adam, restores) that
     bias towards flat regions.  ``loss_fn(params, *args) -> (loss, metrics)``;
     the wrapper has the same signature and reports the penalty in the metrics.
+    (Not WGAN-GP's gradient penalty, which is on the input gradient: ``zoo.lipschitz``.)
     """
+    if step_size <= 0:
+        return loss_fn
+
     def wrapped(params, *args):
         (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
         penalty = 0.25 * step_size * sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads))
         return loss + penalty, {**metrics, 'igr_penalty': penalty}
 
     return wrapped
-
-
-def ema_update(ema, params, decay: float, step=None):
-    """ema <- d * ema + (1 - d) * params (Polyak averaging of the weights).
-
-    With ``step`` given, d = min(decay, (1 + step) / (10 + step)) as in
-    TensorFlow's ExponentialMovingAverage: early on the average follows the
-    parameters closely instead of remembering their random initial values.
-    """
-    d = decay if step is None else jnp.minimum(decay, (1.0 + step) / (10.0 + step))
-    return jax.tree.map(lambda e, p: d * e + (1.0 - d) * p, ema, params)

@@ -1,0 +1,65 @@
+"""EBM experiment configs build their tasks, and the digits default runs end to end."""
+
+import os
+import types
+
+import numpy as np
+
+from experiments import configs, runner
+from zoo.ebm import imle
+from zoo.ebm.glann_task import GLANNTask
+from zoo.tasks import build_task
+from zoo.train import read_metrics
+
+INFO = {'digits': types.SimpleNamespace(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
+        'cifar10': types.SimpleNamespace(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10)}
+
+
+def test_every_ebm_config_builds_its_task():
+    for name in configs.names('ebm'):
+        config = configs.get_config('ebm', name).validate()
+        task = build_task(config, INFO[config.dataset])
+        assert task.buffer_size >= config.batch_size
+
+
+def test_every_glann_config_builds_its_task():
+    for name in configs.names('glann'):
+        config = configs.get_config('glann', name).validate()
+        info = INFO[config.dataset]
+        images = np.zeros((3, *info.image_shape), np.uint8)  # no dataset read: the index only needs images
+        task = GLANNTask(info, config, train_images=images, **config.task_kwargs)
+        assert 0 < task.glo_steps < config.steps
+        imle.laplacian_pyramid(np.zeros((1, *info.image_shape)), task.levels)  # the sides divide
+
+
+def test_cifar10_follows_the_igebm_recipe():
+    config = configs.get_config('ebm', 'cifar10')
+    kwargs = config.task_kwargs
+    assert (kwargs['langevin_steps'], kwargs['step_size'] / 2, kwargs['noise_scale']) == (60, 10.0, 0.005)
+    assert (kwargs['buffer_size'], kwargs['reuse_prob'], kwargs['alpha']) == (10_000, 0.95, 1.0)
+    assert config.model['spectral_norm'] and config.optimizer.b1 == 0.0 and config.optimizer.lr == 1e-4
+
+
+def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
+    workdir = str(tmp_path / 'ebm')
+    small = ['--set', 'model.features=(8,)', '--set', 'model.hidden=8', '--set', 'task_kwargs.langevin_steps=2',
+             '--set', 'task_kwargs.sample_steps=2', '--set', 'task_kwargs.buffer_size=64', '--set', 'log_every=2',
+             '--set', 'checkpoint_every=2']
+    summary = runner.main('ebm', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
+    assert summary['step'] == 3 and summary['headline'] == 'energy_gap'
+    assert 'test energy_gap ' in capsys.readouterr().out
+    assert [r['step'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r] == [2, 3]
+    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png',
+                                                                     'samples_step0000003.png']
+
+
+def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
+    workdir = str(tmp_path / 'glann')
+    small = ['--set', 'model.generator.hidden=(8,)', '--set', 'model.mapper.hidden=(8,)', '--set',
+             'task_kwargs.glo_steps=2', '--set', 'task_kwargs.eval_pool=16', '--set', 'log_every=2',
+             '--set', 'checkpoint_every=2']
+    summary = runner.main('glann', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
+    assert summary['step'] == 3 and summary['test']['nn_distance'] > 0
+    assert 'test nn_distance ' in capsys.readouterr().out
+    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['glo_fits_step0000003.png',
+                                                                     'samples_step0000003.png']

@@ -1,0 +1,39 @@
+"""Energy networks: one finite value per example, smooth in x, bad settings named."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from zoo.ebm.energy import ConvEnergy, MLPEnergy, energy_fn, split_variables
+
+
+@pytest.mark.parametrize('module, shape', [(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False), (3, 8, 8, 1)),
+                                           (MLPEnergy(hidden=(8, 8)), (3, 2))])
+def test_energy_is_one_value_per_example_with_a_gradient_in_x(module, shape):
+    x = jax.random.uniform(jax.random.PRNGKey(0), shape)
+    params, other = split_variables(module.init(jax.random.PRNGKey(1), x))
+    energy = energy_fn(module, params, other)
+    u = energy(x)
+    assert u.shape == (3,) and np.all(np.isfinite(u))
+    # Examples do not interact: the energy of one example ignores the others.
+    np.testing.assert_allclose(energy(x[:1]), u[:1], rtol=1e-5)
+    grad = jax.grad(lambda y: jnp.sum(energy(y)))(x)
+    assert grad.shape == shape and float(jnp.abs(grad).sum()) > 0
+
+
+def test_spectral_norm_bounds_the_energy_gradient_and_training_updates_u():
+    """Each normalised layer is c-Lipschitz and swish at most 1.1-Lipschitz, so
+    |grad_x U| <= c^(layers) 1.1^(swishes) whatever the weights' scale."""
+    c = 2.0
+    module = ConvEnergy(features=(4, 8), hidden=8, spectral_norm=True, layer_lipschitz=c)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (6, 8, 8, 1))
+    params, other = split_variables(module.init(jax.random.PRNGKey(1), x))
+    assert sorted(other) == ['spectral']
+    params = jax.tree.map(lambda p: 50.0 * p, params)  # large weights: a plain net would be steep
+    energy = energy_fn(module, params, other)
+    grads = jax.grad(lambda y: jnp.sum(energy(y)))(x).reshape(6, -1)
+    assert float(jnp.linalg.norm(grads, axis=1).max()) <= c ** 4 * 1.1 ** 3 * 1.01
+    _, updated = module.apply({'params': params, **other}, x, update_stats=True, mutable=['spectral'])
+    changed = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()), other['spectral'], updated['spectral'])
+    assert max(jax.tree.leaves(changed)) > 0

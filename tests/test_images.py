@@ -1,0 +1,35 @@
+"""Pixels <-> flow space: dequantisation stays in each pixel's bin, to_pixels inverts, bad input is refused."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from zoo import images
+
+
+def test_dequantize_stays_in_the_bin_and_to_pixels_inverts_it():
+    pixels = jnp.arange(17, dtype=jnp.uint8).reshape(1, 17, 1, 1).repeat(50, axis=0)
+    x = images.dequantize(jax.random.key(0), pixels, 17)
+    assert x.dtype == jnp.float32 and float(x.min()) >= -0.5 and float(x.max()) < 0.5
+    lower = pixels / 17 - 0.5
+    assert bool(jnp.all((x >= lower) & (x < lower + 1 / 17)))
+    np.testing.assert_array_equal(images.to_pixels(x, 17), pixels)
+    np.testing.assert_array_equal(images.to_pixels(images.center(pixels, 17), 17), pixels)
+    # The noise is uniform over the bin: its mean is the bin's centre.
+    np.testing.assert_allclose(jnp.mean(x - images.center(pixels, 17)), 0.0, atol=2e-3)
+
+
+def test_to_pixels_clips_out_of_range_values():
+    np.testing.assert_array_equal(images.to_pixels(jnp.array([-3.0, 0.0, 3.0]), 256), [0, 128, 255])
+
+
+def test_bad_pixels_are_refused_where_they_are_concrete():
+    with pytest.raises(TypeError, match='integer array'):
+        images.dequantize(jax.random.key(0), np.zeros((2, 2), np.float32), 17)
+    with pytest.raises(ValueError, match=r'in \[0, 17\).*got values in \[0, 200\]'):
+        images.center(np.array([0, 200], np.uint8), 17)
+    with pytest.raises(ValueError, match=r'got values in \[-1, 3\]'):
+        images.check_pixels(np.array([-1, 3]), 17)
+    # Under jit the values are unknown: no error, by design (documented in check_pixels).
+    jax.jit(lambda p: images.center(p, 17))(jnp.array([0, 200], jnp.uint8))

@@ -1,0 +1,49 @@
+"""ClusteringVAETask: training lowers the loss, evaluation gives clusters, summarize scores them."""
+
+import jax
+import numpy as np
+import pytest
+
+from tests.vae import digits
+from zoo.train import Config
+from zoo.train.config import OptimizerConfig
+from zoo.train.step import train_step
+from zoo.vae.clustering_task import ClusteringVAETask
+
+
+@pytest.fixture(scope='module')
+def trained():
+    config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16),
+                    batch_size=64, steps=40, optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0))
+    task = ClusteringVAETask(digits.INFO, config, samples_per_cluster=5)
+    state = task.init(jax.random.PRNGKey(0), digits.batch(64))
+    step = jax.jit(lambda s, b: train_step(task, s, b))
+    evaluate = jax.jit(task.eval_step)
+    held_out = digits.eval_batch(200, 1000)
+    before = evaluate(state, held_out, jax.random.PRNGKey(3))
+    for i in range(40):
+        state, metrics = step(state, digits.batch(64, 64 * (i % 10)))
+    return task, state, before, evaluate(state, held_out, jax.random.PRNGKey(3)), metrics
+
+
+def test_training_lowers_the_loss(trained):
+    _, _, before, after, metrics = trained
+    assert np.mean(after['neg_elbo']) < np.mean(before['neg_elbo']) - 5.0
+    assert set(metrics) >= {'loss', 'reconstruction', 'cluster_kl', 'category_kl'}
+
+
+def test_summary_scores_clusters_against_labels(trained):
+    task, _, _, after, _ = trained
+    assert after['cluster'].shape == (200,) and after['label'].shape == (200,)
+    summary = task.summarize({k: np.asarray(v) for k, v in after.items()})
+    assert 0.1 <= summary['cluster_accuracy'] <= summary['majority_accuracy'] <= 1.0
+    assert 1 <= summary['clusters_used'] <= 10
+    # Labels as clusters score 1: summarize really compares the two.
+    assert task.summarize({**after, 'cluster': np.asarray(after['label'])})['cluster_accuracy'] == 1.0
+    assert 'cluster_accuracy' not in task.summarize({k: v for k, v in after.items() if k != 'label'})
+
+
+def test_per_cluster_sheet(trained):
+    task, state, *_ = trained
+    sheets = task.visualize(state, jax.random.PRNGKey(0))
+    assert sheets['cluster_samples'].shape == (10 * 9 + 1, 5 * 9 + 1, 1)

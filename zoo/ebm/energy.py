@@ -1,0 +1,82 @@
+"""Energy networks U_theta: x -> R, one value per example.
+
+    ConvEnergy   images (N, H, W, C) in [0, 1]: strided 3x3 convs with swish, then dense
+    MLPEnergy    points (N, D): dense layers with swish (the 2-D toy densities)
+
+Swish (smooth, non-saturating) rather than ReLU: Langevin dynamics follow grad_x U,
+which is piecewise constant through ReLUs (IGEBM uses swish for this reason).  With
+``spectral_norm`` every weight is divided by its largest singular value in the forward
+pass (Miyato et al. 2018, SPEC 4; ``zoo.lipschitz``), which bounds U's Lipschitz constant and keeps the
+energy landscape smooth enough for short chains (Du & Mordatch 2019, sec. 3.3).  The
+power-iteration vectors live in the ``'spectral'`` variable collection: training
+updates them (``update_stats=True``), a Langevin chain only reads them.
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+
+from zoo.lipschitz import SpectralConv, SpectralDense
+
+
+def _conv(features: int, strides: int, spectral_norm: bool, name: str, coeff: float = 1.0) -> nn.Module:
+    if spectral_norm:
+        return SpectralConv(features, (3, 3), strides=(strides, strides), coeff=coeff, name=name)
+    return nn.Conv(features, (3, 3), strides=strides, padding='SAME', name=name)
+
+
+def _dense(features: int, spectral_norm: bool, name: str, coeff: float = 1.0) -> nn.Module:
+    return SpectralDense(features, coeff=coeff, name=name) if spectral_norm else nn.Dense(features, name=name)
+
+
+def _call(layer: nn.Module, x, update_stats: bool):
+    """Spectral layers take ``update_stats``; plain Flax layers do not."""
+    return layer(x, update_stats) if isinstance(layer, (SpectralConv, SpectralDense)) else layer(x)
+
+
+class ConvEnergy(nn.Module):
+    """U(x) = dense(swish(dense(flatten(h)))), h = swish conv stack (first stride 1, then 2).
+
+    ``layer_lipschitz`` is each normalised layer's bound c (sigma(W_hat) = c): the product
+    over layers bounds U's Lipschitz constant.  c = 1 is SN-GAN's choice; an energy with
+    c = 1 can be too flat for short chains on small images, because swish halves slopes
+    near 0 and random layers rarely align with each other's top singular vectors.
+    """
+    features: Sequence[int] = (32, 64, 64)
+    hidden: int = 128
+    spectral_norm: bool = True
+    layer_lipschitz: float = 1.0
+
+    @nn.compact
+    def __call__(self, x, update_stats: bool = False):
+        h = x
+        for i, features in enumerate(self.features):
+            conv = _conv(features, 1 if i == 0 else 2, self.spectral_norm, f'conv_{i}', self.layer_lipschitz)
+            h = nn.swish(_call(conv, h, update_stats))
+        h = h.reshape(h.shape[0], -1)
+        h = nn.swish(_call(_dense(self.hidden, self.spectral_norm, 'hidden', self.layer_lipschitz), h, update_stats))
+        return _call(_dense(1, self.spectral_norm, 'out', self.layer_lipschitz), h, update_stats)[:, 0]
+
+
+class MLPEnergy(nn.Module):
+    """U(x) = dense(swish(... swish(dense(x)))) for points x of shape (N, D)."""
+    hidden: Sequence[int] = (128, 128, 128)
+    spectral_norm: bool = False
+
+    @nn.compact
+    def __call__(self, x, update_stats: bool = False):
+        h = x
+        for i, width in enumerate(self.hidden):
+            h = nn.swish(_call(_dense(width, self.spectral_norm, f'dense_{i}'), h, update_stats))
+        return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
+
+
+def split_variables(variables: dict) -> tuple[dict, dict]:
+    """Flax variables -> (params, the other collections), for TrainState.params / .aux."""
+    variables = dict(variables)
+    return variables.pop('params'), variables
+
+
+def energy_fn(module: nn.Module, params, other: dict):
+    """x -> U(x) with frozen power-iteration vectors: the energy a sampler differentiates."""
+    return lambda x: module.apply({'params': params, **other}, x)

@@ -1,0 +1,189 @@
+"""The f-divergence table of f-GAN (Nowozin, Cseke & Tomioka 2016, Tables 1 and 2).
+
+    D_f(P || Q) = E_Q[ f(p/q) ],   f convex on u > 0,  f(1) = 0,
+    f*(t)       = sup_u { u t - f(u) }                         (convex conjugate)
+    D_f(P || Q) >= sup_T  E_P[T(x)] - E_Q[f*(T(x))],            tight at T* = f'(p/q)
+
+A critic network V: x -> R becomes T = g_f(V) through an output activation g_f
+mapping R into dom f*.  Each row of ``DIVERGENCES`` holds f, f', f*, g_f, the
+domain of f*, f'(1), and f*(g_f(v)) written in a form that stays finite where the
+composition would round (e.g. the GAN row's f*(g_f(v)) = softplus(v)).
+
+Rows are checked against the paper's Tables 1 and 2 (the tests verify f* as the
+numerical conjugate of f and the bound's tightness at T*).  Where the names
+differ:
+
+* The seed article (SPEC section 3) swaps the two chi-square names: its
+  "Pearson" is the paper's Neyman (1 - u)^2 / u and vice versa.  We follow the paper.
+* The paper's Table 1 writes the Jensen-Shannon divergence with a factor 1/2
+  but its generator f(u) = -(u+1) log((1+u)/2) + u log u gives E_Q f(p/q) =
+  KL(P||M) + KL(Q||M) = 2 JSD(P, Q), M = (P+Q)/2.  Here ``js`` is that 2 JSD
+  (in [0, 2 log 2]), the quantity the f-GAN bound estimates.
+* The paper's "GAN" row, f(u) = u log u - (u+1) log(u+1), gives 2 JSD - log 4,
+  the value of Goodfellow et al.'s minimax game.
+* Pearson's f* = t^2/4 + t is the conjugate of (u - 1)^2 on all of R; on u >= 0 the
+  conjugate is -1 for t < -2.  The larger f* still gives a lower bound and T* =
+  2(p/q - 1) >= -2 stays in the region where the two agree.
+"""
+
+import dataclasses
+import functools
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+LOG2 = math.log(2.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class FDivergence:
+    """One row of the table; every callable is elementwise and jit/vmap/grad-safe.
+
+    domain = (low, high) of dom f*, with ``closed`` saying whether the finite
+    ends belong to it (total variation: the closed interval [-1/2, 1/2]).
+    """
+    name: str
+    f: Callable
+    f_prime: Callable
+    conjugate: Callable
+    activation: Callable
+    conjugate_of_activation: Callable
+    domain: tuple[float, float]
+    f_prime_at_1: float
+    closed: bool = False
+
+    def in_domain(self, t):
+        """Boolean mask: t lies in dom f*."""
+        low, high = self.domain
+        if self.closed:
+            return (t >= low) & (t <= high)
+        return (t > low) & (t < high)
+
+
+def wright_omega(z, iterations: int = 8):
+    """w = W(e^z), the solution of w + log w = z (Wright omega function).
+
+    Computed without forming e^z (which overflows for z > 88 in float32) by Newton
+    steps on w + log w = z:  w <- w (1 + z - log w) / (1 + w), which converge
+    quadratically from the start w0 = z - log z (z > 1) or log(1 + e^z) (z <= 1).
+    ``scipy.special.wrightomega`` is the reference in the tests; it is not jit-able.
+    The derivative dw/dz = w / (1 + w) is given exactly (custom JVP), not through
+    the iterations.
+    """
+    return _wright_omega(jnp.asarray(z), iterations)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _wright_omega(z, iterations):
+    large = z > 1.0
+    w = jnp.where(large, z - jnp.log(jnp.where(large, z, 2.0)), jax.nn.softplus(z))
+    # Below z ~ -87 (float32) W(e^z) ~ e^z underflows; the smallest normal keeps log(w) finite.
+    w = jnp.maximum(w, jnp.finfo(w.dtype).tiny)
+    for _ in range(iterations):
+        w = w * (1.0 + z - jnp.log(w)) / (1.0 + w)
+    return w
+
+
+@_wright_omega.defjvp
+def _wright_omega_jvp(iterations, primals, tangents):
+    w = _wright_omega(primals[0], iterations)
+    return w, tangents[0] * w / (1.0 + w)
+
+
+def _xlogx(u):
+    return jax.scipy.special.xlogy(u, u)
+
+
+def _jeffrey_conjugate(t):
+    """f*(t) = W(e^(1-t)) + 1/W(e^(1-t)) + t - 2 (paper Table 2)."""
+    w = wright_omega(1.0 - t)
+    return w + 1.0 / w + t - 2.0
+
+
+def _rows():
+    softplus = jax.nn.softplus
+    return [
+        FDivergence(
+            'total_variation', f=lambda u: 0.5 * jnp.abs(u - 1.0),
+            f_prime=lambda u: 0.5 * jnp.sign(u - 1.0), conjugate=lambda t: t,
+            activation=lambda v: 0.5 * jnp.tanh(v), conjugate_of_activation=lambda v: 0.5 * jnp.tanh(v),
+            domain=(-0.5, 0.5), f_prime_at_1=0.0, closed=True),
+        FDivergence(
+            'kl', f=_xlogx, f_prime=lambda u: 1.0 + jnp.log(u), conjugate=lambda t: jnp.exp(t - 1.0),
+            activation=lambda v: v, conjugate_of_activation=lambda v: jnp.exp(v - 1.0),
+            domain=(-math.inf, math.inf), f_prime_at_1=1.0),
+        FDivergence(
+            'reverse_kl', f=lambda u: -jnp.log(u), f_prime=lambda u: -1.0 / u,
+            conjugate=lambda t: -1.0 - jnp.log(-t),
+            activation=lambda v: -jnp.exp(-v), conjugate_of_activation=lambda v: v - 1.0,
+            domain=(-math.inf, 0.0), f_prime_at_1=-1.0),
+        FDivergence(
+            'pearson', f=lambda u: (u - 1.0) ** 2, f_prime=lambda u: 2.0 * (u - 1.0),
+            conjugate=lambda t: 0.25 * t ** 2 + t,
+            activation=lambda v: v, conjugate_of_activation=lambda v: 0.25 * v ** 2 + v,
+            domain=(-math.inf, math.inf), f_prime_at_1=0.0),
+        FDivergence(
+            'neyman', f=lambda u: (1.0 - u) ** 2 / u, f_prime=lambda u: 1.0 - 1.0 / u ** 2,
+            conjugate=lambda t: 2.0 - 2.0 * jnp.sqrt(1.0 - t),
+            activation=lambda v: -jnp.expm1(-v), conjugate_of_activation=lambda v: 2.0 - 2.0 * jnp.exp(-0.5 * v),
+            domain=(-math.inf, 1.0), f_prime_at_1=0.0),
+        FDivergence(
+            'squared_hellinger', f=lambda u: (jnp.sqrt(u) - 1.0) ** 2, f_prime=lambda u: 1.0 - 1.0 / jnp.sqrt(u),
+            conjugate=lambda t: t / (1.0 - t),
+            activation=lambda v: -jnp.expm1(-v), conjugate_of_activation=lambda v: jnp.expm1(v),
+            domain=(-math.inf, 1.0), f_prime_at_1=0.0),
+        FDivergence(
+            'jeffrey', f=lambda u: (u - 1.0) * jnp.log(u), f_prime=lambda u: jnp.log(u) + 1.0 - 1.0 / u,
+            conjugate=_jeffrey_conjugate, activation=lambda v: v, conjugate_of_activation=_jeffrey_conjugate,
+            domain=(-math.inf, math.inf), f_prime_at_1=0.0),
+        FDivergence(
+            'js', f=lambda u: -(u + 1.0) * jnp.log((1.0 + u) / 2.0) + _xlogx(u),
+            f_prime=lambda u: jnp.log(2.0 * u / (1.0 + u)),
+            conjugate=lambda t: -jnp.log(2.0 - jnp.exp(t)),
+            # g_f(v) = log 2 - softplus(-v), so f*(g_f(v)) = -log(2 sigmoid(-v)) = softplus(v) - log 2.
+            activation=lambda v: LOG2 - softplus(-v), conjugate_of_activation=lambda v: softplus(v) - LOG2,
+            domain=(-math.inf, LOG2), f_prime_at_1=0.0),
+        FDivergence(
+            'gan', f=lambda u: _xlogx(u) - jax.scipy.special.xlogy(u + 1.0, u + 1.0),
+            f_prime=lambda u: jnp.log(u / (u + 1.0)),
+            conjugate=lambda t: -jnp.log(-jnp.expm1(t)),
+            # g_f(v) = -softplus(-v) = log sigmoid(v), so f*(g_f(v)) = -log sigmoid(-v) = softplus(v).
+            activation=lambda v: -softplus(-v), conjugate_of_activation=softplus,
+            domain=(-math.inf, 0.0), f_prime_at_1=-LOG2),
+    ]
+
+
+DIVERGENCES: dict[str, FDivergence] = {row.name: row for row in _rows()}
+
+
+def get(name: str) -> FDivergence:
+    """The table's row ``name``; an unknown name is a ValueError listing the rows."""
+    if name not in DIVERGENCES:
+        raise ValueError(f'unknown f-divergence {name!r}; choose one of {sorted(DIVERGENCES)}')
+    return DIVERGENCES[name]
+
+
+def variational_bound(divergence: FDivergence, t_p, t_q):
+    """E_P[T] - E_Q[f*(T)] <= D_f(P || Q) (Nowozin et al. 2016, eq. 4).
+
+    ``t_p`` are critic values T(x) at samples of P, ``t_q`` at samples of Q; both
+    must lie in dom f* (use ``activation`` on a raw critic output, or
+    ``variational_bound_from_logits``).
+    """
+    return jnp.mean(t_p) - jnp.mean(divergence.conjugate(t_q))
+
+
+def variational_bound_from_logits(divergence: FDivergence, v_p, v_q):
+    """E_P[g_f(V)] - E_Q[f*(g_f(V))] for raw critic outputs V (f-GAN's F(theta, omega), eq. 6).
+
+    Uses the row's ``conjugate_of_activation`` so large |V| does not round f*(g_f(V))
+    to infinity (e.g. -log(1 - exp(t)) at t = -softplus(-V) near 0).
+    """
+    return jnp.mean(divergence.activation(v_p)) - jnp.mean(divergence.conjugate_of_activation(v_q))
+
+
+def optimal_critic(divergence: FDivergence, ratio):
+    """T*(x) = f'(p(x) / q(x)): the critic at which the variational bound is tight."""
+    return divergence.f_prime(ratio)

@@ -1,0 +1,81 @@
+"""One-step clustering VAE (the seed article; cf. VaDE, Jiang et al. 2017), SPEC 2.1.
+
+Latents (z, y) with y one of K clusters.  Encoder p(z|x) = N(mu(x), sigma(x)^2), classifier
+p(y|z) = softmax(f(z)), prior q(z|y) = N(mu_y, I) with learned class means, q(y) uniform,
+decoder q(x|z).  The loss is the negative ELBO of q(x, z, y) = q(x|z) q(z|y) q(y) under
+the posterior p(z|x) p(y|z):
+
+    L(x) = E_{z ~ p(z|x)} [ -log q(x|z) + sum_y p(y|z) log( p(z|x) / q(z|y) )
+                            + KL(p(y|z) || q(y)) ]
+
+so clusters are the prior's mixture components, found in one training stage.
+"""
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from zoo.distributions import gaussian_log_prob
+from zoo.vae.networks import VAE
+
+_HALF_LOG_2PI_E = 0.5 * (1.0 + math.log(2 * math.pi))
+
+
+def cluster_kl(z, mean, log_scale, cluster_probs, class_means):
+    """sum_y p(y|z) [ log p(z|x) - log N(z; mu_y, I) ] per example, shape (N,).
+
+    log p(z|x) does not depend on y and the p(y|z) sum to one, so it is replaced by its
+    expectation over z, minus the entropy -sum(log sigma) - d (1 + log 2 pi) / 2 (as the
+    seed's code does): the same expected loss with less noise.
+
+    Args:
+        z: (N, d) one sample of p(z|x);  mean, log_scale: (N, d) p(z|x);
+        cluster_probs: (N, K) p(y|z);  class_means: (K, d) mu_y.
+    """
+    negative_entropy = -jnp.sum(log_scale, axis=-1) - z.shape[-1] * _HALF_LOG_2PI_E
+    log_prior = jnp.sum(gaussian_log_prob(z[:, None, :], class_means[None]), axis=-1)  # (N, K)
+    return negative_entropy - jnp.sum(cluster_probs * log_prior, axis=-1)
+
+
+def categorical_kl_to_uniform(logits):
+    """KL(p(y|z) || U{1..K}) = sum_y p log p + log K per example, from logits (N, K)."""
+    log_probs = jax.nn.log_softmax(logits, axis=-1)
+    return jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1) + math.log(logits.shape[-1])
+
+
+def clustering_loss_terms(log_likelihood, z, mean, log_scale, class_logits, class_means) -> dict:
+    """The three per-example terms of L(x) and their sum ``loss`` (N,) (module docstring).
+
+    ``log_likelihood`` is log q(x|z) at the same z.
+    """
+    cluster = cluster_kl(z, mean, log_scale, jax.nn.softmax(class_logits, axis=-1), class_means)
+    category = categorical_kl_to_uniform(class_logits)
+    return {'loss': -log_likelihood + cluster + category, 'reconstruction': -log_likelihood,
+            'cluster_kl': cluster, 'category_kl': category}
+
+
+class ClusteringVAE(VAE):
+    """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents)."""
+    num_clusters: int = 10
+    classifier_hidden: int = 256
+    class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the seed)
+
+    def setup(self):
+        super().setup()
+        self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
+        # The seed starts the means at zero; a unit-variance start separates the
+        # components from step one, so the classifier has something to pick between.
+        init = nn.initializers.normal(self.class_mean_scale) if self.class_mean_scale > 0 else nn.initializers.zeros
+        self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
+
+    def __call__(self, x):
+        mean, _ = self.encoder(x)
+        return self.decoder(mean), self.classifier(mean), self.class_means
+
+    def classify(self, z):
+        return self.classifier(z)
+
+    def means(self):
+        return self.class_means

@@ -1,0 +1,50 @@
+"""Evaluating learned features without labels in training: nearest-neighbour retrieval
+and a linear probe (Hjelm et al. 2019, sec. 4 evaluate Deep InfoMax this way)."""
+
+import numpy as np
+
+METRICS = ('cosine', 'l2')
+
+
+def nearest_neighbour_accuracy(features, labels, metric: str = 'cosine') -> float:
+    """Fraction of examples whose nearest *other* example (leave-one-out) has the same label.
+
+    ``metric``: 'cosine' (largest cosine similarity) or 'l2' (smallest Euclidean distance).
+    """
+    if metric not in METRICS:
+        raise ValueError(f'unknown metric {metric!r}; use one of {list(METRICS)}')
+    features, labels = np.asarray(features, np.float64), np.asarray(labels)
+    if len(features) < 2 or len(features) != len(labels):
+        raise ValueError(f'need at least two examples with one label each, got {len(features)} and {len(labels)}')
+    if metric == 'cosine':
+        unit = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+        scores = unit @ unit.T
+    else:
+        squared = np.sum(features**2, axis=1)
+        scores = -(squared[:, None] + squared[None] - 2 * features @ features.T)
+    np.fill_diagonal(scores, -np.inf)
+    return float(np.mean(labels[np.argmax(scores, axis=1)] == labels))
+
+
+def linear_probe_accuracy(train_features, train_labels, test_features, test_labels, max_iter: int = 2000) -> float:
+    """Test accuracy of a multinomial logistic regression fit on frozen, standardised features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+    probe.fit(np.asarray(train_features), np.asarray(train_labels))
+    return float(probe.score(np.asarray(test_features), np.asarray(test_labels)))
+
+
+def cross_validated_probe_accuracy(features, labels, folds: int = 2, seed: int = 0) -> float:
+    """The linear probe's accuracy averaged over ``folds`` splits of one set of examples.
+
+    For when only one split's features are at hand (the loop evaluates one split at a time).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    features, labels = np.asarray(features), np.asarray(labels)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return float(np.mean([linear_probe_accuracy(features[a], labels[a], features[b], labels[b])
+                          for a, b in splitter.split(features, labels)]))

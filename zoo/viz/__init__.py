@@ -1,0 +1,1 @@
+"""Pictures: image sheets (PNG), latent interpolation grids, matplotlib figures for notebooks."""
