@@ -1,5 +1,6 @@
-"""Conditioner networks: the matmul form of a convolution equals XLA's convolution (values and
-gradients, float64), 'auto' picks it on CPU, and the Conv module is a drop-in for nn.Conv."""
+"""Conditioner networks: the matmul form of a convolution equals XLA's convolution (values,
+gradients and forward-mode derivatives, float64), 'auto' picks it on CPU, and the Conv module
+is a drop-in for nn.Conv."""
 
 import flax.linen as nn
 import jax
@@ -25,9 +26,13 @@ def test_matmul_conv_equals_xla_conv_with_gradients_in_float64(kernel, cin, cout
             y, vjp = jax.vjp(lambda x, w: conv_same(x, w, impl), x, w)
             return (y, *vjp(g))
 
-        for got, want in zip(jax.jit(value_and_vjp, static_argnums=0)("matmul"),
-                             jax.jit(value_and_vjp, static_argnums=0)("xla")):
-            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        def value_and_jvp(impl):  # forward mode too (jacfwd-based log-det checks use it)
+            return jax.jvp(lambda x, w: conv_same(x, w, impl), (x, w), (g[..., :1].repeat(cin, -1), w[::-1]))
+
+        for fn in (value_and_vjp, value_and_jvp):
+            for got, want in zip(jax.tree.leaves(jax.jit(fn, static_argnums=0)("matmul")),
+                                 jax.tree.leaves(jax.jit(fn, static_argnums=0)("xla"))):
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_auto_picks_matmul_on_cpu_and_rejects_unknown_impls():

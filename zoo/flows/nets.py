@@ -19,6 +19,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import SymbolicZero
 
 CONV_IMPLS = ("auto", "xla", "matmul")
 
@@ -37,46 +38,52 @@ def _conv(x, kernel, precision=None):
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-def _taps(t, kh, kw, sign):
-    """Channel-major shifted copies: t (C, N, H, W) -> (kh * kw * C, N * H * W), row (a, b, c) =
-    t[c, :, i + s(a - kh//2), j + s(b - kw//2)] with s = ``sign``, zero outside the image."""
-    c, n, h, w = t.shape
+def _conv_as_matmul(x, kernel, precision=None):
+    """The same convolution as matrix products, expanding the side with fewer channels:
+
+    C_in <= C_out: y = taps(x)^T K with taps(x) (kh kw C_in, M) the zero-padded shifted
+    copies of x, channel-major (M = N H W); otherwise z = K' x^T with K' (kh kw C_out, C_in)
+    and y the sum of the kh kw shifted slices of z.  Used for the kernel's tangent, so its
+    transpose -- the weight gradient -- is one untransposed matrix product:
+    taps(x) dy, or (shifted dy) x.
+    """
+    kh, kw, ci, co = kernel.shape
+    n, h, w, _ = x.shape
     ph, pw = kh // 2, kw // 2
-    tp = jnp.pad(t, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    if sign < 0:
-        tp = tp[..., ::-1, ::-1]
-    taps = jnp.stack([tp[..., a:a + h, b:b + w] for a in range(kh) for b in range(kw)])
-    if sign < 0:
-        taps = taps[..., ::-1, ::-1]
-    return taps.reshape(kh * kw * c, n * h * w)
+    if ci <= co:
+        xp = jnp.pad(x.transpose(3, 0, 1, 2), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        taps = jnp.stack([xp[..., a:a + h, b:b + w] for a in range(kh) for b in range(kw)])
+        taps = taps.reshape(kh * kw * ci, n * h * w)
+        y = jax.lax.dot_general(taps, kernel.reshape(kh * kw * ci, co), (((0,), (0,)), ((), ())),
+                                precision=precision)
+        return y.reshape(n, h, w, co)
+    z = jax.lax.dot_general(kernel.transpose(0, 1, 3, 2).reshape(kh * kw * co, ci), x,
+                            (((1,), (3,)), ((), ())), precision=precision)
+    zp = jnp.pad(z.reshape(kh, kw, co, n, h, w), ((0, 0),) * 4 + ((ph, ph), (pw, pw)))
+    y = sum(zp[a, b, ..., a:a + h, b:b + w] for a in range(kh) for b in range(kw))
+    return y.transpose(1, 2, 3, 0)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _conv_matmul_grad(x, kernel, precision):
     return _conv(x, kernel, precision)
 
 
-def _conv_fwd(x, kernel, precision):
-    return _conv(x, kernel, precision), (x, kernel)
+def _conv_matmul_grad_jvp(precision, primals, tangents):
+    """d conv = conv(dx, K) + conv(x, dK), the second written as ``_conv_as_matmul``: reverse
+    mode transposes it into the matmul weight gradient; forward mode works as usual."""
+    x, kernel = primals
+    dx, dk = tangents
+    y = _conv(x, kernel, precision)
+    dy = jnp.zeros_like(y)
+    if not isinstance(dx, SymbolicZero):
+        dy = dy + _conv(dx, kernel, precision)
+    if not isinstance(dk, SymbolicZero):
+        dy = dy + _conv_as_matmul(x, dk, precision)
+    return y, dy
 
 
-def _conv_bwd(precision, residuals, dy):
-    """dW[a, b, c, o] = sum_{n,i,j} x[n, i + a - kh//2, j + b - kw//2, c] dy[n, i, j, o], as one
-    matrix product of the taps of the thinner side with the other side, both untransposed."""
-    x, kernel = residuals
-    kh, kw, ci, co = kernel.shape
-    dx = jax.linear_transpose(lambda x: _conv(x, kernel, precision), x)(dy)[0]
-    if ci <= co:  # taps of x (kh kw C_in, M) @ dy (M, C_out)
-        taps = _taps(x.transpose(3, 0, 1, 2), kh, kw, +1)
-        dw = jnp.matmul(taps, dy.reshape(-1, co), precision=precision).reshape(kh, kw, ci, co)
-    else:         # taps of dy, shifted the other way (kh kw C_out, M) @ x (M, C_in)
-        taps = _taps(dy.transpose(3, 0, 1, 2), kh, kw, -1)
-        dw = jnp.matmul(taps, x.reshape(-1, ci), precision=precision).reshape(kh, kw, co, ci)
-        dw = dw.transpose(0, 1, 3, 2)
-    return dx, dw.astype(kernel.dtype)
-
-
-_conv_matmul_grad.defvjp(_conv_fwd, _conv_bwd)
+_conv_matmul_grad.defjvp(_conv_matmul_grad_jvp, symbolic_zeros=True)
 
 
 def conv_same(x, kernel, impl: str = "auto", precision=None):
@@ -87,8 +94,8 @@ def conv_same(x, kernel, impl: str = "auto", precision=None):
     ``impl='xla'`` is ``lax.conv_general_dilated`` with its own gradients.  ``impl='matmul'``
     computes a 1x1 kernel as one matrix product, and for larger kernels runs the same
     forward and input gradient but takes the weight gradient as a matrix product of
-    shifted copies (see ``_conv_bwd``).  Values and gradients are equal up to float
-    rounding (summation order).
+    shifted copies (see ``_conv_as_matmul``).  Values and derivatives (forward and
+    reverse mode) are equal up to float rounding (summation order).
     """
     kh, kw, ci, co = kernel.shape
     if kh % 2 == 0 or kw % 2 == 0:
