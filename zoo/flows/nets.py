@@ -13,13 +13,11 @@ whichever side has few channels, and a 1x1 convolution as one matrix product.
 ``impl='auto'`` uses it on CPU and XLA's own convolution elsewhere (cuDNN, the TPU).
 """
 
-import functools
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jax.custom_derivatives import SymbolicZero
 
 CONV_IMPLS = ("auto", "xla", "matmul")
 
@@ -38,52 +36,31 @@ def _conv(x, kernel, precision=None):
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
-def _conv_as_matmul(x, kernel, precision=None):
-    """The same convolution as matrix products, expanding the side with fewer channels:
+def _shifted(x, a, b, ph, pw):
+    """x shifted by (a - ph, b - pw) with zero fill: out[n, i, j] = x[n, i + a - ph, j + b - pw]."""
+    h, w = x.shape[1:3]
+    return jnp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))[:, a:a + h, b:b + w]
 
-    C_in <= C_out: y = taps(x)^T K with taps(x) (kh kw C_in, M) the zero-padded shifted
-    copies of x, channel-major (M = N H W); otherwise z = K' x^T with K' (kh kw C_out, C_in)
-    and y the sum of the kh kw shifted slices of z.  Used for the kernel's tangent, so its
-    transpose -- the weight gradient -- is one untransposed matrix product:
-    taps(x) dy, or (shifted dy) x.
+
+def _conv_as_matmul(x, kernel, precision=None):
+    """The same convolution as one matrix product, expanding the side with fewer channels.
+
+    C_in <= C_out: y = taps(x) K, with taps(x) (N H W, kh kw C_in) the kh kw zero-filled
+    shifted copies of x side by side.  Otherwise z = x K' with K' (C_in, kh kw C_out), and
+    y the sum of the kh kw shifted slices of z.  Autodiff transposes each into the same
+    two pieces (shifted copies and shifted sums of the few-channel side), so the input and
+    weight gradients are matrix products too, and nothing with kh kw x the many channels
+    is ever built.
     """
     kh, kw, ci, co = kernel.shape
-    n, h, w, _ = x.shape
     ph, pw = kh // 2, kw // 2
+    offsets = [(a, b) for a in range(kh) for b in range(kw)]
     if ci <= co:
-        xp = jnp.pad(x.transpose(3, 0, 1, 2), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        taps = jnp.stack([xp[..., a:a + h, b:b + w] for a in range(kh) for b in range(kw)])
-        taps = taps.reshape(kh * kw * ci, n * h * w)
-        y = jax.lax.dot_general(taps, kernel.reshape(kh * kw * ci, co), (((0,), (0,)), ((), ())),
-                                precision=precision)
-        return y.reshape(n, h, w, co)
-    z = jax.lax.dot_general(kernel.transpose(0, 1, 3, 2).reshape(kh * kw * co, ci), x,
-                            (((1,), (3,)), ((), ())), precision=precision)
-    zp = jnp.pad(z.reshape(kh, kw, co, n, h, w), ((0, 0),) * 4 + ((ph, ph), (pw, pw)))
-    y = sum(zp[a, b, ..., a:a + h, b:b + w] for a in range(kh) for b in range(kw))
-    return y.transpose(1, 2, 3, 0)
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _conv_matmul_grad(x, kernel, precision):
-    return _conv(x, kernel, precision)
-
-
-def _conv_matmul_grad_jvp(precision, primals, tangents):
-    """d conv = conv(dx, K) + conv(x, dK), the second written as ``_conv_as_matmul``: reverse
-    mode transposes it into the matmul weight gradient; forward mode works as usual."""
-    x, kernel = primals
-    dx, dk = tangents
-    y = _conv(x, kernel, precision)
-    dy = jnp.zeros_like(y)
-    if not isinstance(dx, SymbolicZero):
-        dy = dy + _conv(dx, kernel, precision)
-    if not isinstance(dk, SymbolicZero):
-        dy = dy + _conv_as_matmul(x, dk, precision)
-    return y, dy
-
-
-_conv_matmul_grad.defjvp(_conv_matmul_grad_jvp, symbolic_zeros=True)
+        taps = jnp.concatenate([_shifted(x, a, b, ph, pw) for a, b in offsets], axis=-1)
+        return jnp.matmul(taps, kernel.reshape(kh * kw * ci, co), precision=precision)
+    z = jnp.matmul(x, kernel.transpose(2, 0, 1, 3).reshape(ci, kh * kw * co), precision=precision)
+    parts = jnp.split(z, kh * kw, axis=-1)
+    return sum(_shifted(part, a, b, ph, pw) for part, (a, b) in zip(parts, offsets))
 
 
 def conv_same(x, kernel, impl: str = "auto", precision=None):
@@ -105,7 +82,7 @@ def conv_same(x, kernel, impl: str = "auto", precision=None):
         return _conv(x, kernel, precision)
     if kh == kw == 1:
         return jnp.matmul(x, kernel[0, 0], precision=precision)
-    return _conv_matmul_grad(x, kernel, precision)
+    return _conv_as_matmul(x, kernel, precision)
 
 
 class Conv(nn.Module):
