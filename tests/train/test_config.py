@@ -18,6 +18,12 @@ def test_overrides_reach_nested_fields_and_keep_types():
     assert Config().model == {} and Config().optimizer.lr == 1e-3  # defaults are not mutated
 
 
+def test_lowercase_true_false_none_are_literals_not_truthy_strings():
+    config = override(Config(), ['model.learned_split=false', 'model.learn_top=true', 'model.dtype=none',
+                                 'model.name=falsey'])
+    assert config.model == {'learned_split': False, 'learn_top': True, 'dtype': None, 'name': 'falsey'}
+
+
 @pytest.mark.parametrize('assignment, message', [
     ('learning_rate=1', "unknown config field 'learning_rate'"),
     ('optimizer.learning_rate=1', "OptimizerConfig has no 'learning_rate'"),

@@ -5,12 +5,12 @@ These are ordinary (non-invertible) networks: they produce shifts and scales.
 for mixed precision); parameters stay float32 and the output is returned in the
 input's dtype, so log-dets and losses are accumulated at full precision.
 
-Convolutions go through ``conv_same``.  XLA's CPU backend computes a convolution's
-weight gradient by first transposing the whole activation tensor (batch <-> channels)
-and then running a slow convolution; ``impl='matmul'`` computes the same weight
-gradient as one matrix product of the zero-padded, shifted copies ("taps") of
-whichever side has few channels, and a 1x1 convolution as one matrix product.
-``impl='auto'`` uses it on CPU and XLA's own convolution elsewhere (cuDNN, the TPU).
+Convolutions go through ``conv_same``.  On CPU, XLA's convolutions are slow where
+Glow's nets have few channels on one side (2 -> 64 and 64 -> 4 at the first level) and
+slower still in their gradients (jax-ml/jax#12868); ``impl='matmul'`` writes the whole
+convolution as one matrix product of zero-filled shifted copies of the few-channel side,
+and autodiff turns its gradients into matrix products of the same shape.  ``impl='auto'``
+uses it on CPU and XLA's own convolution elsewhere (cuDNN, the TPU).
 """
 
 from typing import Any
@@ -68,11 +68,9 @@ def conv_same(x, kernel, impl: str = "auto", precision=None):
 
         y[n, i, j, o] = sum_{a, b, c} x[n, i + a - kh//2, j + b - kw//2, c] K[a, b, c, o]
 
-    ``impl='xla'`` is ``lax.conv_general_dilated`` with its own gradients.  ``impl='matmul'``
-    computes a 1x1 kernel as one matrix product, and for larger kernels runs the same
-    forward and input gradient but takes the weight gradient as a matrix product of
-    shifted copies (see ``_conv_as_matmul``).  Values and derivatives (forward and
-    reverse mode) are equal up to float rounding (summation order).
+    ``impl='xla'`` is ``lax.conv_general_dilated``; ``impl='matmul'`` is ``_conv_as_matmul``
+    (a 1x1 kernel there is one plain matrix product).  Values and derivatives, forward and
+    reverse mode, are equal up to float rounding (summation order).
     """
     kh, kw, ci, co = kernel.shape
     if kh % 2 == 0 or kw % 2 == 0:

@@ -148,8 +148,16 @@ def _optimizer_from_dict(d: dict, where: str) -> OptimizerConfig:
     return config
 
 
+_LOWERCASE_LITERALS = {'true': True, 'false': False, 'none': None, 'null': None}
+
+
 def _parse_value(text: str) -> Any:
-    """Python literal if it parses (1e-3, True, (1, 2), None), else the raw string."""
+    """Python literal if it parses (1e-3, True, (1, 2), None), else the raw string.
+
+    true / false / none / null are read as the literals, not as (truthy) strings.
+    """
+    if text in _LOWERCASE_LITERALS:
+        return _LOWERCASE_LITERALS[text]
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
