@@ -13,8 +13,10 @@ Writes ``<out>/bench_<size>.json`` and ``<out>/bench_<size>.md`` and prints the 
 4. the 1x1 conv variants (full, LU, shuffle, reverse): step time;
 5. the residual-flow log-det estimators (exact, power series, Russian roulette; backprop
    or Neumann gradient) against dimension: time and XLA memory of one gradient;
-6. the coupling networks' convolutions: XLA's own against weight gradients and 1x1 convs
-   as matrix products (``conv_impl``; 'auto' picks the latter on CPU).
+6. the coupling networks' convolutions: XLA's own against matrix products of shifted
+   copies (``conv_impl``; 'auto' picks the latter on CPU);
+7. (``--sections profile``, not run by default) where the train step's time goes, by
+   part of the model and direction (``experiments.bench_profile``).
 
 Every time is the median over ``repeats`` runs after warm-up, with min and max; compile
 time is one ``jit(...).lower(...).compile()``.  Peak memory is the device's own
@@ -44,13 +46,14 @@ from zoo.train import Config, OptimizerConfig, TrainState
 from zoo.train import mesh as mesh_lib
 from zoo.train.step import make_train_step
 
-# The digits model follows experiments/configs/glow.py `digits` (L=2, K=4, hidden 64, LU);
-# mnist32 is the Glow-parity issue's model (MNIST padded to 32x32, L=3, K=8, hidden 64, LU).
+# The digits size is a small model on the embedded digits (L=2, K=4, hidden 64, LU);
+# mnist32 is experiments/configs/glow.py `mnist32`, the normflows-parity model (L=3, K=8, hidden 64).
 SIZES = {
     "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
                    model=dict(levels=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
     "mnist32": dict(image_shape=(32, 32, 1), num_levels=256, batch=64, repeats=20, warmup=3,
-                    model=dict(levels=3, flow_steps=8, hidden=64, coupling="affine", permutation="lu")),
+                    model=dict(levels=3, flow_steps=8, hidden=64, coupling="affine", permutation="lu",
+                               learned_split=False, positional_prior=True)),
     "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
                     model=dict(levels=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
 }
@@ -62,6 +65,7 @@ VARIANTS = {  # name -> Glow options, for the depth curves
 PERMUTATIONS = ("conv1x1", "lu", "shuffle", "reverse")
 CONV_IMPLS = ("xla", "matmul")
 SECTIONS = ("model", "depth", "bf16", "conv1x1", "residual", "conv_impl")
+ALL_SECTIONS = SECTIONS + ("profile",)
 
 
 @dataclasses.dataclass
@@ -261,6 +265,16 @@ def bench_conv_impl(s):
             for c in s.conv_impls]
 
 
+def bench_profile(s):
+    """Section 7: the size's train step under jax.profiler, summed by model part."""
+    from experiments.bench_profile import profile_step
+    trainer = Trainer(make_glow(s), batch_of_pixels(s), s.seed)
+    _, compiled = trainer.compile()
+    for _ in range(s.warmup):
+        trainer.run_step()
+    return profile_step(trainer.run_step, compiled.as_text(), steps=s.repeats)
+
+
 def bench_residual(s):
     """Section 5: the residual-flow log-det estimators against dimension (``experiments.bench_estimators``)."""
     from experiments.bench_estimators import bench_estimators
@@ -287,6 +301,8 @@ def run_bench(settings):
         results["residual"] = bench_residual(s)
     if "conv_impl" in s.sections:
         results["conv_impl"] = bench_conv_impl(s)
+    if "profile" in s.sections:
+        results["profile"] = bench_profile(s)
     results["total_s"] = time.perf_counter() - start
     return results
 
@@ -350,6 +366,9 @@ def table(results):
                   "|---|---|---|---|"]
         for r in results["conv_impl"]:
             lines.append(f"| {r['conv_impl']} | {r['compile_s']:.1f} s | {_ms(r['step_s'])} | {r['images_per_s']:.0f} |")
+    if "profile" in results:
+        from experiments.bench_profile import table as profile_table
+        lines += ["", profile_table(results["profile"]).rstrip()]
     lines += ["", f"Total benchmark time: {results['total_s']:.0f} s."]
     return "\n".join(lines) + "\n"
 
@@ -372,11 +391,14 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=None, help="batch size (default: per size)")
     p.add_argument("--repeats", type=int, default=None, help="timed runs per figure (default: per size)")
     p.add_argument("--depths", default="8,16,32", help="K values for the depth curves")
-    p.add_argument("--sections", default=",".join(SECTIONS), help=f"subset of {','.join(SECTIONS)}")
+    p.add_argument("--sections", default=",".join(SECTIONS), help=f"subset of {','.join(ALL_SECTIONS)}")
     p.add_argument("--peak-tflops", type=float, default=None,
                    help="the device's dense bf16 peak (e.g. 989 for an H100/H200 SXM), for the achieved fraction")
     p.add_argument("--out", default="bench_results")
     a = p.parse_args(argv)
+    unknown = sorted(set(a.sections.split(",")) - set(ALL_SECTIONS))
+    if unknown:
+        p.error(f"unknown sections {unknown}; choose from {','.join(ALL_SECTIONS)}")
     settings = Settings(size=a.size, batch=a.batch, repeats=a.repeats,
                         depths=tuple(int(k) for k in a.depths.split(",")),
                         sections=tuple(a.sections.split(",")), peak_tflops=a.peak_tflops)
