@@ -34,6 +34,8 @@ def part_of(op_name: str) -> str:
         return "top prior"
     if "Glow" in op_name or "bits_per_dim" in op_name:
         return "rest of the model (squeeze, dequantisation, loss)"
+    if not op_name:
+        return "inserted by XLA (layout copies and transposes)"
     return "optimizer and bookkeeping"
 
 

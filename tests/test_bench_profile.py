@@ -17,6 +17,7 @@ LEVEL = "jvp(Glow.bits_per_dim)/Glow.log_prob/Glow/Glow.forward/Glow._level/flow
     ("jvp(Glow.bits_per_dim)/Glow.log_prob/Glow/Glow.forward/splits_0/ZeroConv_0/conv/dot_general", "L0 split prior"),
     ("transpose(jvp(Glow.bits_per_dim))/Glow.log_prob/Glow/Glow.forward/top/mul", "top prior"),
     ("reduce_sum", "optimizer and bookkeeping"),
+    ("", "inserted by XLA (layout copies and transposes)"),
 ])
 def test_op_names_map_to_model_parts(op_name, part):
     assert bench_profile.part_of(op_name) == part
