@@ -8,7 +8,7 @@ DATASET  ?= cifar10
 DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # XLA's CPU runtime allocates a step's temporaries (200 MiB for the mnist32 Glow) afresh each
 # step; glibc's huge-page hint backs them with 2 MiB pages instead of faulting in 4 KiB ones
-# (that Glow's step on 2 cores: 124 -> 88 ms).  Ignored where glibc is older than 2.35.
+# (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
 .PHONY: help test train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean

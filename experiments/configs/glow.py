@@ -23,10 +23,11 @@ def digits() -> Config:
 
 
 def mnist32() -> Config:
-    """The normflows-parity benchmark: MNIST padded to 32x32 (an npz with x_train and x_test,
-    e.g. ``python3 ../shared/peer/mnist_npz.py mnist32.npz``, given with ``--dataset
-    npz:PATH``), L=3, K=8, hidden 64, affine coupling, LU 1x1 convs, Adam 1e-3, batch 64,
-    300 s of training: ``make train-glow ARGS='--dataset npz:PATH --config mnist32'``.
+    """The normflows-parity benchmark: MNIST padded to 32x32, given as an npz with uint8
+    arrays x_train and x_test of shape (N, 32, 32, 1) (28x28 digits with 2 zero pixels on
+    each side) with ``--dataset npz:PATH``; L=3, K=8, hidden 64, affine coupling, LU 1x1
+    convs, Adam 1e-3, batch 64, 300 s of training:
+    ``make train-glow ARGS='--dataset npz:PATH --config mnist32'``.
 
     The same model as normflows' Glow (303,456 parameters against its 303,232): the split
     and top latents get an unconditional learned Gaussian per position and channel

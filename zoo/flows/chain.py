@@ -47,8 +47,8 @@ class ScannedChain(nn.Module):
 
     ``unroll=True`` runs the same stacked variables as ``length`` separate copies of
     the step in a Python loop instead of a loop in XLA: compile time grows with the
-    depth, but on CPU, where XLA runs convolution gradients inside a loop several times
-    slower (jax-ml/jax#12868), each step is much faster.  Also switchable at any time.
+    depth, but on CPU, where XLA runs its convolution gradients inside a loop an order of
+    magnitude slower (jax-ml/jax#12868), each step is faster.  Also switchable at any time.
     """
 
     step: Any
