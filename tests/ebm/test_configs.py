@@ -12,7 +12,9 @@ from zoo.tasks import build_task
 from zoo.train import read_metrics
 
 INFO = {'digits': types.SimpleNamespace(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
-        'cifar10': types.SimpleNamespace(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10)}
+        'cifar10': types.SimpleNamespace(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
+        'npz:mnist32.npz': types.SimpleNamespace(name='mnist32', image_shape=(32, 32, 1), num_levels=256,
+                                                 num_classes=10)}
 
 
 def test_every_ebm_config_builds_its_task():
@@ -20,6 +22,18 @@ def test_every_ebm_config_builds_its_task():
         config = configs.get_config('ebm', name).validate()
         task = build_task(config, INFO[config.dataset])
         assert task.buffer_size >= config.batch_size
+
+
+def test_short_run_configs_sample_like_they_train():
+    """digits and mnist32 are short-run EBMs: chains from noise only, judged at the training length."""
+    for name in ('digits', 'mnist32'):
+        config = configs.get_config('ebm', name)
+        kwargs = config.task_kwargs
+        assert kwargs['reuse_prob'] == 0.0 and kwargs['sample_source'] == 'fresh'
+        assert kwargs['sample_steps'] == kwargs['langevin_steps'] and not config.model['spectral_norm']
+        assert config.optimizer.ema_decay > 0
+    mnist32 = configs.get_config('ebm', 'mnist32')
+    assert mnist32.seconds == 300.0 and mnist32.model['strides'] == (2, 2, 2)
 
 
 def test_every_glann_config_builds_its_task():

@@ -37,3 +37,16 @@ def test_spectral_norm_bounds_the_energy_gradient_and_training_updates_u():
     _, updated = module.apply({'params': params, **other}, x, update_stats=True, mutable=['spectral'])
     changed = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()), other['spectral'], updated['spectral'])
     assert max(jax.tree.leaves(changed)) > 0
+
+
+def test_strides_set_each_convs_downsampling():
+    """strides (2, 2) halves the 8x8 input twice: the hidden layer sees 2 x 2 x 8 features."""
+    module = ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False, strides=(2, 2))
+    x = jnp.zeros((2, 8, 8, 1))
+    params, _ = split_variables(module.init(jax.random.PRNGKey(0), x))
+    assert params['hidden']['kernel'].shape == (2 * 2 * 8, 8) and module.apply({'params': params}, x).shape == (2,)
+    default, _ = split_variables(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False).init(
+        jax.random.PRNGKey(0), x))
+    assert default['hidden']['kernel'].shape == (4 * 4 * 8, 8)  # first conv stride 1, then 2
+    with pytest.raises(ValueError, match='one stride per conv'):
+        ConvEnergy(features=(4, 8), strides=(2,)).init(jax.random.PRNGKey(0), x)

@@ -79,6 +79,22 @@ def test_visualize_gives_sample_and_buffer_sheets(trained):
     assert samples.shape == (5, 4, 4, 1) and samples.dtype == np.uint8 and samples.max() < 17
 
 
+def test_buffer_samples_are_distinct_buffer_entries(trained):
+    """sample_source='buffer' hands the metrics the persistent chains' ends, not fresh chains."""
+    task, state, _ = trained
+    buffer_task = make_task(sample_source='buffer')
+    samples = buffer_task.sample(state, jax.random.PRNGKey(2), 10)
+    entries = np.asarray(unit_to_pixels(state.aux['buffer'], DATA.info.num_levels)).reshape(64, -1)
+    assert samples.shape == (10, 4, 4, 1) and samples.dtype == np.uint8
+    flat = samples.reshape(10, -1)
+    matches = [np.flatnonzero((entries == s).all(1)) for s in flat]
+    assert all(len(m) > 0 for m in matches)
+    assert len({int(m[0]) for m in matches}) == 10  # drawn without replacement
+    np.testing.assert_array_equal(samples, buffer_task.buffer_samples(state, jax.random.PRNGKey(2), 10))
+    with pytest.raises(ValueError, match='replay buffer of 64'):
+        buffer_task.sample(state, jax.random.PRNGKey(2), 65)
+
+
 def test_pixels_round_trip_through_the_unit_scale():
     pixels = np.arange(17, dtype=np.uint8).reshape(1, 17, 1, 1)
     x = to_unit(jax.random.PRNGKey(0), pixels, 17)
@@ -88,7 +104,8 @@ def test_pixels_round_trip_through_the_unit_scale():
 
 @pytest.mark.parametrize('kwargs, message', [(dict(sampler='hmc'), 'unknown sampler'),
                                              (dict(buffer_size=8), 'smaller than the batch'),
-                                             (dict(langevin_steps=0), 'langevin_steps >= 1')])
+                                             (dict(langevin_steps=0), 'langevin_steps >= 1'),
+                                             (dict(sample_source='ema'), 'unknown sample_source')])
 def test_bad_settings_are_config_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_task(**kwargs)

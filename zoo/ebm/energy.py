@@ -10,6 +10,12 @@ pass (Miyato et al. 2018, SPEC 4; ``zoo.lipschitz``), which bounds U's Lipschitz
 energy landscape smooth enough for short chains (Du & Mordatch 2019, sec. 3.3).  The
 power-iteration vectors live in the ``'spectral'`` variable collection: training
 updates them (``update_stats=True``), a Langevin chain only reads them.
+
+On the small-image configs spectral normalisation (c = 1) left the energy nearly flat
+(data and noise 0.006 apart after 800 digits steps) and its chains gave blobs; those
+configs train without it, as short-run EBMs do (Nijkamp et al. 2019), and
+``experiments/configs/ebm.py`` lists what was measured.  ``strides`` sets each conv's
+downsampling: stride 2 from the first conv makes 32x32 images about 4x cheaper.
 """
 
 from typing import Sequence
@@ -46,12 +52,16 @@ class ConvEnergy(nn.Module):
     hidden: int = 128
     spectral_norm: bool = True
     layer_lipschitz: float = 1.0
+    strides: Sequence[int] | None = None  # per conv; None: 1 for the first, then 2
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
         h = x
-        for i, features in enumerate(self.features):
-            conv = _conv(features, 1 if i == 0 else 2, self.spectral_norm, f'conv_{i}', self.layer_lipschitz)
+        strides = self.strides if self.strides is not None else [1] + [2] * (len(self.features) - 1)
+        if len(strides) != len(self.features):
+            raise ValueError(f'need one stride per conv: {len(self.features)} features, strides {tuple(strides)}')
+        for i, (features, stride) in enumerate(zip(self.features, strides)):
+            conv = _conv(features, stride, self.spectral_norm, f'conv_{i}', self.layer_lipschitz)
             h = nn.swish(_call(conv, h, update_stats))
         h = h.reshape(h.shape[0], -1)
         h = nn.swish(_call(_dense(self.hidden, self.spectral_norm, 'hidden', self.layer_lipschitz), h, update_stats))

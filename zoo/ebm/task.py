@@ -13,6 +13,13 @@ One network, ``'energy'`` (``zoo.ebm.energy.ConvEnergy``, architecture from
 buffer live in ``state.aux``.  Evaluation reports the energy of data and of uniform
 noise per image (a trained model puts data lower: ``energy_gap`` > 0).  Sheets:
 ``samples`` (fresh chains from noise, ``sample_steps`` long) and ``buffer``.
+
+``reuse_prob = 0`` gives a short-run EBM (Nijkamp et al. 2019): every chain starts from
+noise, so K-step chains from noise are the model's sampler (the buffer then only records
+chain ends).  ``sample`` -- what the offline metrics judge -- returns fresh chains from
+noise (``sample_source='fresh'``, on the EMA weights when the optimizer keeps one) or
+replay-buffer entries (``'buffer'``, the persistent chains IGEBM and JEM show);
+``fresh_samples`` and ``buffer_samples`` give either whatever the setting.
 """
 
 import jax
@@ -31,6 +38,7 @@ from zoo.train.task import Task
 from zoo.viz.image_grid import make_grid
 
 SAMPLERS = ('langevin', 'mala')
+SAMPLE_SOURCES = ('fresh', 'buffer')
 
 
 def to_unit(key, pixels, num_levels: int) -> jax.Array:
@@ -53,9 +61,11 @@ class EBMTask(Task):
     def __init__(self, info, config, langevin_steps: int = 20, step_size: float = 20.0,
                  noise_scale: float | None = 0.005, alpha: float = 1.0, buffer_size: int = 10_000,
                  reuse_prob: float = 0.95, sampler: str = 'langevin', num_samples: int = 64,
-                 sample_steps: int = 100):
+                 sample_steps: int = 100, sample_source: str = 'fresh'):
         if sampler not in SAMPLERS:
             raise ConfigError(f'unknown sampler {sampler!r}; choose one of {SAMPLERS}')
+        if sample_source not in SAMPLE_SOURCES:
+            raise ConfigError(f'unknown sample_source {sample_source!r}; choose one of {SAMPLE_SOURCES}')
         if langevin_steps < 1 or step_size <= 0 or alpha < 0:
             raise ConfigError(f'need langevin_steps >= 1, step_size > 0 and alpha >= 0; got '
                               f'{langevin_steps}, {step_size}, {alpha}')
@@ -69,7 +79,7 @@ class EBMTask(Task):
         self.shape = tuple(info.image_shape)
         self.steps, self.step_size, self.noise_scale = langevin_steps, step_size, noise_scale
         self.alpha, self.buffer_size, self.reuse_prob, self.sampler = alpha, buffer_size, reuse_prob, sampler
-        self.num_samples, self.sample_steps = num_samples, sample_steps
+        self.num_samples, self.sample_steps, self.sample_source = num_samples, sample_steps, sample_source
         self.optimizers = build_optimizers(config, ('energy',))
         self._fresh_samples = jax.jit(self.fresh_samples, static_argnums=3)
 
@@ -131,8 +141,24 @@ class EBMTask(Task):
                            self.step_size, self.noise_scale, bounds=(0.0, 1.0))
         return unit_to_pixels(x, self.info.num_levels)
 
+    def buffer_samples(self, state, rng, num: int) -> np.ndarray:
+        """``num`` distinct replay-buffer entries (persistent chains' ends), drawn at random, as pixels."""
+        buffer = state.aux['buffer']
+        if num > buffer.shape[0]:
+            raise ValueError(f'cannot draw {num} samples from a replay buffer of {buffer.shape[0]}')
+        slots = jax.random.choice(rng, buffer.shape[0], (num,), replace=False)
+        return np.asarray(unit_to_pixels(buffer[slots], self.info.num_levels))
+
     def sample(self, state, rng, num: int) -> np.ndarray:
-        """``num`` fresh chains from noise (not the replay buffer) as uint8 pixels, in chunks of 500."""
+        """``num`` samples as uint8 pixels, from ``sample_source``: the images the offline
+        sample-quality metrics (``experiments.gan_quality``) judge.
+
+        'fresh': chains of ``sample_steps`` Langevin steps from U[0, 1] noise, in chunks of 500
+        (``fresh_samples``).  'buffer': random entries of the replay buffer, the persistent
+        chains' ends, as IGEBM and JEM report (``buffer_samples``).
+        """
+        if self.sample_source == 'buffer':
+            return self.buffer_samples(state, rng, num)
         params, other = state.averaged('energy'), state.aux['energy']
         chunks = [self._fresh_samples(params, other, jax.random.fold_in(rng, i), min(500, num - start))
                   for i, start in enumerate(range(0, num, 500))]
