@@ -1,11 +1,12 @@
 """EBM experiment configs build their tasks, and the digits default runs end to end."""
 
+import json
 import os
 import types
 
 import numpy as np
 
-from experiments import configs, runner
+from experiments import configs, gan_quality, runner
 from zoo.ebm import imle
 from zoo.ebm.glann_task import GLANNTask
 from zoo.tasks import build_task
@@ -65,6 +66,14 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
     assert [r['step'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r] == [2, 3]
     assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png',
                                                                      'samples_step0000003.png']
+    # Offline sample quality judges fresh chains (the config's source) or, on request, the buffer.
+    gan_quality.main([workdir, '--num-samples', '20'])
+    gan_quality.main([workdir, '--num-samples', '20', '--sample-source', 'buffer'])
+    out = capsys.readouterr().out
+    assert '(fresh samples)' in out and '(buffer samples)' in out
+    with open(os.path.join(workdir, 'sample_quality_buffer.json')) as f:
+        assert json.load(f)['sample_source'] == 'buffer'
+    assert {'sample_quality.json', 'quality_samples.png', 'quality_samples_buffer.png'} <= set(os.listdir(workdir))
 
 
 def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
