@@ -28,13 +28,15 @@ the MNIST test images; MMD^2 / coverage / classifier-feature Fréchet, ``experim
       no SN, short-run, no EMA (987 steps)                     0.035 / 1.00 / 24.6
       no SN, buffer 1,000 reused 0.95 (965 steps)              0.139 / 0.70 / 90.6   0.0079 / 1.00 / 12.0
       no SN, short-run, EMA 0.99 (this mnist32, 951 steps)     0.0135 / 1.00 / 13.9  0.0090 / 1.00 / 11.8
+      the same with eps = 10 (1003 steps; within run-to-run noise) 0.0127 / 1.00 / 13.7  0.0096 / 1.00 / 13.4
+      the same with K = 20 (1435 steps; within run-to-run noise) 0.0128 / 1.00 / 13.5  0.0115 / 1.00 / 12.1
       (GLANN on the same data: 0.080 / - / 16.1)
       real images ("data")                                     0.0115 / 1.00 / 9.65
 
-A short-run model's "buffer" is the last ``buffer_size`` chain ends of training (raw, not
-EMA, weights).  The fresh digits samples are grainy 8x8 strokes, most readable as digits
-(GLANN's are smoother); the MNIST ones are thin, wobbly but mostly recognisable digits
-with a few stray bright pixels.
+A short-run model's "buffer" is the last ``buffer_size`` chain ends of training (chains on
+the raw weights, not the EMA).  The fresh digits samples are grainy 8x8 strokes; some read
+as digits, fewer than GLANN's smoother ones.  The MNIST ones are thin, wobbly but mostly
+recognisable digits, some malformed, with a few stray bright pixels.
 
 With spectral normalisation (c = 1) the learned energy is nearly flat: data and noise
 differ by about 0.006 after 800 steps and fresh chains give blobs.  A persistent buffer
