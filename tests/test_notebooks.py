@@ -35,6 +35,10 @@ def tiny_env(tmp_path_factory):
         "ZOO_VAE_CLUSTER_WORKDIR": str(root / "no-such-run"),
         "ZOO_VAE_FALLBACK_WORKDIR": str(root / "vae"),
         "JAX_PLATFORMS": "cpu",
+        # The kernel shares the CPU with the other pytest worker: one XLA thread each keeps
+        # their spinning thread pools from starving each other (a Glow notebook once took
+        # 620 s in the full suite against 16 s alone).
+        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
         # The kernel starts in notebooks/; make `zoo` importable even without `pip install -e .`.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(NOTEBOOKS.parent), os.environ.get("PYTHONPATH")])),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
