@@ -59,10 +59,12 @@ def mnist32() -> Config:
         sigmoid                                      1.714
         sigmoid without the zero conv's exp(3 logs)  1.727
         sigmoid with Adam update clipping (d = 1)    1.811
+        tanh, per-channel prior (no per-position)    1.585
+        tanh, Glow's conditional split prior         1.640
 
     Loss spikes (a step's training loss more than 0.15 above the median of the 25 before
-    it) happen in every variant above, 50 to 130 steps in 1,200, and in normflows too (58
-    and 54 steps in its first 900 against the zoo's 55 to 60).  In a spike the first
+    it) happen in every variant above (the priors too), 50 to 130 steps in 1,200, and in
+    normflows (58 and 54 steps in its first 900 against the zoo's 55 to 60).  In a spike the first
     level's ActNorm, zero-conv and 1x1-conv gradients double step after step for about
     six steps and the whole batch's loss rises, not a few images'.  None of the changes
     above removes them (nor, on the sigmoid model, global-norm clipping or Adam b2 =
