@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments.configs import glow as glow_configs
 from zoo import images
 from zoo.flows import Glow
 from zoo.flows.task import FlowTask
@@ -52,8 +53,7 @@ SIZES = {
     "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
                    model=dict(levels=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
     "mnist32": dict(image_shape=(32, 32, 1), num_levels=256, batch=64, repeats=20, warmup=3,
-                    model=dict(levels=3, flow_steps=8, hidden=64, coupling="affine", permutation="lu",
-                               learned_split=False, positional_prior=True)),
+                    model=glow_configs.mnist32().model),
     "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
                     model=dict(levels=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
 }

@@ -64,9 +64,9 @@ def mnist32() -> Config:
 
     Loss spikes (a step's training loss more than 0.15 above the median of the 25 before
     it) happen in every variant above (the priors too), 50 to 130 steps in 1,200, and in
-    normflows (58 and 54 steps in its first 900 against the zoo's 55 to 60).  In a spike the first
-    level's ActNorm, zero-conv and 1x1-conv gradients double step after step for about
-    six steps and the whole batch's loss rises, not a few images'.  None of the changes
+    normflows (58 and 54 steps in its first 900 against the zoo's 55 to 60).  In a spike
+    the first level's ActNorm, zero-conv and 1x1-conv gradients double step after step
+    for about six steps and the whole batch's loss rises, not a few images'.  None of the changes
     above removes them (nor, on the sigmoid model, global-norm clipping or Adam b2 =
     0.99).  A large one can cost a run for good (seed 0 with cosine decay lost about 0.08
     bits/dim to one at step 669), and they are most of the difference between seeds.

@@ -158,10 +158,11 @@ class Trainer:
         config = self.config
         step = int(mesh_lib.to_host(state.step))
         good, window = _copy(state), _Window()
-        deadline = time.time() + config.seconds if config.seconds > 0 else math.inf
+        timed = config.seconds > 0
+        deadline = time.time() + config.seconds if timed else math.inf
         # Under a wall-time budget the step count is a cap, not a goal: no total, so no bogus ETA.
-        budget = f' ({config.seconds:.0f} s budget)' if config.seconds > 0 else ''
-        bar = tqdm(total=None if budget else config.steps, initial=step, disable=jax.process_index() != 0,
+        budget = f' ({config.seconds:.0f} s budget)' if timed else ''
+        bar = tqdm(total=None if timed else config.steps, initial=step, disable=jax.process_index() != 0,
                    desc=f'{config.task}/{self.dataset.info.name}{budget}', dynamic_ncols=True, mininterval=1.0)
         try:
             while step < config.steps:
