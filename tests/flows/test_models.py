@@ -27,6 +27,8 @@ def models(channels):
                                  coupling="additive", permutation="lu"),
         "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
                                       permutation="shuffle", scan=False, actnorm_init="zero"),
+        "glow_logit_input": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
+                                 logit_alpha=0.05),
     }
 
 

@@ -15,6 +15,7 @@ from zoo.flows.dense import DenseFlow
 from zoo.flows.glow import Glow, GlowStep
 from zoo.flows.image_flow import ImageFlow
 from zoo.flows.invertible_backprop import invertible_scan
+from zoo.flows.logit import Logit, logit_transform
 from zoo.flows.nice import NICE
 from zoo.flows.permutation import Reverse, Shuffle, permute
 from zoo.flows.realnvp import RealNVP
