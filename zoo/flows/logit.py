@@ -23,14 +23,11 @@ def logit_transform(x, alpha: float, inverse=False):
     """
     scale = 1.0 - 2.0 * alpha
     if inverse:
-        return (jax.nn.sigmoid(x) - alpha) / scale - 0.5, -_log_det(x, scale)
+        log_s, log_1ms = jax.nn.log_sigmoid(x), jax.nn.log_sigmoid(-x)
+        return (jax.nn.sigmoid(x) - alpha) / scale - 0.5, -sum_except_batch(math.log(scale) - log_s - log_1ms)
     s = alpha + scale * (x + 0.5)
-    y = jnp.log(s) - jnp.log1p(-s)
-    return y, _log_det(y, scale)
-
-
-def _log_det(y, scale):
-    return sum_except_batch(math.log(scale) - jax.nn.log_sigmoid(y) - jax.nn.log_sigmoid(-y))
+    log_s, log_1ms = jnp.log(s), jnp.log1p(-s)
+    return log_s - log_1ms, sum_except_batch(math.log(scale) - log_s - log_1ms)
 
 
 class Logit(nn.Module):
