@@ -56,7 +56,7 @@ class Flow(nn.Module):
         if inverse:
             _check_latents(x, self.latent_shapes)
             return self.inverse(list(x))
-        _check_events(x, self.event_shape, self.event_name)
+        check_events(x, self.event_shape, self.event_name)
         return self.forward(x)
 
     def encode(self, x):
@@ -84,7 +84,8 @@ class Flow(nn.Module):
         return self.decode(latents)
 
 
-def _check_events(x, event_shape, name):
+def check_events(x, event_shape, name):
+    """Raise unless x is a non-empty float32 or float64 batch of events of ``event_shape``."""
     if not hasattr(x, "ndim") or x.ndim != len(event_shape) + 1 or tuple(x.shape[1:]) != tuple(event_shape):
         shape = getattr(x, "shape", type(x).__name__)
         raise ValueError(f"expected {name} of shape (batch, {', '.join(map(str, event_shape))}), got {shape}")

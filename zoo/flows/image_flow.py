@@ -10,7 +10,7 @@ so x in [-1/2, 1/2) stays the input and log p(x) includes that layer's log-det.
 
 
 from zoo import images, metrics
-from zoo.flows.flow import Flow, _check_events
+from zoo.flows.flow import Flow, check_events
 from zoo.flows.logit import check_alpha, logit_transform
 
 
@@ -37,7 +37,7 @@ class ImageFlow(Flow):
             y, log_det = super().__call__(x, inverse=True)
             x, logit_log_det = logit_transform(y, self.logit_alpha, inverse=True)
             return x, log_det + logit_log_det
-        _check_events(x, self.event_shape, self.event_name)
+        check_events(x, self.event_shape, self.event_name)
         y, logit_log_det = logit_transform(x, self.logit_alpha)
         latents, log_det = super().__call__(y)
         return latents, log_det + logit_log_det
