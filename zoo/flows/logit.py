@@ -24,10 +24,13 @@ def logit_transform(x, alpha: float, inverse=False):
     scale = 1.0 - 2.0 * alpha
     if inverse:
         log_s, log_1ms = jax.nn.log_sigmoid(x), jax.nn.log_sigmoid(-x)
-        return (jax.nn.sigmoid(x) - alpha) / scale - 0.5, -sum_except_batch(math.log(scale) - log_s - log_1ms)
-    s = alpha + scale * (x + 0.5)
-    log_s, log_1ms = jnp.log(s), jnp.log1p(-s)
-    return log_s - log_1ms, sum_except_batch(math.log(scale) - log_s - log_1ms)
+        out = (jax.nn.sigmoid(x) - alpha) / scale - 0.5
+    else:
+        s = alpha + scale * (x + 0.5)
+        log_s, log_1ms = jnp.log(s), jnp.log1p(-s)
+        out = log_s - log_1ms
+    log_det = sum_except_batch(math.log(scale) - log_s - log_1ms)
+    return out, -log_det if inverse else log_det
 
 
 class Logit(nn.Module):
