@@ -5,7 +5,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo.ebm.energy import ConvEnergy, MLPEnergy, energy_fn, split_variables
+from zoo.ebm.energy import ConvEnergy, MLPEnergy
+
+
+def split_variables(variables):
+    variables = dict(variables)
+    return variables.pop('params'), variables
+
+
+def energy_fn(module, params, other):
+    return lambda x: module.apply({'params': params, **other}, x)
 
 
 @pytest.mark.parametrize('module, shape', [(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False), (3, 8, 8, 1)),

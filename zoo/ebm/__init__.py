@@ -1,15 +1,10 @@
-"""Energy-based models and their relatives trained without a discriminator or a likelihood.
+"""Energy-based models: q(x) = exp(-U(x)) / Z, trained with Langevin negatives.
 
     langevin        Langevin dynamics and MALA on any energy (pure lax.scan chains)
     replay_buffer   the fixed-size buffer of past negatives, kept in the train state
-    energy          the energy networks (spectrally normalised convnet, 2-D MLP)
+    energy          the energy networks (convnet for images, MLP for 2-D points)
     loss            the EBM contrastive loss with its U^2 regulariser
-    task            EBMTask: the image EBM through the shared loop
-    points          the same EBM on 2-D points (make ebm-2d)
-    imle            IMLE matching, GLO latents on the sphere, pluggable distances
-    generator       GLO's generator and GLANN's latent mapper
-    image_index     which training image a batch image is (GLO's per-image latents)
-    glann_task      GLANNTask: GLO, then IMLE in latent space
+    task            EBMTask: an image or 2-D point EBM through the shared loop
 """
 
 from zoo.ebm import replay_buffer

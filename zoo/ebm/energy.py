@@ -6,8 +6,9 @@
 Swish (smooth, non-saturating) rather than ReLU: Langevin dynamics follow grad_x U,
 which is piecewise constant through ReLUs (IGEBM uses swish for this reason).  With
 ``spectral_norm`` every weight is divided by its largest singular value in the forward
-pass (Miyato et al. 2018, SPEC 4; ``zoo.lipschitz``), which bounds U's Lipschitz constant and keeps the
-energy landscape smooth enough for short chains (Du & Mordatch 2019, sec. 3.3).  The
+pass (Miyato et al. 2018, "Spectral Normalization for Generative Adversarial Networks",
+sec. 2.1; ``zoo.lipschitz``), which bounds U's Lipschitz constant and keeps the energy
+landscape smooth enough for short chains (Du & Mordatch 2019, sec. 3.3).  The
 power-iteration vectors live in the ``'spectral'`` variable collection: training
 updates them (``update_stats=True``), a Langevin chain only reads them.
 
@@ -80,13 +81,3 @@ class MLPEnergy(nn.Module):
             h = nn.swish(_call(_dense(width, self.spectral_norm, f'dense_{i}'), h, update_stats))
         return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
 
-
-def split_variables(variables: dict) -> tuple[dict, dict]:
-    """Flax variables -> (params, the other collections), for TrainState.params / .aux."""
-    variables = dict(variables)
-    return variables.pop('params'), variables
-
-
-def energy_fn(module: nn.Module, params, other: dict):
-    """x -> U(x) with frozen power-iteration vectors: the energy a sampler differentiates."""
-    return lambda x: module.apply({'params': params, **other}, x)

@@ -1,4 +1,5 @@
-"""The EBM training loss of Du & Mordatch (2019), SPEC 6.
+"""The EBM training loss of Du & Mordatch (2019, "Implicit Generation and Modeling with
+Energy-Based Models", sec. 3.3).
 
 For q(x) = exp(-U(x)) / Z the log-likelihood gradient is
 E_data[grad_theta U] - E_q[grad_theta U] (descending it lowers the energy of data and
@@ -8,8 +9,8 @@ raises that of samples), so with negatives x- drawn from q by Langevin dynamics
 
 The second term keeps energies near zero; without it U drifts without bound, since
 only differences of U matter to q.  It is a sum, as in the IGEBM reference code
-(``l2_coeff * (energy_pos**2 + energy_neg**2)``); the seed article prints a minus sign
-between the squares, which would reward large |U(x-)| and is not what the code trains.
+(``l2_coeff * (energy_pos**2 + energy_neg**2)``); a minus sign between the squares, as
+some write-ups print it, would reward large |U(x-)| and is not what the code trains.
 """
 
 import jax

@@ -1,4 +1,6 @@
-"""One-step clustering VAE (the seed article; cf. VaDE, Jiang et al. 2017), SPEC 2.1.
+"""One-step clustering VAE (Su Jianlin, "Variational autoencoders (4): a one-step clustering
+scheme", Scientific Spaces blog, 2018; cf. VaDE, Jiang et al. 2017, "Variational Deep
+Embedding", sec. 3).
 
 Latents (z, y) with y one of K clusters.  Encoder p(z|x) = N(mu(x), sigma(x)^2), classifier
 p(y|z) = softmax(f(z)), prior q(z|y) = N(mu_y, I) with learned class means, q(y) uniform,
@@ -28,7 +30,7 @@ def cluster_kl(z, mean, log_scale, cluster_probs, class_means):
 
     log p(z|x) does not depend on y and the p(y|z) sum to one, so it is replaced by its
     expectation over z, minus the entropy -sum(log sigma) - d (1 + log 2 pi) / 2 (as the
-    seed's code does): the same expected loss with less noise.
+    blog's code does): the same expected loss with less noise.
 
     Args:
         z: (N, d) one sample of p(z|x);  mean, log_scale: (N, d) p(z|x);
@@ -60,7 +62,7 @@ class ClusteringVAE(VAE):
     """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents)."""
     num_clusters: int = 10
     classifier_hidden: int = 256
-    class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the seed)
+    class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)
 
     def setup(self):
         super().setup()

@@ -1,4 +1,5 @@
-"""f-VAE (Su et al. 2018, arXiv 1809.05861), SPEC 1.5: a VAE whose posterior is a flow.
+"""f-VAE (Su & Wu 2018, "f-VAEs: Improve VAEs with Conditional Flows", arXiv 1809.05861,
+sec. 3): a VAE whose posterior is a flow.
 
 With an encoder E, a decoder G (both keep the dimension D of x: squeezes and residual
 conv blocks), a flow F (Glow) and learned scalars sigma1, sigma2:
@@ -109,7 +110,7 @@ class FVAE(nn.Module):
         self.latent_shape = (height // scale, width // scale, channels * scale * scale)
         self.encoder = SqueezeEncoder(self.levels, self.blocks, self.hidden)
         self.decoder = SqueezeDecoder(self.levels, self.blocks, self.hidden)
-        # Additive coupling, as the seed's f-VAE Glow; LU 1x1 convs keep the log-det cheap.
+        # Additive coupling, as the f-VAE authors' Glow; LU 1x1 convs keep the log-det cheap.
         self.flow = Glow(image_shape=self.latent_shape, levels=self.flow_levels, flow_steps=self.flow_steps,
                          hidden=self.flow_hidden, coupling='additive', permutation='lu', scan=False)
         self.log_sigma1 = self.param('log_sigma1', nn.initializers.constant(self.init_log_sigma1), ())

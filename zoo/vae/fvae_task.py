@@ -3,21 +3,21 @@
 Pixels become x = (p + u)/L - 1/2 (uniform dequantisation, as for flows), so the
 negative ELBO bounds the discrete likelihood and is reported in bits/dim:
 bpd = (-ELBO + D log L) / (D log 2).  One network, ``'fvae'``; the Glow's fixed
-permutations live in ``state.aux['fvae']``.  Sheets: samples at each temperature,
+permutations live in ``state.aux['fvae']``.  ``sample`` decodes prior draws at
+temperature 1.  Sheets: samples at each temperature, and, from the loop's batch,
 reconstructions G(E(x)), two-point interpolation rows and a four-point grid (linear
 in the flow's latents z = F(E(x))).
 """
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from zoo import images
 from zoo.metrics import bits_per_dim
-from zoo.train.config import ConfigError
+from zoo.tasks import build_model
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
-from zoo.train.task import Task
+from zoo.train.task import Task, jit_method
 from zoo.vae.fvae import FVAE, fvae_negative_elbo
 from zoo.viz import interpolation
 from zoo.viz.image_grid import make_grid
@@ -35,12 +35,7 @@ class FVAETask(Task):
 
     def __init__(self, info, config, temperatures=(0.7, 1.0), num_samples: int = 36):
         self.info, self.temperatures, self.num_samples = info, tuple(float(t) for t in temperatures), num_samples
-        try:
-            self.model = FVAE(image_shape=tuple(info.image_shape), **config.model)
-            jax.eval_shape(self.model.init, jax.random.PRNGKey(0), jnp.zeros((1, *info.image_shape)))
-        except (TypeError, ValueError) as e:
-            fields = sorted(f for f in FVAE.__dataclass_fields__ if f not in ('parent', 'name', 'image_shape'))
-            raise ConfigError(f'f-VAE settings: {e}; model takes {fields}') from e
+        self.model = build_model(FVAE, config.model, image_shape=tuple(info.image_shape))
         self.optimizers = build_optimizers(config, ('fvae',))
 
     def init(self, rng, batch) -> TrainState:
@@ -48,11 +43,7 @@ class FVAETask(Task):
         x = images.dequantize(noise_key, batch['image'], self.info.num_levels)
         variables = dict(self.model.init(init_key, x))  # ActNorm initialises on E(x) of this batch
         params = variables.pop('params')
-        return TrainState.create(state_key, {'fvae': params}, self.optimizers,
-                                 aux={'fvae': variables, 'examples': batch['image'][:NUM_EXAMPLES]})
-
-    def variables(self, state, use_ema=True):
-        return {'params': state.averaged('fvae', use_ema), **state.aux['fvae']}
+        return TrainState.create(state_key, {'fvae': params}, self.optimizers, aux={'fvae': variables})
 
     def terms(self, variables, pixels, rng):
         """Per-example -ELBO terms from one u, and bits/dim."""
@@ -72,37 +63,40 @@ class FVAETask(Task):
         return metrics['bpd'], {**metrics, 'sigma1': jnp.exp(log_sigma1), 'sigma2': jnp.exp(log_sigma2)}
 
     def train_step(self, state, batch, rng):
-        (loss, metrics), grads = jax.value_and_grad(self.loss, has_aux=True)(
-            state.params['fvae'], state.aux['fvae'], batch['image'], rng)
-        state = state.apply_gradients('fvae', grads, self.optimizers['fvae'])
-        return state, {**metrics, 'loss': loss, 'grad_norm': optax.tree.norm(grads)}
+        return state.minimize('fvae', self.loss, state.aux['fvae'], batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
-        terms, _ = self.terms(self.variables(state), batch['image'], rng)
+        terms, _ = self.terms(state.variables('fvae'), batch['image'], rng)
         return {'bpd': terms['bpd'], 'neg_elbo': terms['neg_elbo'], 'squared_error': terms['squared_error']}
 
-    def _sheets(self, variables, examples, rng):
-        apply = lambda method, *a: self.model.apply(variables, *a, method=method)
+    @jit_method(static_argnames=('n', 'temperature'))
+    def sample(self, state, rng, n: int, temperature: float = 1.0):
+        """``n`` images G(F^-1(T z)), z ~ N(0, I), as uint8 pixels."""
+        x = self.model.apply(state.variables('fvae'), rng, n, temperature, method=FVAE.sample)
+        return images.to_pixels(x, self.info.num_levels)
+
+    @jit_method()
+    def paths(self, state, examples):
+        """Reconstructions of ``examples``, 2-point paths between pairs of them and a 4-point grid."""
+        apply = lambda method, *a: self.model.apply(state.variables('fvae'), *a, method=method)
         to_pixels = lambda x: images.to_pixels(x, self.info.num_levels)
-        x = images.center(examples, self.info.num_levels)
-        mean = apply(FVAE.encode, x)
+        mean = apply(FVAE.encode, images.center(examples, self.info.num_levels))
         latents = apply(FVAE.to_prior, mean)
         decode = lambda zs: to_pixels(apply(FVAE.decode, apply(FVAE.from_prior, zs)))
         rows = [interpolation.path(interpolation.index(latents, 2 * i), interpolation.index(latents, 2 * i + 1),
                                    PATH_LENGTH) for i in range(4)]
         corners = tuple(interpolation.index(latents, i) for i in range(4))
-        sheets = {'reconstructions': jnp.concatenate([examples, to_pixels(apply(FVAE.decode, mean))]),
-                  'interpolation': decode(jax.tree.map(lambda *a: jnp.concatenate(a), *rows)),
-                  'interpolation_grid': decode(interpolation.bilinear_grid(corners, GRID, GRID))}
-        for t in self.temperatures:
-            sheets[f'samples_T{t:.2f}'] = to_pixels(apply(FVAE.sample, rng, self.num_samples, t))
-        return sheets
+        return {'reconstructions': jnp.concatenate([examples, to_pixels(apply(FVAE.decode, mean))]),
+                'interpolation': decode(jax.tree.map(lambda *a: jnp.concatenate(a), *rows)),
+                'interpolation_grid': decode(interpolation.bilinear_grid(corners, GRID, GRID))}
 
-    def visualize(self, state, rng):
-        """Samples per temperature, reconstructions, 2-point paths (rows) and a 4-point grid."""
-        if not hasattr(self, '_jit_sheets'):
-            self._jit_sheets = jax.jit(self._sheets)
-        sheets = self._jit_sheets(self.variables(state), state.aux['examples'], rng)
+    def visualize(self, state, batch, rng):
+        """Samples per temperature; from the batch's first images, reconstructions, 2-point paths
+        (rows) and a 4-point grid."""
+        sheets = {f'samples_T{t:.2f}': self.sample(state, rng, self.num_samples, t) for t in self.temperatures}
+        examples = batch['image'][:NUM_EXAMPLES]
+        if len(examples) >= 8:  # four pairs for the paths
+            sheets.update(self.paths(state, examples))
         levels = self.info.num_levels
-        cols = {'reconstructions': NUM_EXAMPLES, 'interpolation': PATH_LENGTH, 'interpolation_grid': GRID}
+        cols = {'reconstructions': len(examples), 'interpolation': PATH_LENGTH, 'interpolation_grid': GRID}
         return {name: make_grid(sheet, levels, cols=cols.get(name)) for name, sheet in sheets.items()}

@@ -1,4 +1,6 @@
-"""Deep InfoMax, the seed's variant (Hjelm et al. 2019; SPEC 2.2).
+"""Deep InfoMax (Hjelm et al. 2019, "Learning deep representations by mutual information
+estimation and maximization", sec. 3) in the variant of Su Jianlin's blog post "Mutual
+information in deep learning: unsupervised feature extraction" (Scientific Spaces, 2018).
 
 An encoder x -> feature map -> global feature -> z ~ N(mu, sigma^2) is trained to make
 z informative about x and close to N(0, I):
@@ -6,7 +8,8 @@ z informative about x and close to N(0, I):
     L = -alpha * I_JS(global feature; z) - beta * I_JS(local features; z)
         + gamma * E_x KL(p(z|x) || N(0, I))
 
-with the Jensen-Shannon estimator of mutual information (f-GAN's bound, SPEC 3):
+with the Jensen-Shannon estimator of mutual information (Nowozin et al. 2016,
+"f-GAN", sec. 2.2):
 
     I_JS(a; b) = max_T  E_{p(a, b)}[log sigmoid T(a, b)] + E_{p(a) p(b)}[log(1 - sigmoid T(a, b))]
 

@@ -1,29 +1,29 @@
-"""``InfoMaxTask``: the seed's Deep InfoMax (``zoo.vae.infomax``) in the loop.
+"""``InfoMaxTask``: Deep InfoMax (``zoo.vae.infomax``) in the loop.
 
 Training maximises the global and local Jensen-Shannon MI bounds between the
 encoder's features and its code z ~ p(z|x) (negatives by shuffling z within the
 batch), with a gamma-weighted KL to N(0, I).  Evaluation returns each image's code
 mean (the frozen feature) and label; ``summarize`` scores the split by
 leave-one-out nearest-neighbour retrieval (cosine and L2) and a 2-fold linear probe
-(``zoo.vae.representation``).  The sheet shows, for kept query images, their
-nearest neighbours among the kept examples.  Pixels enter as p / (L-1).
+(``zoo.vae.representation``).  The sheet shows, for the first images of the loop's
+batch, their nearest neighbours among that batch.  Pixels enter as intensities p / (L-1).
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
+from zoo import images
 from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian, sum_except_batch
-from zoo.train.config import ConfigError
+from zoo.tasks import build_model
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
-from zoo.train.task import Task
+from zoo.train.task import Task, jit_method
 from zoo.vae.infomax import InfoMax, infomax_loss, shuffle_within_batch
 from zoo.vae.representation import cross_validated_probe_accuracy, nearest_neighbour_accuracy
 from zoo.viz.image_grid import make_grid
 
-NUM_EXAMPLES = 64   # images kept for the retrieval sheet
+NUM_EXAMPLES = 64   # images of the loop's batch searched for the retrieval sheet
 NUM_QUERIES = 8
 NUM_NEIGHBOURS = 7
 
@@ -36,24 +36,19 @@ class InfoMaxTask(Task):
     # Non-finite values are still caught.
     watch = None
     headline = 'probe_accuracy'
-    lower_is_better = False
 
     def __init__(self, info, config, alpha: float = 0.5, beta: float = 1.5, gamma: float = 0.01):
         self.info, self.alpha, self.beta, self.gamma = info, float(alpha), float(beta), float(gamma)
-        try:
-            self.model = InfoMax(**config.model)
-        except TypeError as e:
-            raise ConfigError(f'InfoMax settings: {e}; model takes latents, channels, hidden, critic_hidden') from e
+        self.model = build_model(InfoMax, config.model)
         self.optimizers = build_optimizers(config, ('infomax',))
 
     def inputs(self, pixels):
-        return pixels.astype(jnp.float32) / (self.info.num_levels - 1)
+        return images.to_intensity(pixels, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
         init_key, state_key = jax.random.split(rng)
         params = self.model.init(init_key, self.inputs(batch['image']))['params']
-        return TrainState.create(state_key, {'infomax': params}, self.optimizers,
-                                 aux={'examples': batch['image'][:NUM_EXAMPLES]})
+        return TrainState.create(state_key, {'infomax': params}, self.optimizers)
 
     def loss(self, params, pixels, rng):
         sample_key, shuffle_key = jax.random.split(rng)
@@ -67,10 +62,7 @@ class InfoMaxTask(Task):
                             self.alpha, self.beta, self.gamma)
 
     def train_step(self, state, batch, rng):
-        (loss, metrics), grads = jax.value_and_grad(self.loss, has_aux=True)(
-            state.params['infomax'], batch['image'], rng)
-        state = state.apply_gradients('infomax', grads, self.optimizers['infomax'])
-        return state, {**metrics, 'loss': loss, 'grad_norm': optax.tree.norm(grads)}
+        return state.minimize('infomax', self.loss, batch['image'], rng)
 
     def features(self, params, pixels):
         """The frozen representation: the code's mean, (N, latents)."""
@@ -94,19 +86,19 @@ class InfoMaxTask(Task):
             summary['probe_accuracy'] = cross_validated_probe_accuracy(features, labels)
         return summary
 
-    def _neighbours(self, params, examples):
-        features = self.features(params, examples)
+    @jit_method()
+    def neighbours(self, state, examples):
+        """For each of the first ``NUM_QUERIES`` examples: itself, then its nearest neighbours (cosine)."""
+        features = self.features(state.averaged('infomax'), examples)
         unit = features / jnp.maximum(jnp.linalg.norm(features, axis=1, keepdims=True), 1e-12)
         similarity = unit[:NUM_QUERIES] @ unit.T
         order = jnp.argsort(-similarity, axis=1)[:, :NUM_NEIGHBOURS + 1]  # the query itself comes first
         return examples[order.reshape(-1)]
 
-    def visualize(self, state, rng):
-        """Each row: a query image, then its nearest neighbours (cosine) among the kept examples."""
-        if not hasattr(self, '_jit_neighbours'):
-            self._jit_neighbours = jax.jit(self._neighbours)
-        examples = state.aux['examples']
+    def visualize(self, state, batch, rng):
+        """Each row: a query image, then its nearest neighbours (cosine) among the batch's first images."""
+        examples = batch['image'][:NUM_EXAMPLES]
         if len(examples) <= NUM_NEIGHBOURS:
             return {}
-        sheet = self._jit_neighbours(state.averaged('infomax'), examples)
-        return {'retrieval': make_grid(sheet, self.info.num_levels, cols=NUM_NEIGHBOURS + 1)}
+        return {'retrieval': make_grid(self.neighbours(state, examples), self.info.num_levels,
+                                       cols=NUM_NEIGHBOURS + 1)}

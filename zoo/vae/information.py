@@ -1,8 +1,8 @@
 """The VAE's KL term split into a prior-matching term and a mutual information (diagnostic).
 
 With p~(x) the data, p(z|x) the encoder and q(z) = N(0, I) the prior, the average KL
-term of the ELBO splits exactly (the seed article's "VAE = prior term + mutual
-information"; Hoffman & Johnson 2016, "ELBO surgery", eq. 6):
+term of the ELBO splits exactly (Hoffman & Johnson 2016, "ELBO surgery: yet another way to
+carve up the variational evidence lower bound", eq. 6):
 
     E_x KL(p(z|x) || q(z)) = I(x; z) + KL(p(z) || q(z)),    p(z) = E_x p(z|x),
 

@@ -10,29 +10,24 @@ Two observation models, chosen by name:
                  (PixelCNN++); the decoder gives a location in [-1, 1] and a log-scale
                  per pixel.  For 8-bit colour images.
 
-Encoders see the target in [0, 1] (the binary image, or p / (L-1)).
+Encoders see the target in [0, 1] (the binary image, or the intensity p / (L-1),
+``zoo.images.to_intensity``).
 """
 
 import jax
 import jax.numpy as jnp
 
+from zoo import images
 from zoo.distributions import bernoulli_log_prob, discretized_logistic_log_prob, sum_except_batch
-from zoo.images import check_pixels
 
 LIKELIHOODS = ('bernoulli', 'logistic')
 PARAMS_PER_PIXEL = {'bernoulli': 1, 'logistic': 2}
 MIN_LOG_SCALE = -7.0  # a floor on the logistic's log-scale, as in PixelCNN++'s code
 
 
-def check_likelihood(name: str) -> None:
-    if name not in LIKELIHOODS:
-        raise ValueError(f'unknown likelihood {name!r}; choose one of {list(LIKELIHOODS)}')
-
-
 def observe(key, pixels, num_levels: int, likelihood: str) -> jax.Array:
     """The observation x in [0, 1] the model explains: binarised, or pixels / (L-1)."""
-    check_pixels(pixels)
-    intensity = pixels.astype(jnp.float32) / (num_levels - 1)
+    intensity = images.to_intensity(pixels, num_levels)
     if likelihood == 'bernoulli':
         return jax.random.bernoulli(key, intensity).astype(jnp.float32)
     return intensity
@@ -43,7 +38,7 @@ def log_likelihood(x, decoded, num_levels: int, likelihood: str) -> jax.Array:
     if likelihood == 'bernoulli':
         return sum_except_batch(bernoulli_log_prob(x, decoded))
     loc, log_scale = jnp.split(decoded, 2, axis=-1)
-    pixels = jnp.round(x * (num_levels - 1)).astype(jnp.int32)
+    pixels = images.intensity_to_pixels(x, num_levels).astype(jnp.int32)
     return sum_except_batch(discretized_logistic_log_prob(pixels, loc, jnp.maximum(log_scale, MIN_LOG_SCALE),
                                                           num_levels))
 
@@ -53,5 +48,5 @@ def mean_pixels(decoded, num_levels: int, likelihood: str) -> jax.Array:
     if likelihood == 'bernoulli':
         intensity = jax.nn.sigmoid(decoded)
     else:
-        intensity = (jnp.clip(jnp.split(decoded, 2, axis=-1)[0], -1.0, 1.0) + 1.0) / 2.0
-    return jnp.clip(jnp.round(intensity * (num_levels - 1)), 0, num_levels - 1).astype(jnp.uint8)
+        intensity = (jnp.split(decoded, 2, axis=-1)[0] + 1.0) / 2.0  # the logistic's location is in [-1, 1]
+    return images.intensity_to_pixels(intensity, num_levels)

@@ -1,4 +1,5 @@
-"""Deep variational information bottleneck (Alemi et al. 2017), SPEC 2.
+"""Deep variational information bottleneck (Alemi et al. 2017, "Deep Variational Information
+Bottleneck", sec. 3).
 
 A stochastic encoder p(z|x) = N(mu(x), sigma(x)^2) and a classifier q(y|z); the loss
 

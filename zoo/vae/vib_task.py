@@ -3,16 +3,17 @@
 Training: one reparameterised z per image, loss mean(ce + beta * kl).  Evaluation gives
 per-example ``correct`` with the noise off (z = mu(x)), ``correct_sampled`` with q(y|z)
 averaged over ``eval_samples`` draws (the paper's 12), the cross-entropy and the KL;
-``accuracy`` is the mean of ``correct``.  Pixels enter as p / (L-1) in [0, 1].
+``accuracy`` is the mean of ``correct``.  Pixels enter as intensities p / (L-1) in [0, 1].
 Needs labels in every batch.
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
+from zoo import images
 from zoo.distributions import sample_diagonal_gaussian
+from zoo.tasks import build_model
 from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
@@ -32,21 +33,17 @@ class VIBTask(Task):
 
     watch = 'loss'
     headline = 'accuracy'
-    lower_is_better = False
 
     def __init__(self, info, config, beta: float = 1e-3, eval_samples: int = 12):
         self.info, self.beta, self.eval_samples = info, float(beta), int(eval_samples)
         num_classes = getattr(info, 'num_classes', None) or 10
-        try:
-            self.model = VIBClassifier(**{'num_classes': num_classes, **config.model})
-        except TypeError as e:
-            raise ConfigError(f'VIB settings: {e}; model takes num_classes, hidden, latents') from e
+        self.model = build_model(VIBClassifier, {'num_classes': num_classes, **config.model})
         if self.beta < 0:
             raise ConfigError(f'beta must be >= 0, got {beta}')
         self.optimizers = build_optimizers(config, ('vib',))
 
     def inputs(self, pixels):
-        return pixels.astype(jnp.float32) / (self.info.num_levels - 1)
+        return images.to_intensity(pixels, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
         require_labels(batch, self.info, 'VIB')
@@ -64,9 +61,7 @@ class VIBTask(Task):
 
     def train_step(self, state, batch, rng):
         require_labels(batch, self.info, 'VIB')
-        (loss, metrics), grads = jax.value_and_grad(self.loss, has_aux=True)(state.params['vib'], batch, rng)
-        state = state.apply_gradients('vib', grads, self.optimizers['vib'])
-        return state, {**metrics, 'grad_norm': optax.tree.norm(grads)}
+        return state.minimize('vib', self.loss, batch, rng)
 
     def eval_step(self, state, batch, rng):
         require_labels(batch, self.info, 'VIB')

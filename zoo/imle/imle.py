@@ -1,19 +1,23 @@
-"""IMLE, GLO and the distances they match with (SPEC 5).
+"""IMLE, GLO and the distances they match with.
 
-    IMLE (Li & Malik 2018)   L = (1/M) sum_i min_j d(x_i, G(z_j)): every data point pulls
-                             its nearest generated sample towards itself, so no mode is dropped
-    GLO (Bojanowski et al.)  min_{G, z_i in S^{d-1}} sum_i d(x_i, G(z_i)): one free latent per
-                             training image, projected back onto the unit sphere after each step
-    GLANN (Hoshen et al.)    GLO, then IMLE in latent space: a mapper T learns noise -> GLO latents
+    IMLE   L = (1/M) sum_i min_j d(x_i, G(z_j)): every data point pulls its nearest generated
+           sample towards itself, so no mode is dropped (Li & Malik 2018, "Implicit Maximum
+           Likelihood Estimation", sec. 3)
+    GLO    min_{G, z_i in S^{d-1}} sum_i d(x_i, G(z_i)): one free latent per training image,
+           projected back onto the unit sphere after each step (Bojanowski et al. 2018,
+           "Optimizing the Latent Space of Generative Networks", sec. 3)
+    GLANN  GLO, then IMLE in latent space: a mapper T learns noise -> GLO latents (Hoshen, Li &
+           Malik 2019, "Non-Adversarial Image Synthesis with Generative Latent Nearest
+           Neighbors", sec. 3)
 
 The matching in IMLE is a nearest-neighbour search over a pool of samples; it is done in
 chunks of the pool with a running minimum (``nearest_neighbours``), so a pool of any size
 needs memory for only (queries x chunk) distances.  Distances are pluggable:
 
     'l2'         d(x, y) = |x - y|^2 over pixels
-    'laplacian'  d(x, y) = sum_j 2^{2j} |L^j(x) - L^j(y)|_1 (GLO's Lap1, eq. 3), L^j the j-th
-                 band of a Laplacian pyramid (2x2 average pooling down, nearest-neighbour up;
-                 the last level is the low-pass residual)
+    'laplacian'  d(x, y) = sum_j 2^{2j} |L^j(x) - L^j(y)|_1 (GLO's Lap1, Bojanowski et al. 2018,
+                 eq. 3), L^j the j-th band of a Laplacian pyramid (2x2 average pooling
+                 down, nearest-neighbour up; the last level is the low-pass residual)
 
 Both are a feature map phi and a metric on features, so a pool's features are computed once.
 No pretrained network is involved (no downloads).
