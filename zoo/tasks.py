@@ -23,7 +23,7 @@ TASKS = {
     'gan_onestep': ('zoo.gan.task:GANTask', {'loss': 'one_loss', 'lipschitz': 'spectral'}),
     'ogan': ('zoo.gan.task:GANTask', {'loss': 'ogan'}),
     'ebm': ('zoo.ebm.task:EBMTask', {}),
-    'glann': ('zoo.ebm.glann_task:GLANNTask', {}),
+    'glann': ('zoo.imle.task:GLANNTask', {}),
     'vae': ('zoo.vae.task:VAETask', {}),
     'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
     'vib': ('zoo.vae.vib_task:VIBTask', {}),

@@ -1,11 +1,10 @@
 """Small in-memory data with the data layer's interface, and a helper that runs a task's
 jitted steps on a mesh of a chosen number of devices."""
 
-import types
-
 import jax
 import numpy as np
 
+from zoo.data import DatasetInfo
 from zoo.train import mesh as mesh_lib
 from zoo.train.step import make_init, make_train_step
 
@@ -21,29 +20,26 @@ def bar_images(num: int, size: int = 4, num_levels: int = 17, seed: int = 0) -> 
 
 
 class TinyImages:
-    """``bar_images``: train batches are a pure function of (seed, step), evaluation batches come
-    padded with a mask, as ``zoo.data`` gives them."""
+    """``bar_images``: train batches are a pure function of (seed, step) and carry each image's
+    ``index``; evaluation batches come padded with a mask, as ``zoo.data`` gives them."""
 
     def __init__(self, num: int = 64, size: int = 4, num_levels: int = 17, seed: int = 0):
         self.images = bar_images(num, size, num_levels, seed)
-        self.info = types.SimpleNamespace(name='tiny', image_shape=(size, size, 1), num_levels=num_levels,
-                                          num_classes=None)
+        self.info = DatasetInfo('tiny', image_shape=(size, size, 1), num_levels=num_levels)
+
+    def batch(self, rows) -> dict:
+        return {'image': self.images[rows], 'index': np.asarray(rows, np.int32)}
 
     def train_batches(self, batch_size, seed, start_step=0):
         step = start_step
         while True:
-            rows = np.random.default_rng([seed, step]).choice(len(self.images), batch_size, replace=False)
-            yield {'image': self.images[rows]}
+            yield self.batch(np.random.default_rng([seed, step]).choice(len(self.images), batch_size, replace=False))
             step += 1
 
     def eval_batches(self, batch_size, split='validation'):
         for start in range(0, len(self.images), batch_size):
-            images = self.images[start:start + batch_size]
-            mask = np.zeros(batch_size, bool)
-            mask[:len(images)] = True
-            padded = np.zeros((batch_size, *images.shape[1:]), np.uint8)
-            padded[:len(images)] = images
-            yield {'image': padded, 'mask': mask}
+            rows = np.arange(start, start + batch_size) % len(self.images)
+            yield {**self.batch(rows), 'mask': np.arange(start, start + batch_size) < len(self.images)}
 
 
 def run_steps(task, batches, num_devices: int):

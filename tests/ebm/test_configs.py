@@ -7,8 +7,8 @@ import types
 import numpy as np
 
 from experiments import configs, gan_quality, runner
-from zoo.ebm import imle
-from zoo.ebm.glann_task import GLANNTask
+from zoo.imle import imle
+from zoo.imle.task import GLANNTask
 from zoo.tasks import build_task
 from zoo.train import read_metrics
 
@@ -41,8 +41,7 @@ def test_every_glann_config_builds_its_task():
     for name in configs.names('glann'):
         config = configs.get_config('glann', name).validate()
         info = INFO[config.dataset]
-        images = np.zeros((3, *info.image_shape), np.uint8)  # no dataset read: the index only needs images
-        task = GLANNTask(info, config, train_images=images, **config.task_kwargs)
+        task = GLANNTask(info, config, num_examples=3, **config.task_kwargs)  # no dataset read
         assert 0 < task.glo_steps < config.steps
         imle.laplacian_pyramid(np.zeros((1, *info.image_shape)), task.levels)  # the sides divide
 
@@ -78,7 +77,7 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
 
 def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glann')
-    small = ['--set', 'model.generator.hidden=(8,)', '--set', 'model.mapper.hidden=(8,)', '--set',
+    small = ['--set', 'model.generator.hidden=8', '--set', 'model.mapper.hidden=8', '--set',
              'task_kwargs.glo_steps=2', '--set', 'task_kwargs.eval_pool=16', '--set', 'log_every=2',
              '--set', 'checkpoint_every=2']
     summary = runner.main('glann', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)

@@ -1,11 +1,15 @@
-"""EBMTask: a few steps lower the loss, four devices train like one, sheets and errors."""
+"""EBMTask: a few steps lower the loss, four devices train like one, sheets and errors; the same
+task on 2-D points through the loop."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo.ebm.task import EBMTask, to_unit, unit_to_pixels
-from zoo.train import Config, ConfigError, OptimizerConfig
+from zoo import images
+from zoo.ebm.task import EBMTask
+from zoo.train import Config, ConfigError, OptimizerConfig, train
+from zoo.train.checkpoint import load_trained
 from tests.ebm.fakes import TinyImages, run_steps
 
 DATA = TinyImages(num=64)
@@ -41,7 +45,7 @@ def test_a_few_steps_lower_the_loss_and_separate_data_from_noise(trained):
     losses = [float(m['loss']) for m in metrics]
     # Spectral normalisation keeps energies small: the loss starts at ~0 and goes negative.
     assert np.mean(losses[-10:]) < np.mean(losses[:3]) - 0.01, losses
-    values = task.eval_step(state, {'image': DATA.images[:16]}, jax.random.PRNGKey(0))
+    values = task.eval_step(state, DATA.batch(np.arange(16)), jax.random.PRNGKey(0))
     summary = task.summarize({k: np.asarray(v) for k, v in values.items()})
     assert summary['energy_gap'] > 0 and values['energy_data'].shape == (16,)
     assert 0.7 < np.mean([float(m['reused']) for m in metrics]) <= 1.0
@@ -71,7 +75,7 @@ def test_mala_negatives_report_an_acceptance_rate():
 
 def test_visualize_gives_sample_and_buffer_sheets(trained):
     task, state, _ = trained
-    sheets = task.visualize(state, jax.random.PRNGKey(0))
+    sheets = task.visualize(state, DATA.batch(np.arange(8)), jax.random.PRNGKey(0))
     assert sorted(sheets) == ['buffer', 'samples']
     for sheet in sheets.values():
         assert sheet.dtype == np.uint8 and sheet.shape == (11, 11, 1)  # 2 x 2 cells of 4 pixels, 1-pixel pad
@@ -84,22 +88,15 @@ def test_buffer_samples_are_distinct_buffer_entries(trained):
     task, state, _ = trained
     buffer_task = make_task(sample_source='buffer')
     samples = buffer_task.sample(state, jax.random.PRNGKey(2), 10)
-    entries = np.asarray(unit_to_pixels(state.aux['buffer'], DATA.info.num_levels)).reshape(64, -1)
+    entries = np.asarray(images.unit_to_pixels(state.aux['buffer'], DATA.info.num_levels)).reshape(64, -1)
     assert samples.shape == (10, 4, 4, 1) and samples.dtype == np.uint8
     flat = samples.reshape(10, -1)
     matches = [np.flatnonzero((entries == s).all(1)) for s in flat]
     assert all(len(m) > 0 for m in matches)
     assert len({int(m[0]) for m in matches}) == 10  # drawn without replacement
-    np.testing.assert_array_equal(samples, buffer_task.buffer_samples(state, jax.random.PRNGKey(2), 10))
+    np.testing.assert_array_equal(samples, task.sample(state, jax.random.PRNGKey(2), 10, source='buffer'))
     with pytest.raises(ValueError, match='replay buffer of 64'):
         buffer_task.sample(state, jax.random.PRNGKey(2), 65)
-
-
-def test_pixels_round_trip_through_the_unit_scale():
-    pixels = np.arange(17, dtype=np.uint8).reshape(1, 17, 1, 1)
-    x = to_unit(jax.random.PRNGKey(0), pixels, 17)
-    assert float(x.min()) >= 0 and float(x.max()) < 1
-    np.testing.assert_array_equal(unit_to_pixels(x, 17), pixels)
 
 
 @pytest.mark.parametrize('kwargs, message', [(dict(sampler='hmc'), 'unknown sampler'),
@@ -114,5 +111,27 @@ def test_bad_settings_are_config_errors(kwargs, message):
 def test_bad_model_settings_are_config_errors():
     config = tiny_config()
     config.model = dict(width=3)
-    with pytest.raises(ConfigError, match='model settings for ConvEnergy'):
+    with pytest.raises(ConfigError, match="ConvEnergy has no settings \\['width'\\]"):
         EBMTask(DATA.info, config)
+
+
+def test_a_2d_ebm_trains_through_the_loop_and_puts_low_energy_on_the_data(tmp_path):
+    """Eight Gaussians (radius 2.83): after a short run the centres sit lower than the origin and
+    the far corners, and ``sample`` gives float32 points inside the box."""
+    config = Config(task='ebm', dataset='toy2d:eight_gaussians', model=dict(hidden=(32, 32)),
+                    task_kwargs=dict(langevin_steps=5, step_size=0.01, noise_scale=None, alpha=0.1, buffer_size=256,
+                                     sample_steps=5, box=4.0),
+                    batch_size=64, steps=150, eval_batch_size=500,
+                    optimizer=OptimizerConfig(lr=3e-3, b1=0.0, warmup_steps=0), log_every=50, eval_every=0,
+                    sample_every=0, checkpoint_every=150)
+    summary = train(config, tmp_path)
+    assert summary['validation']['energy_gap'] > 0
+    run = load_trained(tmp_path)
+    angles = 2 * np.pi * np.arange(8) / 8
+    centres = 2 * np.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], -1)
+    u = np.asarray(run.task.energy(run.state.variables('energy'))(jnp.asarray(centres, jnp.float32)))
+    u_off = np.asarray(run.task.energy(run.state.variables('energy'))(jnp.array([[0.0, 0.0], [3.9, 3.9]])))
+    assert u.mean() < u_off.min(), (u, u_off)
+    points = run.task.sample(run.state, jax.random.PRNGKey(0), 50)
+    assert points.shape == (50, 2) and points.dtype == np.float32 and np.abs(points).max() <= 4.0
+    assert run.task.visualize(run.state, {'point': centres}, jax.random.PRNGKey(0)) == {}

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo.ebm import imle
+from zoo.imle import imle
 
 
 @pytest.fixture

@@ -45,5 +45,22 @@ def test_summary_scores_clusters_against_labels(trained):
 
 def test_per_cluster_sheet(trained):
     task, state, *_ = trained
-    sheets = task.visualize(state, jax.random.PRNGKey(0))
+    sheets = task.visualize(state, digits.batch(16), jax.random.PRNGKey(0))
     assert sheets['cluster_samples'].shape == (10 * 9 + 1, 5 * 9 + 1, 1)
+    assert sheets['reconstructions'].shape == (2 * 9 + 1, 16 * 9 + 1, 1)
+
+
+def test_samples_come_from_the_mixture_prior(trained):
+    """With the class means moved far apart (100 * the trained ones), each prior code lies at
+    unit distance of one mean: the mixture's component."""
+    task, state, *_ = trained
+    samples = task.sample(state, jax.random.PRNGKey(0), 12)
+    assert samples.shape == (12, 8, 8, 1) and samples.dtype == np.uint8
+    params = {**state.params['vae'], 'class_means': 100.0 * state.params['vae']['class_means']}
+    codes = np.asarray(task.prior_codes(params, jax.random.PRNGKey(1), 4000))
+    means = np.asarray(params['class_means'])
+    distances = np.sqrt(((codes[:, None] - means[None]) ** 2).sum(-1))
+    nearest = np.argmin(distances, axis=1)
+    assert np.all(distances.min(axis=1) < 5.0)  # |eps| for 4 latents: about 2, rarely above 4
+    # Every cluster is drawn, about equally often (4000 / 10 = 400 each, binomial sd 19).
+    assert np.bincount(nearest, minlength=10).min() > 250

@@ -34,7 +34,7 @@ def test_training_lowers_the_bound(trained):
 
 def test_sheets(trained):
     task, state, *_ = trained
-    sheets = task.visualize(state, jax.random.PRNGKey(0))
+    sheets = task.visualize(state, digits.batch(16), jax.random.PRNGKey(0))
     assert sheets['samples_T0.50'].shape == (3 * 9 + 1, 3 * 9 + 1, 1)
     assert sheets['interpolation'].shape == (4 * 9 + 1, 8 * 9 + 1, 1)
     assert sheets['interpolation_grid'].shape == (6 * 9 + 1, 6 * 9 + 1, 1)
@@ -44,5 +44,5 @@ def test_sheets(trained):
 def test_bad_settings_are_named():
     with pytest.raises(ConfigError, match='divisible by 16'):
         FVAETask(digits.INFO, Config(task='fvae', model=dict(levels=2, flow_levels=2)))
-    with pytest.raises(ConfigError, match='model takes'):
+    with pytest.raises(ConfigError, match="no settings \\['depth'\\]"):
         FVAETask(digits.INFO, Config(task='fvae', model=dict(depth=2)))

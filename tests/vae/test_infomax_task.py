@@ -48,5 +48,5 @@ def test_summary_has_retrieval_and_probe(trained):
 
 def test_retrieval_sheet(trained):
     task, state, _ = trained
-    sheet = task.visualize(state, jax.random.PRNGKey(0))['retrieval']
+    sheet = task.visualize(state, digits.batch(64), jax.random.PRNGKey(0))['retrieval']
     assert sheet.shape == (8 * 9 + 1, 8 * 9 + 1, 1) and sheet.dtype == np.uint8

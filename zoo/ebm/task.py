@@ -44,11 +44,6 @@ SAMPLE_SOURCES = ('fresh', 'buffer')
 CHUNK = 500  # fresh chains run this many at a time, to bound memory
 
 
-def is_points(info) -> bool:
-    """Whether ``info`` describes vectors (batches carry ``point``) rather than images."""
-    return getattr(info, 'image_shape', None) is None
-
-
 class EBMTask(Task):
     """An EBM; sampler settings are the task's, the network's are ``config.model``."""
 
@@ -68,11 +63,11 @@ class EBMTask(Task):
                               f'{langevin_steps}, {step_size}, {alpha}, {box}')
         if buffer_size < config.batch_size:
             raise ConfigError(f'buffer_size {buffer_size} is smaller than the batch ({config.batch_size})')
-        self.info, self.points = info, is_points(info)
+        self.info, self.points = info, info.point_dim is not None
         if self.points:
-            self.key, self.shape, self.bounds = 'point', (info.num_dims,), (-float(box), float(box))
+            self.shape, self.bounds = (info.point_dim,), (-float(box), float(box))
         else:
-            self.key, self.shape, self.bounds = 'image', tuple(info.image_shape), (0.0, 1.0)
+            self.shape, self.bounds = tuple(info.image_shape), (0.0, 1.0)
         self.model = build_model(MLPEnergy if self.points else ConvEnergy, config.model)
         self.steps, self.step_size, self.noise_scale = langevin_steps, step_size, noise_scale
         self.alpha, self.buffer_size, self.reuse_prob, self.sampler = alpha, buffer_size, reuse_prob, sampler

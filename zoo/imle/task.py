@@ -24,6 +24,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from zoo import images
 from zoo.gan.nets import MLPGenerator
@@ -66,8 +67,10 @@ class GLANNTask(Task):
         if unknown:
             raise ConfigError(f'config.model has {unknown}; GLANN takes model=dict(generator=..., mapper=...)')
         self.info, self.shape = info, tuple(info.image_shape)
-        self.generator = build_model(MLPGenerator, config.model.get('generator', {}), out_dim=math.prod(self.shape))
-        self.mapper = build_model(MLPGenerator, config.model.get('mapper', {}), out_dim=latent_dim)
+        self.generator = build_model(MLPGenerator, config.model.get('generator', {}), where='model.generator',
+                                     out_dim=math.prod(self.shape))
+        self.mapper = build_model(MLPGenerator, config.model.get('mapper', {}), where='model.mapper',
+                                  out_dim=latent_dim)
         self.latent_dim, self.noise_dim, self.distance, self.levels = latent_dim, noise_dim, distance, levels
         self.glo_steps = config.steps * 2 // 3 if glo_steps is None else glo_steps
         self.latent_lr, self.pool_factor, self.chunk_size = latent_lr, pool_factor, chunk_size
@@ -108,7 +111,8 @@ class GLANNTask(Task):
         # Each latent follows its own example's loss d_i, whatever the batch size: undo the 1/B.
         latents = imle.sphere_sgd(state.aux['latents'], rows, g_z * rows.shape[0], self.latent_lr)
         state = state.replace(aux={**state.aux, 'latents': latents})
-        return state, {'loss': loss, 'glo_loss': loss, 'imle_loss': jnp.zeros(())}
+        return state, {'loss': loss, 'grad_norm': optax.tree.norm(g_params), 'glo_loss': loss,
+                       'imle_loss': jnp.zeros(())}
 
     def _imle_step(self, state, batch, rng):
         z = state.aux['latents'][batch['index']]

@@ -67,7 +67,7 @@ class ClusteringVAE(VAE):
     def setup(self):
         super().setup()
         self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
-        # The seed starts the means at zero; a unit-variance start separates the
+        # The blog's code starts the means at zero; a unit-variance start separates the
         # components from step one, so the classifier has something to pick between.
         init = nn.initializers.normal(self.class_mean_scale) if self.class_mean_scale > 0 else nn.initializers.zeros
         self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))

@@ -100,12 +100,17 @@ class FVAE(nn.Module):
     init_log_sigma1: float = math.log(0.1)
     init_log_sigma2: float = math.log(0.1)
 
-    def setup(self):
-        height, width, channels = self.image_shape
+    def __post_init__(self):
+        # Checked on construction, so that a config's bad sizes fail before anything compiles.
+        height, width, _ = self.image_shape
         factor = 2 ** (self.levels + self.flow_levels)
         if height % factor or width % factor:
             raise ValueError(f'f-VAE squeezes {self.levels} times in the encoder and {self.flow_levels} in '
                              f'the flow: image sides must be divisible by {factor}, got {height}x{width}')
+        super().__post_init__()
+
+    def setup(self):
+        height, width, channels = self.image_shape
         scale = 2 ** self.levels
         self.latent_shape = (height // scale, width // scale, channels * scale * scale)
         self.encoder = SqueezeEncoder(self.levels, self.blocks, self.hidden)
