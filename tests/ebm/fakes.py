@@ -1,10 +1,12 @@
-"""Small in-memory data with the data layer's interface, and a helper that runs a task's
-jitted steps on a mesh of a chosen number of devices."""
+"""Small in-memory data as a ``zoo.data`` dataset, and a helper that runs a task's jitted steps
+on a mesh of a chosen number of devices."""
 
 import jax
 import numpy as np
 
 from zoo.data import DatasetInfo
+from zoo.data.pipeline import Dataset
+from zoo.data.sources import ArrayExamples, Split
 from zoo.train import mesh as mesh_lib
 from zoo.train.step import make_init, make_train_step
 
@@ -20,26 +22,22 @@ def bar_images(num: int, size: int = 4, num_levels: int = 17, seed: int = 0) -> 
 
 
 class TinyImages:
-    """``bar_images``: train batches are a pure function of (seed, step) and carry each image's
-    ``index``; evaluation batches come padded with a mask, as ``zoo.data`` gives them."""
+    """``bar_images`` as a ``zoo.data.Dataset`` (``.dataset``, every split the same images), whose
+    train batches are a pure function of (seed, step) and carry each image's ``index``."""
 
     def __init__(self, num: int = 64, size: int = 4, num_levels: int = 17, seed: int = 0):
         self.images = bar_images(num, size, num_levels, seed)
         self.info = DatasetInfo('tiny', image_shape=(size, size, 1), num_levels=num_levels)
+        split = Split(ArrayExamples(self.images, None), np.arange(num), in_memory=True)
+        self.dataset = Dataset(self.info, {'train': split, 'validation': split, 'test': split})
 
     def batch(self, rows) -> dict:
+        """The images at ``rows`` with their indices."""
         return {'image': self.images[rows], 'index': np.asarray(rows, np.int32)}
 
-    def train_batches(self, batch_size, seed, start_step=0):
-        step = start_step
-        while True:
-            yield self.batch(np.random.default_rng([seed, step]).choice(len(self.images), batch_size, replace=False))
-            step += 1
-
-    def eval_batches(self, batch_size, split='validation'):
-        for start in range(0, len(self.images), batch_size):
-            rows = np.arange(start, start + batch_size) % len(self.images)
-            yield {**self.batch(rows), 'mask': np.arange(start, start + batch_size) < len(self.images)}
+    def train_batches(self, batch_size, seed=0):
+        """The stream the loop trains on with this seed (one process)."""
+        return self.dataset.train_batches(batch_size, seed, process_index=0, process_count=1)
 
 
 def run_steps(task, batches, num_devices: int):

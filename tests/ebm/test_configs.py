@@ -2,20 +2,18 @@
 
 import json
 import os
-import types
-
 import numpy as np
 
 from experiments import configs, gan_quality, runner
+from zoo.data import DatasetInfo
 from zoo.imle import imle
 from zoo.imle.task import GLANNTask
 from zoo.tasks import build_task
 from zoo.train import read_metrics
 
-INFO = {'digits': types.SimpleNamespace(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
-        'cifar10': types.SimpleNamespace(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
-        'npz:mnist32.npz': types.SimpleNamespace(name='mnist32', image_shape=(32, 32, 1), num_levels=256,
-                                                 num_classes=10)}
+INFO = {'digits': DatasetInfo(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
+        'cifar10': DatasetInfo(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
+        'npz:mnist32.npz': DatasetInfo(name='mnist32', image_shape=(32, 32, 1), num_levels=256, num_classes=10)}
 
 
 def test_every_ebm_config_builds_its_task():

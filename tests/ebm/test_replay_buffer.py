@@ -72,7 +72,7 @@ class BufferTask(Task):
         x0, slots, _ = replay_buffer.draw(state.aux['buffer'], rng, x.shape[0])
         buffer = replay_buffer.store(state.aux['buffer'], slots, 0.5 * (x0 + x.mean(0)))
         loss, grad = jax.value_and_grad(lambda m: jnp.square(m - x.mean()))(state.params['mean'])
-        state = state.apply_gradients('mean', grad, self.optimizers['mean'])
+        state = state.apply_gradients('mean', grad)
         return state.replace(aux={'buffer': buffer}), {'loss': loss}
 
     def eval_step(self, state, batch, rng):
@@ -97,10 +97,10 @@ def test_buffer_survives_a_killed_and_resumed_run(tmp_path):
             raise Killed  # nothing after the checkpoint of step 4 is saved
 
     with pytest.raises(Killed):
-        train(buffer_config(), tmp_path / 'killed', dataset=TinyImages(), hooks=(kill_at_6,))
+        train(buffer_config(), tmp_path / 'killed', dataset=TinyImages().dataset, hooks=(kill_at_6,))
     assert sorted(p.name for p in (tmp_path / 'killed' / 'checkpoints').iterdir()) == ['4']
-    train(buffer_config(), tmp_path / 'killed', dataset=TinyImages())
-    train(buffer_config(), tmp_path / 'straight', dataset=TinyImages())
+    train(buffer_config(), tmp_path / 'killed', dataset=TinyImages().dataset)
+    train(buffer_config(), tmp_path / 'straight', dataset=TinyImages().dataset)
     killed, straight = (saved_state(tmp_path / name)['aux'] for name in ('killed', 'straight'))
     assert killed['buffer'].shape == (32, 4, 4, 1)
     np.testing.assert_array_equal(killed['buffer'], straight['buffer'])

@@ -65,7 +65,7 @@ def test_the_loop_on_four_devices_trains_like_one_device_and_checkpoints_the_lat
     latents, and the latents come back from the checkpoint."""
     config = tiny_config(glo_steps=2)
     config.steps = 4
-    train(config, tmp_path, task=make_task(glo_steps=2), dataset=DATA)
+    train(config, tmp_path, task=make_task(glo_steps=2), dataset=DATA.dataset)
     saved = saved_state(tmp_path)
     one, _ = run_steps(make_task(glo_steps=2), batches(4), num_devices=1)
     close = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
