@@ -17,6 +17,7 @@ from zoo.metrics import clustering_accuracy, majority_vote_accuracy
 from zoo.train.task import jit_method
 from zoo.vae.clustering import ClusteringVAE, clustering_loss_terms
 from zoo.vae.networks import VAE
+from zoo.vae.representation import split_summary, with_labels
 from zoo.vae.task import NUM_EXAMPLES, VAETask
 from zoo.viz.image_grid import make_grid
 
@@ -50,15 +51,10 @@ class ClusteringVAETask(VAETask):
 
     def eval_step(self, state, batch, rng):
         terms, logits = self.terms(state.averaged('vae'), batch['image'], rng, noise=False)
-        values = {'neg_elbo': terms['loss'], 'cluster': jnp.argmax(logits, axis=-1)}
-        if 'label' in batch:
-            values['label'] = batch['label']
-        return values
+        return with_labels({'neg_elbo': terms['loss'], 'cluster': jnp.argmax(logits, axis=-1)}, batch)
 
     def summarize(self, values):
-        values = dict(values)
-        clusters, labels = values.pop('cluster'), values.pop('label', None)
-        summary = {k: float(np.mean(v)) for k, v in values.items()}
+        clusters, labels, summary = split_summary(values, 'cluster')
         summary['clusters_used'] = float(len(np.unique(clusters)))
         if labels is not None:
             summary['cluster_accuracy'] = clustering_accuracy(labels, clusters)

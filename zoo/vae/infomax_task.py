@@ -11,7 +11,6 @@ batch, their nearest neighbours among that batch.  Pixels enter as intensities p
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from zoo import images
 from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian, sum_except_batch
@@ -20,7 +19,8 @@ from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
 from zoo.train.task import Task, jit_method
 from zoo.vae.infomax import InfoMax, infomax_loss, shuffle_within_batch
-from zoo.vae.representation import cross_validated_probe_accuracy, nearest_neighbour_accuracy
+from zoo.vae.representation import (cross_validated_probe_accuracy, nearest_neighbour_accuracy, split_summary,
+                                    with_labels)
 from zoo.viz.image_grid import make_grid
 
 NUM_EXAMPLES = 64   # images of the loop's batch searched for the retrieval sheet
@@ -71,15 +71,10 @@ class InfoMaxTask(Task):
     def eval_step(self, state, batch, rng):
         _, _, mean, log_scale = self.model.apply({'params': state.averaged('infomax')}, self.inputs(batch['image']),
                                                  method=InfoMax.encode)
-        values = {'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}
-        if 'label' in batch:
-            values['label'] = batch['label']
-        return values
+        return with_labels({'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
 
     def summarize(self, values):
-        values = dict(values)
-        features, labels = values.pop('feature'), values.pop('label', None)
-        summary = {k: float(np.mean(v)) for k, v in values.items()}
+        features, labels, summary = split_summary(values, 'feature')
         if labels is not None:
             summary['retrieval_cosine'] = nearest_neighbour_accuracy(features, labels, 'cosine')
             summary['retrieval_l2'] = nearest_neighbour_accuracy(features, labels, 'l2')

@@ -48,3 +48,16 @@ def cross_validated_probe_accuracy(features, labels, folds: int = 2, seed: int =
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(np.mean([linear_probe_accuracy(features[a], labels[a], features[b], labels[b])
                           for a, b in splitter.split(features, labels)]))
+
+
+def with_labels(values: dict, batch: dict) -> dict:
+    """Per-example ``values`` plus the batch's labels where it has them, for a summary that
+    scores an unsupervised output (codes, clusters) against the labels."""
+    return {**values, 'label': batch['label']} if 'label' in batch else values
+
+
+def split_summary(values: dict, key: str):
+    """(values[key], the labels or None, {name: mean} of every other value): a summary's parts."""
+    rest = dict(values)
+    kept, labels = rest.pop(key), rest.pop('label', None)
+    return kept, labels, {name: float(np.mean(v)) for name, v in rest.items()}
