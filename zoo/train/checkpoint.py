@@ -121,36 +121,42 @@ class Trained:
 def load_trained(workdir, step: int | None = None) -> Trained:
     """The config, task and state of the latest (or given) checkpoint in ``workdir``, for any task.
 
-    Every array is read onto this process's first device, whatever mesh wrote it.
-    The optimizer states come back as plain containers: enough to evaluate and
-    sample (``task.eval_step``, ``task.visualize``, the networks' ``apply``), not
-    to resume; resuming is ``train`` on the same workdir.
+        trained = load_trained('workdirs/glow-digits')
+        pixels = trained.task.sample(trained.state, jax.random.key(0), 16)
+
+    The task is rebuilt from the saved config and the state restored into the
+    task's own state structure (optimizers included), with every array on this
+    process's first device, whatever mesh wrote it.
     """
     from zoo import data, tasks  # late imports: the task registry imports the families lazily
+    from zoo.train.step import abstract_state  # the step module imports this one
 
     directory = _directory(workdir)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f'no checkpoints in {workdir}: train first, e.g. make train-glow')
-    manager = ocp.CheckpointManager(
-        directory, options=ocp.CheckpointManagerOptions(read_only=True),
-        item_handlers={'state': ocp.StandardCheckpointHandler(), 'config': ocp.JsonCheckpointHandler()})
+    manager = ocp.CheckpointManager(directory, options=ocp.CheckpointManagerOptions(create=False),
+                                    item_names=('state', 'config'))
     try:
         step = manager.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f'no finished checkpoint in {directory}')
         try:
-            device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-            abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
-                                    manager.item_metadata(step)['state'])
-            restored = manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract), config=ocp.args.JsonRestore()))
+            saved = manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore()))['config']
+        except Exception as e:
+            raise CheckpointError(_unreadable(directory, step, e)) from e
+        config = Config.from_dict(saved)
+        dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
+                                    validation_fraction=config.validation_fraction)
+        task = tasks.build_task(config, dataset.info)
+        split = 'validation' if config.validation_fraction > 0 else 'test'
+        batch = next(dataset.eval_batches(1, split, process_index=0, process_count=1))
+        device = jax.local_devices()[0]
+        mesh = jax.sharding.Mesh([device], ('data',))
+        abstract = abstract_state(task, mesh, jax.random.PRNGKey(0), batch)
+        try:
+            state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
         except Exception as e:
             raise CheckpointError(_unreadable(directory, step, e)) from e
     finally:
         manager.close()
-    config = Config.from_dict(restored['config'])
-    info = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-                             validation_fraction=config.validation_fraction).info
-    fields = {f.name for f in dataclasses.fields(TrainState)}
-    state = TrainState(**{k: v for k, v in restored['state'].items() if k in fields})
-    return Trained(config=config, task=tasks.build_task(config, info), state=state, step=int(step))
+    return Trained(config=config, task=task, state=state['state'], step=int(step))
