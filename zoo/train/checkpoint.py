@@ -11,6 +11,7 @@ error that says what to do; it never turns into a silent fresh start.
 
 import dataclasses
 import os
+import sys
 from typing import Any
 
 import jax
@@ -73,6 +74,7 @@ class Checkpointer:
         """
         step = self.latest_step() if step is None else step
         self.check_compatible(step)
+        _silence_closed_event_loop()
         try:
             restored = self.manager.restore(
                 step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state)))
@@ -103,10 +105,45 @@ class Checkpointer:
 
 
 def _unreadable(directory: str, step: int, error: Exception) -> str:
+    """One line: what failed, why (the error's first line without tensorstore's specs), what to do."""
+    reason = str(error).splitlines()[0] if str(error) else ''
+    reason = reason.split(' [tensorstore_spec')[0][:300]
     return (f'cannot restore the checkpoint at step {step} in {directory}: it is corrupt or was written '
-            f'by a different version of the model ({type(error).__name__}: {str(error)[:500]}). '
+            f'by a different version of the model ({type(error).__name__}: {reason}). '
             f'Delete {os.path.join(directory, str(step))} to resume from an earlier checkpoint, '
             f'or use a fresh --workdir.')
+
+
+def _silence_closed_event_loop() -> None:
+    """Drop the "Event loop is closed" errors of a failed restore's leftover reads (idempotent).
+
+    When one array of a checkpoint fails to read, orbax's event loop closes while
+    tensorstore still completes the other reads; each completion's callback then
+    fails on the closed loop and prints a traceback through ``sys.excepthook`` (or
+    ``sys.unraisablehook``), one per array, around the real error.  Only that error
+    is dropped; everything else reaches the previous hooks.
+    """
+    def closed_loop(value) -> bool:
+        return isinstance(value, RuntimeError) and str(value) == 'Event loop is closed'
+
+    if not getattr(sys.excepthook, 'drops_closed_loop', False):
+        previous_except = sys.excepthook
+
+        def excepthook(kind, value, traceback):
+            if not closed_loop(value):
+                previous_except(kind, value, traceback)
+
+        excepthook.drops_closed_loop = True
+        sys.excepthook = excepthook
+    if not getattr(sys.unraisablehook, 'drops_closed_loop', False):
+        previous_unraisable = sys.unraisablehook
+
+        def unraisablehook(unraisable):
+            if not closed_loop(unraisable.exc_value):
+                previous_unraisable(unraisable)
+
+        unraisablehook.drops_closed_loop = True
+        sys.unraisablehook = unraisablehook
 
 
 @dataclasses.dataclass
@@ -153,6 +190,7 @@ def load_trained(workdir, step: int | None = None) -> Trained:
         device = jax.local_devices()[0]
         mesh = jax.sharding.Mesh([device], ('data',))
         abstract = abstract_state(task, mesh, jax.random.PRNGKey(0), batch)
+        _silence_closed_event_loop()
         try:
             state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
         except Exception as e:
