@@ -13,7 +13,7 @@ from zoo.vae.fvae import FVAE, fvae_negative_elbo
 @pytest.fixture(scope='module')
 def model_and_variables():
     with jax.enable_x64(True):
-        model = FVAE(image_shape=(8, 8, 1), levels=1, blocks=1, hidden=8, flow_levels=1, flow_steps=2, flow_hidden=8)
+        model = FVAE(image_shape=(8, 8, 1), scales=1, blocks=1, hidden=8, flow_scales=1, flow_steps=2, flow_hidden=8)
         x = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 1), jnp.float64) - 0.5
         variables = model.init(jax.random.PRNGKey(1), x)
         initial = variables
@@ -45,7 +45,7 @@ def test_shapes_and_identity_at_init(model_and_variables):
         # Zero-initialised residual branches: E is a squeeze and G an unsqueeze, so G(E(x)) = x.
         np.testing.assert_allclose(model.apply(variables, h, method=FVAE.decode), x, atol=1e-12)
     with pytest.raises(ValueError, match='divisible by 8'):
-        FVAE(image_shape=(12, 12, 1), levels=1, flow_levels=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 12, 12, 1)))
+        FVAE(image_shape=(12, 12, 1), scales=1, flow_scales=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 12, 12, 1)))
 
 
 def test_flow_round_trip_and_log_det_equals_brute_force_jacobian(model_and_variables):

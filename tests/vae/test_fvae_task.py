@@ -43,6 +43,6 @@ def test_sheets(trained):
 
 def test_bad_settings_are_named():
     with pytest.raises(ConfigError, match='divisible by 16'):
-        FVAETask(digits.INFO, Config(task='fvae', model=dict(levels=2, flow_levels=2)))
+        FVAETask(digits.INFO, Config(task='fvae', model=dict(scales=2, flow_scales=2)))
     with pytest.raises(ConfigError, match="no settings \\['depth'\\]"):
         FVAETask(digits.INFO, Config(task='fvae', model=dict(depth=2)))

@@ -59,14 +59,14 @@ class ResidualBlock(nn.Module):
 
 
 class SqueezeEncoder(nn.Module):
-    """``levels`` x [squeeze 2x2, ``blocks`` residual blocks]: (H, W, C) -> (H/2^L, W/2^L, 4^L C)."""
-    levels: int = 1
+    """``scales`` x [squeeze 2x2, ``blocks`` residual blocks]: (H, W, C) -> (H/2^L, W/2^L, 4^L C)."""
+    scales: int = 1
     blocks: int = 2
     hidden: int = 64
 
     @nn.compact
     def __call__(self, x):
-        for _ in range(self.levels):
+        for _ in range(self.scales):
             x = squeeze(x)
             for _ in range(self.blocks):
                 x = ResidualBlock(self.hidden)(x)
@@ -74,14 +74,14 @@ class SqueezeEncoder(nn.Module):
 
 
 class SqueezeDecoder(nn.Module):
-    """The encoder's mirror: ``levels`` x [``blocks`` residual blocks, unsqueeze]."""
-    levels: int = 1
+    """The encoder's mirror: ``scales`` x [``blocks`` residual blocks, unsqueeze]."""
+    scales: int = 1
     blocks: int = 2
     hidden: int = 64
 
     @nn.compact
     def __call__(self, h):
-        for _ in range(self.levels):
+        for _ in range(self.scales):
             for _ in range(self.blocks):
                 h = ResidualBlock(self.hidden)(h)
             h = unsqueeze(h)
@@ -91,10 +91,10 @@ class SqueezeDecoder(nn.Module):
 class FVAE(nn.Module):
     """Encoder, decoder, Glow on the latent image, and log sigma1, log sigma2 (scalars)."""
     image_shape: tuple = (8, 8, 1)
-    levels: int = 1            # squeezes in E (and unsqueezes in G)
+    scales: int = 1            # squeezes in E (and unsqueezes in G)
     blocks: int = 2            # residual blocks per level
     hidden: int = 64
-    flow_levels: int = 1
+    flow_scales: int = 1       # scales of the Glow on the latent image
     flow_steps: int = 4
     flow_hidden: int = 64
     init_log_sigma1: float = math.log(0.1)
@@ -103,20 +103,20 @@ class FVAE(nn.Module):
     def __post_init__(self):
         # Checked on construction, so that a config's bad sizes fail before anything compiles.
         height, width, _ = self.image_shape
-        factor = 2 ** (self.levels + self.flow_levels)
+        factor = 2 ** (self.scales + self.flow_scales)
         if height % factor or width % factor:
-            raise ValueError(f'f-VAE squeezes {self.levels} times in the encoder and {self.flow_levels} in '
+            raise ValueError(f'f-VAE squeezes {self.scales} times in the encoder and {self.flow_scales} in '
                              f'the flow: image sides must be divisible by {factor}, got {height}x{width}')
         super().__post_init__()
 
     def setup(self):
         height, width, channels = self.image_shape
-        scale = 2 ** self.levels
+        scale = 2 ** self.scales
         self.latent_shape = (height // scale, width // scale, channels * scale * scale)
-        self.encoder = SqueezeEncoder(self.levels, self.blocks, self.hidden)
-        self.decoder = SqueezeDecoder(self.levels, self.blocks, self.hidden)
+        self.encoder = SqueezeEncoder(self.scales, self.blocks, self.hidden)
+        self.decoder = SqueezeDecoder(self.scales, self.blocks, self.hidden)
         # Additive coupling, as the f-VAE authors' Glow; LU 1x1 convs keep the log-det cheap.
-        self.flow = Glow(image_shape=self.latent_shape, scales=self.flow_levels, flow_steps=self.flow_steps,
+        self.flow = Glow(image_shape=self.latent_shape, scales=self.flow_scales, flow_steps=self.flow_steps,
                          hidden=self.flow_hidden, coupling='additive', permutation='lu', scan=False)
         self.log_sigma1 = self.param('log_sigma1', nn.initializers.constant(self.init_log_sigma1), ())
         self.log_sigma2 = self.param('log_sigma2', nn.initializers.constant(self.init_log_sigma2), ())
