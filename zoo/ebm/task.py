@@ -163,8 +163,9 @@ class EBMTask(Task):
             if n > self.buffer_size:
                 raise ValueError(f'cannot draw {n} samples from a replay buffer of {self.buffer_size}')
             return np.asarray(self.buffer_samples(state, rng, n))
-        return np.concatenate([np.asarray(self.fresh_samples(state, jax.random.fold_in(rng, i), min(CHUNK, n - start)))
-                               for i, start in enumerate(range(0, n, CHUNK))])
+        chunks = [self.fresh_samples(state, jax.random.fold_in(rng, i), min(CHUNK, n - start))
+                  for i, start in enumerate(range(0, n, CHUNK))]
+        return np.concatenate([np.asarray(c) for c in chunks])
 
     def visualize(self, state, batch, rng):
         """Image EBMs: fresh chains from noise, and the first ``num_samples`` of the replay buffer."""

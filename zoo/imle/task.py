@@ -130,14 +130,14 @@ class GLANNTask(Task):
         imle_ = lambda: self._imle_step(state, batch, rng)
         return jax.lax.cond(state.step < self.glo_steps, glo, imle_)
 
-    def samples(self, params: dict, rng, num: int) -> jax.Array:
+    def from_noise(self, params: dict, rng, num: int) -> jax.Array:
         """x = G(T(e)), e ~ N(0, I): ``num`` images in [0, 1]."""
         z = self.map_noise(params['mapper'], jax.random.normal(rng, (num, self.noise_dim)))
         return self.generate(params['generator'], z)
 
     def eval_step(self, state, batch, rng):
         params = {name: state.averaged(name) for name in NETWORKS}
-        pool = self._features(self.samples(params, rng, self.eval_pool))
+        pool = self._features(self.from_noise(params, rng, self.eval_pool))
         queries = self._features(images.to_unit(batch['image'], self.info.num_levels))
         _, d = imle.nearest_neighbours(queries, pool, self.distance, self.chunk_size)
         return {'nn_distance': d}
@@ -146,7 +146,7 @@ class GLANNTask(Task):
     def sample(self, state, rng, n: int):
         """``n`` samples G(T(e)) as uint8 pixels (with the EMA parameters where kept)."""
         params = {name: state.averaged(name) for name in NETWORKS}
-        return images.unit_to_pixels(self.samples(params, rng, n), self.info.num_levels)
+        return images.unit_to_pixels(self.from_noise(params, rng, n), self.info.num_levels)
 
     @jit_method()
     def _glo_fits(self, state):
