@@ -1,5 +1,6 @@
-"""f-VAE configs (Su et al. 2018, "f-VAEs: Improve VAEs with Conditional Flows", sec. 4): encoder = squeezes + residual blocks, decoder its
-mirror, an additive-coupling Glow on the latent image, learned sigma1 and sigma2."""
+"""f-VAE configs (Su et al. 2018, "f-VAEs: Improve VAEs with Conditional Flows", sec. 4):
+encoder = squeezes + residual blocks, decoder its mirror, an additive-coupling Glow on
+the latent image, learned sigma1 and sigma2."""
 
 from zoo.train.config import Config, OptimizerConfig
 

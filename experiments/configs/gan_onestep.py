@@ -1,4 +1,5 @@
-"""The one-loss GAN (Su's one-loss GAN article (Scientific Spaces, 2019)): one loss, one gradient step updates the generator and the critic."""
+"""The one-loss GAN (Su's one-loss GAN article, Scientific Spaces, 2019): one loss, one
+gradient step updates the generator and the critic."""
 
 from experiments.configs.gan_common import gan_config
 

@@ -42,8 +42,9 @@ def mnist32() -> Config:
 
 
 def cifar10() -> Config:
-    """The paper's CIFAR-10 model (Kingma & Dhariwal 2018, sec. 5 and appendix): K=32, L=3, 512 channels, affine coupling,
-    Adamax 1e-3 with warm-up, batch 512 (the paper's 8 GPUs x 64).  Paper: 3.35 bits/dim."""
+    """The paper's CIFAR-10 model (Kingma & Dhariwal 2018, sec. 5 and appendix): K=32, L=3,
+    512 channels, affine coupling, Adamax 1e-3 with warm-up, batch 512 (the paper's 8 GPUs
+    x 64).  Paper: 3.35 bits/dim."""
     return Config(
         task='glow', dataset='cifar10',
         model=dict(levels=3, flow_steps=32, hidden=512, coupling='affine', permutation='conv1x1'),

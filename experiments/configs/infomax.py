@@ -1,6 +1,7 @@
-"""Deep InfoMax configs, the variant of Su's Deep InfoMax article (Scientific Spaces, 2018): alpha 0.5 (global), beta 1.5 (local),
-gamma 0.01 (prior KL), Adam 1e-3.  Evaluation: nearest-neighbour retrieval (cosine, L2) and
-a 2-fold linear probe on the test split's frozen code means (needs labels)."""
+"""Deep InfoMax configs, the variant of Su's Deep InfoMax article (Scientific Spaces, 2018):
+alpha 0.5 (global), beta 1.5 (local), gamma 0.01 (prior KL), Adam 1e-3.  Evaluation:
+nearest-neighbour retrieval (cosine, L2) and a 2-fold linear probe on the test split's
+frozen code means (needs labels)."""
 
 from zoo.train.config import Config, OptimizerConfig
 

@@ -6,7 +6,8 @@ CONFIGS = ('digits', 'cifar10', 'celeba64')
 
 
 def digits():
-    """8x8 digits with a 32-dimensional code; the loss weights of Su's O-GAN code (Su 2019, arXiv 1903.01931) (0.5 correlation, 0.25 (dT)^2 / mean sq)."""
+    """8x8 digits with a 32-dimensional code; the loss weights of Su's O-GAN code
+    (Su 2019, arXiv 1903.01931): 0.5 correlation, 0.25 (dT)^2 / mean sq."""
     return gan_config('ogan', 'digits', channels=32, latent_dim=32, steps=3000, batch_size=64, lr=5e-4,
                       every=1000, corr_weight=0.5, qp_weight=2.0, qp_distance='l2_squared')
 

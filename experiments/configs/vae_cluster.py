@@ -1,5 +1,6 @@
-"""One-step clustering VAE configs (Su's "one-step clustering" VAE article (Scientific Spaces, 2018)): the article's recipe is a conv encoder,
-20 latents, classifier z -> 256 -> softmax(10), Adam, batch 100, 50 epochs."""
+"""One-step clustering VAE configs (Su's "one-step clustering" VAE article, Scientific
+Spaces, 2018): the article's recipe is a conv encoder, 20 latents, classifier
+z -> 256 -> softmax(10), Adam, batch 100, 50 epochs."""
 
 from zoo.train.config import Config, OptimizerConfig
 
