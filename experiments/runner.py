@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 
 from experiments import configs
-from zoo.train.config import Config, override
+from zoo.train.config import Config, ConfigError, override
 
 USAGE = ('usage: python -m experiments.train NAME [flags]   (python -m experiments.train NAME --help)\n'
          'NAME: {models}, or a task\'s import path package.module:Class')
@@ -61,7 +61,11 @@ def parse_args(name: str, argv=None) -> argparse.Namespace:
 
 def base_config(name: str, args: argparse.Namespace) -> Config:
     """The named config, or ``Config(task=name)`` for an import path."""
-    return Config(task=name) if is_import_path(name) else configs.get_config(name, args.config)
+    if not is_import_path(name):
+        return configs.get_config(name, args.config)
+    if args.config is not None:
+        raise ConfigError(f'{name} is an import path and has no named configs; set fields with --set')
+    return Config(task=name)
 
 
 def build_config(name: str, args: argparse.Namespace) -> Config:
