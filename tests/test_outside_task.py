@@ -31,7 +31,7 @@ def test_an_outside_task_trains_through_the_loop(my_task, tmp_path, capsys):
                                     '--set', 'log_every=10', '--set', 'eval_every=0'])
     assert summary['step'] == 40 and summary['headline'] == 'nll'
     losses = [r['loss'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r]
-    assert len(losses) == 4 and losses[-1] < 0.5 * losses[0]
+    assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]  # the mean moves to the data
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith('test nll ')
 
     trained = load_trained(workdir)  # the checkpoint's config names the task by its import path
