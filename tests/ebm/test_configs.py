@@ -1,37 +1,35 @@
-"""EBM experiment configs build their tasks, and the digits default runs end to end."""
+"""EBM and GLANN configs build their tasks, and their digits defaults run end to end."""
 
 import json
 import os
-import types
 
 import numpy as np
 import pytest
 
-from experiments import configs, gan_quality, runner
-from zoo.ebm import imle
-from zoo.ebm.glann_task import GLANNTask
+from experiments import configs, runner, sample_quality
+from zoo.data import DatasetInfo
+from zoo.imle import imle
+from zoo.imle.task import GLANNTask
 from zoo.tasks import build_task
 from zoo.train import read_metrics
 
-INFO = {'digits': types.SimpleNamespace(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
-        'cifar10': types.SimpleNamespace(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
-        'npz:mnist32.npz': types.SimpleNamespace(name='mnist32', image_shape=(32, 32, 1), num_levels=256,
-                                                 num_classes=10)}
+INFO = {'digits': DatasetInfo(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
+        'cifar10': DatasetInfo(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
+        'npz:mnist32.npz': DatasetInfo(name='mnist32', image_shape=(32, 32, 1), num_levels=256, num_classes=10)}
 
 
-def test_every_ebm_config_builds_its_task():
+def test_every_ebm_config_holds_a_batch_in_its_buffer():
     for name in configs.names('ebm'):
         config = configs.get_config('ebm', name).validate()
         task = build_task(config, INFO[config.dataset])
         assert task.buffer_size >= config.batch_size
 
 
-def test_every_glann_config_builds_its_task():
+def test_every_glann_config_fits_its_images():
     for name in configs.names('glann'):
         config = configs.get_config('glann', name).validate()
         info = INFO[config.dataset]
-        images = np.zeros((3, *info.image_shape), np.uint8)  # no dataset read: the index only needs images
-        task = GLANNTask(info, config, train_images=images, **config.task_kwargs)
+        task = GLANNTask(info, config, num_examples=3, **config.task_kwargs)  # no dataset read
         assert 0 < task.glo_steps < config.steps
         imle.laplacian_pyramid(np.zeros((1, *info.image_shape)), task.levels)  # the sides divide
 
@@ -49,19 +47,18 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
     assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png',
                                                                      'samples_step0000003.png']
     # Offline sample quality judges fresh chains (the config's source) or, on request, the buffer.
-    gan_quality.main([workdir, '--num-samples', '20'])
-    gan_quality.main([workdir, '--num-samples', '20', '--sample-source', 'buffer'])
-    out = capsys.readouterr().out
-    assert '(fresh samples)' in out and '(buffer samples)' in out
+    sample_quality.main([workdir, '--num-samples', '20'])
+    sample_quality.main([workdir, '--num-samples', '20', '--condition', 'source=buffer'])
+    assert 'source=buffer' in capsys.readouterr().out
     with open(os.path.join(workdir, 'sample_quality_buffer.json')) as f:
-        assert json.load(f)['sample_source'] == 'buffer'
+        assert json.load(f)['conditions'] == {'source': 'buffer'}
     assert {'sample_quality.json', 'quality_samples.png', 'quality_samples_buffer.png'} <= set(os.listdir(workdir))
 
 
 @pytest.mark.slow
 def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glann')
-    small = ['--set', 'model.generator.hidden=(8,)', '--set', 'model.mapper.hidden=(8,)', '--set',
+    small = ['--set', 'model.generator.hidden=8', '--set', 'model.mapper.hidden=8', '--set',
              'task_kwargs.glo_steps=2', '--set', 'task_kwargs.eval_pool=16', '--set', 'log_every=2',
              '--set', 'checkpoint_every=2']
     summary = runner.main('glann', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
