@@ -11,10 +11,10 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
-.PHONY: help test train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
+.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
 
 help:
-	@echo "make test | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
+	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -26,61 +26,25 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 $(ARGS)
 
-train-nice: $(STAMP)
-	$(PY) -m experiments.nice $(ARGS)
+# The edit loop: the unit tests, without notebooks, end-to-end runs and multi-process tests (marked slow).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=10 $(ARGS)
 
-train-realnvp: $(STAMP)
-	$(PY) -m experiments.realnvp $(ARGS)
-
-train-glow: $(STAMP)
-	$(PY) -m experiments.glow $(ARGS)
-
-train-iresnet: $(STAMP)
-	$(PY) -m experiments.iresnet $(ARGS)
+# Every model trains through one entry: train-gan-onestep runs `python -m experiments.train gan_onestep`.
+MODELS := nice realnvp glow iresnet fgan wgan gan-onestep ogan ebm glann vae vae-cluster vib infomax fvae
+$(addprefix train-,$(MODELS)): train-%: $(STAMP)
+	$(PY) -m experiments.train $(subst -,_,$*) $(ARGS)
 
 toy-densities: $(STAMP)
 	$(PY) -m experiments.toy_densities --out toy_densities $(ARGS)
-
-train-fgan: $(STAMP)
-	$(PY) -m experiments.fgan $(ARGS)
-
-train-wgan: $(STAMP)
-	$(PY) -m experiments.wgan $(ARGS)
-
-train-gan-onestep: $(STAMP)
-	$(PY) -m experiments.gan_onestep $(ARGS)
-
-train-ogan: $(STAMP)
-	$(PY) -m experiments.ogan $(ARGS)
 
 # f-GANs with every divergence on a 2-D mixture of Gaussians: one PNG per divergence.
 fgan-2d: $(STAMP)
 	$(PY) -m experiments.fgan_2d $(ARGS)
 
-train-ebm: $(STAMP)
-	$(PY) -m experiments.ebm $(ARGS)
-
-train-glann: $(STAMP)
-	$(PY) -m experiments.glann $(ARGS)
-
 # An EBM on the 2-D toy densities: true density, learned exp(-U) and Langevin samples in one PNG.
 ebm-2d: $(STAMP)
 	$(PY) -m experiments.ebm_2d $(ARGS)
-
-train-vae: $(STAMP)
-	$(PY) -m experiments.vae $(ARGS)
-
-train-vae-cluster: $(STAMP)
-	$(PY) -m experiments.vae_cluster $(ARGS)
-
-train-vib: $(STAMP)
-	$(PY) -m experiments.vib $(ARGS)
-
-train-infomax: $(STAMP)
-	$(PY) -m experiments.infomax $(ARGS)
-
-train-fvae: $(STAMP)
-	$(PY) -m experiments.fvae $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)

@@ -1,75 +1,115 @@
-"""What the notebooks in this folder share: settings, a trained Glow, toy-density fits.
+"""What the notebooks in this folder share: settings, trained runs, toy-density fits.
 
-Not part of the library: notebooks import it from their own folder (``import support``).
+Not part of the library: notebooks import it from their own folder (``import support``),
+and it imports only ``zoo``, so Jupyter started anywhere runs them.
 
 * ``settings()`` reads the environment, so the same notebook runs full-size for a user
   and tiny (a few dozen steps) when the tests execute it:
 
-      ZOO_NOTEBOOK_TINY=1          shrink every training run (the tests set this)
-      ZOO_NOTEBOOK_FIGURES=DIR     where figures are saved (default notebooks/figures)
-      ZOO_GLOW_WORKDIR=DIR         the run of ``make train-glow`` (default workdirs/glow-digits)
-      ZOO_GLOW_FALLBACK_WORKDIR=DIR where a notebook trains its own Glow when that has no
-                                   checkpoint (default workdirs/glow-digits-notebook[-tiny])
+      ZOO_NOTEBOOK_TINY=1        shrink every training run (the tests set this)
+      ZOO_NOTEBOOK_FIGURES=DIR   where figures are saved (default notebooks/figures)
+      ZOO_WORKDIRS=DIR           where runs live (default workdirs/ of the repository)
 
-* ``load_glow(settings)``: the checkpoint of ``make train-glow`` if there is one, else a
-  small Glow trained on the digits with ``zoo.train.train`` right there (minutes; seconds
-  on the tiny path).  The fallback run is checkpointed, so the next notebook reuses it.
-* ``train_toy_flow(name, steps)``: a ``DenseFlow`` fitted by maximum likelihood to a
-  2-D toy density from ``zoo.data.toy2d`` with the library's train step, in one ``lax.scan``.
+* ``trained_run(model, s)``: the run of ``make train-<model>`` (``workdirs/<model>-digits``)
+  if it has a checkpoint; else that run is made first, by the same command
+  (``python -m experiments.train <model>``, in a subprocess from the repository root),
+  shrunk on the tiny path.  ``run_experiment`` runs any other script the same way.
+* ``load_glow(s)``: ``trained_run('glow')`` as a model, its variables and its step.
+* ``train_toy_flow(name, steps)``: a ``DenseFlow`` fitted to a 2-D toy density
+  (``toy2d:NAME``) through the library's training loop.
+
+JAX's persistent compilation cache (``<ZOO_WORKDIRS>/jax_cache``) keeps what a notebook
+compiled, so running it again, or the next notebook on the same model, compiles less.
 """
 
 import dataclasses
-import functools
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jax
 
-from experiments.configs import glow as glow_configs
-from zoo.data import toy2d
-from zoo.flows.dense import DenseFlow
-from zoo.flows.task import DensityTask
-from zoo.train import Config, OptimizerConfig, load_trained, override, train
-from zoo.train.step import train_step
+from zoo.train import Config, OptimizerConfig, load_trained, read_metrics, train
 
 REPO = Path(__file__).resolve().parents[1]
 TRUE = ("1", "true", "yes", "on")
 
+# The tiny path: every run a few seconds (the tests execute the notebooks with it).
+NO_BOOKKEEPING = ["--set", "eval_every=0", "--set", "sample_every=0", "--set", "checkpoint_every=0"]
+TINY = {
+    "glow": ["--steps", "30", "--batch-size", "32", "--set", "model.flow_steps=2", "--set", "model.hidden=16",
+             "--set", "optimizer.warmup_steps=10", "--set", "optimizer.ema_decay=0.0",
+             "--set", "task_kwargs.temperatures=(0.7,)", "--set", "task_kwargs.num_samples=16"],
+    "vae": ["--steps", "40", "--set", "model.hidden=32", "--set", "task_kwargs.iwae_samples=4",
+            "--set", "task_kwargs.iwae_chunk=4"],
+    "vae_cluster": ["--steps", "40", "--set", "model.hidden=32", "--set", "model.channels=(8, 16)"],
+    "ogan": ["--steps", "20", "--set", "log_every=10"],
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """Where notebooks read checkpoints and write figures, and whether to run tiny."""
+    """Where notebooks read and write runs and figures, and whether to run tiny."""
     tiny: bool
     figures_dir: Path
-    glow_workdir: Path
-    fallback_workdir: Path
+    workdirs: Path
 
     def figure_path(self, name: str) -> str:
         """``figures_dir / name`` as a string (the directory is created on save)."""
         return str(self.figures_dir / name)
+
+    def workdir(self, model: str) -> Path:
+        """Where ``make train-<model>`` writes its digits run (a separate one on the tiny path)."""
+        return self.workdirs / (f"{model}-digits" + ("-tiny" if self.tiny else ""))
 
 
 def settings() -> Settings:
     """Settings from the ``ZOO_*`` environment variables (see the module docstring)."""
     tiny = os.environ.get("ZOO_NOTEBOOK_TINY", "").strip().lower() in TRUE
     env = lambda name, default: Path(os.environ.get(name) or default)
-    return Settings(
-        tiny=tiny,
-        figures_dir=env("ZOO_NOTEBOOK_FIGURES", REPO / "notebooks" / "figures"),
-        glow_workdir=env("ZOO_GLOW_WORKDIR", REPO / "workdirs" / "glow-digits"),
-        fallback_workdir=env("ZOO_GLOW_FALLBACK_WORKDIR",
-                             REPO / "workdirs" / ("glow-digits-notebook" + ("-tiny" if tiny else ""))))
+    s = Settings(tiny=tiny, figures_dir=env("ZOO_NOTEBOOK_FIGURES", REPO / "notebooks" / "figures"),
+                 workdirs=env("ZOO_WORKDIRS", REPO / "workdirs"))
+    _cache_compilations(s.workdirs / "jax_cache")
+    return s
 
 
-def fallback_glow_config(tiny: bool):
-    """The Glow a notebook trains when ``make train-glow`` has not run: the digits config
-    (``experiments/configs/glow.py``); tiny shrinks it to a few seconds."""
-    config = glow_configs.digits()
-    if tiny:
-        config = override(config, ["model.flow_steps=2", "model.hidden=16", "steps=30", "batch_size=32",
-                                   "optimizer.warmup_steps=10", "optimizer.ema_decay=0.0"])
-    return override(config, ["eval_every=0", "sample_every=0", "checkpoint_every=0",
-                             "task_kwargs.temperatures=(0.7,)", "task_kwargs.num_samples=16"])
+def _cache_compilations(directory: Path) -> None:
+    """JAX's persistent compilation cache, here and in the runs started from here."""
+    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(directory)
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+
+
+def run_experiment(*args) -> None:
+    """``python -m experiments.<args>`` from the repository root, its output printed here."""
+    command = [sys.executable, "-m", f"experiments.{args[0]}", *map(str, args[1:])]
+    print("$ python " + " ".join(command[1:]), flush=True)
+    result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = [line.rpartition("\r")[2] for line in result.stdout.splitlines()]  # progress bars: last state
+    print("\n".join(line for line in lines if line.strip()))
+    if result.returncode:
+        raise RuntimeError(f"{command[2]} exited with status {result.returncode} (its output is above)")
+
+
+def has_checkpoint(workdir) -> bool:
+    """Whether ``workdir`` holds at least one finished checkpoint step."""
+    directory = Path(workdir) / "checkpoints"
+    return directory.is_dir() and any(p.name.isdigit() for p in directory.iterdir())
+
+
+def trained_run(model: str, s: Settings | None = None):
+    """``zoo.train.load_trained`` of ``make train-<model>``'s digits run, made first if missing."""
+    s = s or settings()
+    workdir = s.workdir(model)
+    if not has_checkpoint(workdir):
+        print(f"no checkpoint in {workdir}: training it now (`make train-{model.replace('_', '-')}`"
+              + (", shrunk for the tiny path" if s.tiny else "") + ")")
+        run_experiment("train", model, "--workdir", workdir,
+                       *((TINY.get(model, []) + NO_BOOKKEEPING) if s.tiny else []))
+    trained = load_trained(workdir)
+    print(f"loaded {workdir} (step {trained.step})")
+    return trained
 
 
 @dataclasses.dataclass
@@ -80,51 +120,25 @@ class GlowRun:
     step: int
 
 
-def has_checkpoint(workdir) -> bool:
-    """Whether ``workdir`` holds at least one finished checkpoint step."""
-    directory = Path(workdir) / "checkpoints"
-    return directory.is_dir() and any(p.name.isdigit() for p in directory.iterdir())
-
-
 def load_glow(s: Settings | None = None) -> GlowRun:
-    """A trained Glow on the digits.
+    """The Glow of ``make train-glow`` (trained first when it has no checkpoint)."""
+    trained = trained_run("glow", s)
+    return GlowRun(trained.task.model, trained.state.variables("flow"), trained.step)
 
-    Loads ``s.glow_workdir`` (what ``make train-glow`` writes) when it has a checkpoint;
-    otherwise trains ``fallback_glow_config(s.tiny)`` in ``s.fallback_workdir`` with the
-    library's training loop (resuming or reusing what an earlier notebook left there).
+
+def train_toy_flow(name: str, steps: int, workdir, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
+                   model: dict | None = None):
+    """A ``DenseFlow`` (``model``: its settings) fitted by maximum likelihood to toy density
+    ``name`` (``toy2d:NAME``, a fixed draw of 10,000 points) with the library's loop.
+
+    Returns ``(flow, variables, losses)``: the module, its (EMA-free) variables, and the
+    mean NLL in nats logged every 10 steps.
     """
-    s = s or settings()
-    workdir = s.glow_workdir
-    if not has_checkpoint(workdir):
-        config, workdir = fallback_glow_config(s.tiny), s.fallback_workdir
-        print(f"no checkpoint in {s.glow_workdir} (run `make train-glow` for a better model); "
-              f"training a small Glow for {config.steps} steps in {workdir}")
-        train(config, str(workdir))
+    config = Config(task="density", dataset=f"toy2d:{name}", model=model or {}, seed=seed, steps=steps,
+                    batch_size=batch_size, eval_batch_size=1000,
+                    optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
+                    log_every=10, eval_every=0, sample_every=0, checkpoint_every=0)
+    train(config, str(workdir))
     trained = load_trained(workdir)
-    print(f"loaded {workdir} (step {trained.step})")
-    return GlowRun(trained.task.model, trained.task.variables(trained.state), trained.step)
-
-
-def train_toy_flow(name: str, steps: int, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
-                   model: DenseFlow | None = None):
-    """Fit ``model`` (default ``DenseFlow()``) to ``zoo.data.toy2d`` density ``name`` by maximum likelihood.
-
-    The library's ``DensityTask`` and train step, with fresh samples every step
-    (``steps * batch_size`` drawn up front) and the whole run one ``lax.scan``.
-    Returns ``(model, variables, losses)`` with the per-step mean NLL in nats.
-    """
-    model = model or DenseFlow()
-    task = DensityTask(model, Config(steps=steps, optimizer=OptimizerConfig(lr=lr, warmup_steps=0)))
-    k_data, k_init = jax.random.split(jax.random.key(seed))
-    data = toy2d.sample(name, k_data, steps * batch_size).reshape(steps, batch_size, 2)
-    state = jax.jit(task.init)(jax.random.key_data(k_init), {"x": data[0]})
-    state, losses = _fit(task, state, data)
-    return model, task.variables(state), losses
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _fit(task, state, data):
-    def body(state, x):
-        state, metrics = train_step(task, state, {"x": x})
-        return state, metrics["loss"]
-    return jax.lax.scan(body, state, data)
+    losses = [r["loss"] for r in read_metrics(Path(workdir) / "metrics.jsonl") if "loss" in r]
+    return trained.task.model, trained.state.variables("flow"), losses

@@ -1,5 +1,6 @@
-"""f-VAE configs (Su et al. 2018; SPEC 1.5): encoder = squeezes + residual blocks, decoder its
-mirror, an additive-coupling Glow on the latent image, learned sigma1 and sigma2."""
+"""f-VAE configs (Su et al. 2018, "f-VAEs: Improve VAEs with Conditional Flows", sec. 4):
+encoder = squeezes + residual blocks, decoder its mirror, an additive-coupling Glow on
+the latent image, learned sigma1 and sigma2."""
 
 from zoo.train.config import Config, OptimizerConfig
 
@@ -39,8 +40,8 @@ def cifar10() -> Config:
 
 
 def celeba() -> Config:
-    """The seed's recipe scaled to 64x64 CelebA: E = 3 x [squeeze + residual blocks] (8x8x192), inner
-    Glow with additive coupling (the seed: depth 12, 4 levels, 256 hidden at 128x128; here 3 levels
+    """The paper's recipe scaled to 64x64 CelebA: E = 3 x [squeeze + residual blocks] (8x8x192), inner
+    Glow with additive coupling (the paper: depth 12, 4 levels, 256 hidden at 128x128; here 3 levels
     fit the 8x8 latent), Adam 1e-4, batch 32."""
     return _config('celeb_a', dict(scales=3, blocks=2, hidden=128, flow_scales=3, flow_steps=12, flow_hidden=256),
                    steps=200_000, batch_size=32, lr=1e-4, every=5000)

@@ -1,5 +1,5 @@
-"""GLANN (Hoshen, Li & Malik 2019, "Non-Adversarial Image Synthesis with Generative Latent Nearest
-Neighbors"): GLO, then IMLE in latent space."""
+"""GLANN (Hoshen, Li & Malik 2019, "Non-Adversarial Image Synthesis with
+Generative Latent Nearest Neighbors", sec. 3) configs: GLO, then IMLE in latent space."""
 
 from zoo.train.config import Config, OptimizerConfig
 

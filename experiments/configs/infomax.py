@@ -1,6 +1,7 @@
-"""Deep InfoMax configs, the seed's variant (SPEC 2.2): alpha 0.5 (global), beta 1.5 (local),
-gamma 0.01 (prior KL), Adam 1e-3.  Evaluation: nearest-neighbour retrieval (cosine, L2) and
-a 2-fold linear probe on the test split's frozen code means (needs labels)."""
+"""Deep InfoMax configs, the variant of Su's Deep InfoMax article (Scientific Spaces, 2018):
+alpha 0.5 (global), beta 1.5 (local), gamma 0.01 (prior KL), Adam 1e-3.  Evaluation:
+nearest-neighbour retrieval (cosine, L2) and a 2-fold linear probe on the test split's
+frozen code means (needs labels)."""
 
 from zoo.train.config import Config, OptimizerConfig
 
@@ -18,7 +19,7 @@ def digits() -> Config:
     """The embedded default: conv 32, 64 (8x8 -> 2x2), 32 latents, Adam 1e-4; about a minute on 2 CPU cores.
 
     On digits the untrained encoder's codes already give 84% cosine retrieval, 76% probe
-    (test split).  After 2000 steps with the seed's lr 1e-3: 50% / 66% (worse); without the
+    (test split).  After 2000 steps with the article's lr 1e-3: 50% / 66% (worse); without the
     global term (alpha = 0) 70% / 69%; without the local term 46% / 66%; with lr 1e-4:
     77% / 83%, hence the default.
     """
@@ -27,7 +28,7 @@ def digits() -> Config:
 
 
 def mnist() -> Config:
-    """The seed's settings on MNIST: 64 latents, conv 64, 128 (28 -> 7)."""
+    """The article's settings on MNIST: 64 latents, conv 64, 128 (28 -> 7)."""
     return _config('mnist', dict(latents=64, channels=(64, 128), hidden=512, critic_hidden=512), steps=20_000,
                    every=5000)
 
@@ -39,7 +40,7 @@ def fashion_mnist() -> Config:
 
 
 def cifar10() -> Config:
-    """The seed's CIFAR-10 recipe: z 256, alpha 0.5, beta 1.5, gamma 0.01, Adam 1e-3, batch 64.
+    """The article's CIFAR-10 recipe: z 256, alpha 0.5, beta 1.5, gamma 0.01, Adam 1e-3, batch 64.
     Anchor: Deep InfoMax paper code, CIFAR-10 linear probe 73-74% (a probe trained on the
     train split; here the probe is 2-fold on the test split, and the encoder is smaller)."""
     return _config('cifar10', dict(latents=256, channels=(64, 128, 256), hidden=1024, critic_hidden=512),

@@ -32,7 +32,7 @@ def digits_residual_flow() -> Config:
 
 
 def cifar10() -> Config:
-    """The paper's CIFAR-10 i-ResNet (SPEC 1.4): 3 scales x 16 blocks, 512 channels, c = 0.9,
+    """The paper's CIFAR-10 i-ResNet: 3 scales x 16 blocks, 512 channels, c = 0.9,
     5 series terms, ELU, Adamax 3e-4 (Behrmann et al. 2019, app. C; paper: 3.45 bits/dim).
     Evaluation with the unbiased Russian roulette (the exact log-det is out of reach at 3072 dims)."""
     return Config(

@@ -1,5 +1,6 @@
-"""One-step clustering VAE configs (SPEC 2.1): the seed's recipe is a conv encoder,
-20 latents, classifier z -> 256 -> softmax(10), Adam, batch 100, 50 epochs."""
+"""One-step clustering VAE configs (Su's "one-step clustering" VAE article, Scientific
+Spaces, 2018): the article's recipe is a conv encoder, 20 latents, classifier
+z -> 256 -> softmax(10), Adam, batch 100, 50 epochs."""
 
 from zoo.train.config import Config, OptimizerConfig
 
@@ -14,25 +15,25 @@ def _config(dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoull
 
 
 def digits() -> Config:
-    """The embedded default: the seed's shape scaled to 8x8 (conv 32, 64 -> 2x2), 10 clusters;
+    """The embedded default: the article's shape scaled to 8x8 (conv 32, 64 -> 2x2), 10 clusters;
     about two minutes on 2 CPU cores.  Clustering accuracy needs labels in the eval batches.
 
     Tuned on digits (2 seeds each, Hungarian accuracy): 20 latents 0.57, 8 latents 0.70,
-    4 latents 0.70; class means started at zero as in the seed 0.35 (clusters collapse),
+    4 latents 0.70; class means started at zero as in the article 0.35 (clusters collapse),
     so they start N(0, 1).  Bernoulli and discretised-logistic likelihoods tie (0.56)."""
     return _config('digits', dict(architecture='conv', hidden=256, latents=8, channels=(32, 64),
                                   num_clusters=10, classifier_hidden=256), steps=3000)
 
 
 def mnist() -> Config:
-    """The seed's MNIST recipe: conv encoder, 20 latents, classifier 256, batch 100, 50 epochs
-    (30,000 steps).  Seed: test clustering accuracy about 83%; VaDE (paper): 94.46%."""
+    """The article's MNIST recipe: conv encoder, 20 latents, classifier 256, batch 100, 50 epochs
+    (30,000 steps).  The article: test clustering accuracy about 83%; VaDE (paper): 94.46%."""
     return _config('mnist', dict(architecture='conv', hidden=256, latents=20, channels=(32, 64),
                                  num_clusters=10, classifier_hidden=256), steps=30_000, every=5000)
 
 
 def fashion_mnist() -> Config:
-    """As ``mnist`` on Fashion-MNIST.  Seed: test clustering accuracy about 58.5%."""
+    """As ``mnist`` on Fashion-MNIST.  The article: test clustering accuracy about 58.5%."""
     config = mnist()
     config.dataset = 'fashion_mnist'
     return config

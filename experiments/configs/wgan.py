@@ -12,7 +12,8 @@ def digits():
 
 
 def digits_sn():
-    """WGAN with a spectrally normalised critic (the seed reports it converges in fewer epochs than GP)."""
+    """WGAN with a spectrally normalised critic (Su's Lipschitz
+    article, Scientific Spaces 2018, reports it converges in fewer epochs than GP)."""
     return gan_config('wgan', 'digits', channels=32, latent_dim=32, steps=2000, batch_size=64, lr=5e-4, b2=0.9,
                       every=1000, lipschitz='spectral', critic_steps=2)
 

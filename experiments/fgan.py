@@ -1,6 +1,0 @@
-"""Train fgan on the embedded digits (default) or a paper config: python -m experiments.fgan --help"""
-
-from experiments.runner import main
-
-if __name__ == "__main__":
-    main("fgan")

@@ -1,6 +1,0 @@
-"""Train glow: python -m experiments.glow --help"""
-
-from experiments.runner import main
-
-if __name__ == "__main__":
-    main("glow")

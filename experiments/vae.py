@@ -1,6 +1,0 @@
-"""Train a VAE on the embedded digits (default) or a paper config: python -m experiments.vae --help"""
-
-from experiments.runner import main
-
-if __name__ == '__main__':
-    main('vae')
