@@ -15,7 +15,7 @@ INFO = SimpleNamespace(name='tiny', image_shape=(4, 4, 1), num_levels=17, num_cl
 
 def _config(**model):
     return Config(task='zoo.residual.task:ResidualFlowTask', steps=10,
-                  model=dict(levels=1, blocks=2, hidden=(8, 8), **model),
+                  model=dict(scales=1, blocks=2, hidden=(8, 8), **model),
                   optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0))
 
 
