@@ -11,7 +11,6 @@ error into 'diagnostics' when sampling.
 from collections.abc import Sequence
 from typing import Literal
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
