@@ -38,8 +38,8 @@ class ResidualImageFlow(ImageFlow, BlockSettings):
 
     The block settings (``BlockSettings``: widths, Lipschitz coefficient, log-det
     estimator, inverse) are the model's fields, given to every block.  Paper CIFAR-10
-    i-ResNet (Behrmann et al. 2019, "Invertible Residual Networks", sec. 6 and appendix
-    E): scales=3, blocks=16, hidden=(512, 512), coeff=0.9, num_terms=5 (the paper's first
+    i-ResNet (Behrmann et al. 2019, "Invertible Residual Networks", experiments, sec. 5):
+    scales=3, blocks=16, hidden=(512, 512), coeff=0.9, num_terms=5 (the paper's first
     scale does not squeeze; here every scale does).
     """
 
