@@ -61,8 +61,12 @@ def task_class(name: str):
 
 
 def build_task(config: Config, info, **modules):
-    """``TaskClass(info, config, **task_kwargs, **modules)``; a wrong keyword is a ``ConfigError``,
-    and so are ``config.model`` settings when the task builds no model from them."""
+    """``TaskClass(info, config, **task_kwargs, **modules)``.
+
+    A ``ConfigError`` names the field for: an unknown keyword, a value of the wrong type
+    for an annotated keyword (checked as ``build_model`` checks model settings), and
+    ``config.model`` settings when the task builds no model from them.
+    """
     cls, defaults = task_class(config.task)
     kwargs = {**defaults, **config.task_kwargs}
     parameters = inspect.signature(cls).parameters
@@ -70,6 +74,11 @@ def build_task(config: Config, info, **modules):
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
         raise ConfigError(f'task {config.task!r} has no settings {unknown}; task_kwargs are {accepted}')
+    for name, value in kwargs.items():  # typed settings: checked like model settings
+        if name in parameters:
+            annotation, default = parameters[name].annotation, parameters[name].default
+            annotation = None if annotation is inspect.Parameter.empty else annotation
+            kwargs[name] = _check_setting(f'task_kwargs.{name}', value, annotation, default)
     built = []
     token = _models_built.set(built)
     try:
