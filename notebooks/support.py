@@ -102,7 +102,7 @@ def load_glow(s: Settings | None = None) -> GlowRun:
         train(config, str(workdir))
     trained = load_trained(workdir)
     print(f"loaded {workdir} (step {trained.step})")
-    return GlowRun(trained.task.model, trained.task.variables(trained.state), trained.step)
+    return GlowRun(trained.task.model, trained.state.variables('flow'), trained.step)
 
 
 def train_toy_flow(name: str, steps: int, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
@@ -114,17 +114,17 @@ def train_toy_flow(name: str, steps: int, batch_size: int = 256, seed: int = 0, 
     Returns ``(model, variables, losses)`` with the per-step mean NLL in nats.
     """
     model = model or DenseFlow()
-    task = DensityTask(model, Config(steps=steps, optimizer=OptimizerConfig(lr=lr, warmup_steps=0)))
+    task = DensityTask(None, Config(steps=steps, optimizer=OptimizerConfig(lr=lr, warmup_steps=0)), model=model)
     k_data, k_init = jax.random.split(jax.random.key(seed))
     data = toy2d.sample(name, k_data, steps * batch_size).reshape(steps, batch_size, 2)
-    state = jax.jit(task.init)(jax.random.key_data(k_init), {"x": data[0]})
+    state = jax.jit(task.init)(jax.random.key_data(k_init), {"point": data[0]})
     state, losses = _fit(task, state, data)
-    return model, task.variables(state), losses
+    return model, state.variables("flow"), losses
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _fit(task, state, data):
     def body(state, x):
-        state, metrics = train_step(task, state, {"x": x})
+        state, metrics = train_step(task, state, {"point": x})
         return state, metrics["loss"]
     return jax.lax.scan(body, state, data)
