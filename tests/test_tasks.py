@@ -41,7 +41,7 @@ def test_constructor_errors_become_one_line_config_errors():
 
 def test_model_settings_for_a_task_that_reads_none_are_an_error():
     config = tiny_config(task='tests.train.toy_tasks:GanShapedTask', model={'nonexistent': 3}, task_kwargs={})
-    with pytest.raises(ConfigError, match=r"reads no model settings, but config.model has \['nonexistent'\]"):
+    with pytest.raises(ConfigError, match=r"does not read the model settings \['nonexistent'\]; remove them"):
         build_task(config, INFO)
 
 
