@@ -17,15 +17,15 @@ import time
 import jax
 import jax.numpy as jnp
 import matplotlib
-import numpy as np
-import optax
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from zoo.data import toy2d  # noqa: E402
 from zoo.flows.dense import DenseFlow  # noqa: E402
+from zoo.flows.task import DensityTask  # noqa: E402
 from zoo.residual.models import ResidualFlow2D  # noqa: E402
+from zoo.train import Config, OptimizerConfig, train_step  # noqa: E402
 from zoo.viz.plotting import density_on_grid, plot_density, plot_samples, save_figure  # noqa: E402
 
 DENSITIES = ('two_moons', 'eight_gaussians', 'checkerboard')
@@ -39,29 +39,19 @@ def models(blocks: int = 8, hidden: int = 64) -> dict:
 
 
 def fit(model, density: str, steps: int, batch_size: int, lr: float, seed: int):
-    """Maximum likelihood with Adam (cosine decay); returns (variables, seconds)."""
+    """Maximum likelihood through ``DensityTask`` (Adam, cosine decay) on fresh samples each step;
+    returns (variables, seconds)."""
+    config = Config(steps=steps, optimizer=OptimizerConfig(lr=lr, warmup_steps=0, schedule='cosine'))
+    task = DensityTask(None, config, model=model)
     key = jax.random.key(seed)
-    variables = model.init(key, toy2d.sample(density, jax.random.fold_in(key, 1), 1000))
-    params, other = variables['params'], {k: v for k, v in variables.items() if k != 'params'}
-    tx = optax.adam(optax.cosine_decay_schedule(lr, steps))
-    opt_state = tx.init(params)
-
-    @jax.jit
-    def step(params, other, opt_state, key):
-        x = toy2d.sample(density, key, batch_size)
-
-        def loss(p):
-            log_prob, updated = model.apply({'params': p, **other}, x, method=model.log_prob,
-                                            mutable=['spectral'])  # advances the power iteration
-            return -jnp.mean(log_prob), updated
-        (value, updated), grads = jax.value_and_grad(loss, has_aux=True)(params)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), {**other, **updated}, opt_state, value
-
+    first = {'point': toy2d.sample(density, jax.random.fold_in(key, 1), 1000)}  # ActNorm's init batch
+    state = jax.jit(task.init)(jax.random.PRNGKey(seed), first)
+    step = jax.jit(lambda state, key: train_step(task, state, {'point': toy2d.sample(density, key, batch_size)})[0],
+                   donate_argnums=0)
     start = time.time()
     for i in range(steps):
-        params, other, opt_state, _ = step(params, other, opt_state, jax.random.fold_in(key, 10 + i))
-    return {'params': params, **other}, time.time() - start
+        state = step(state, jax.random.fold_in(key, 10 + i))
+    return state.variables('flow'), time.time() - start
 
 
 def test_log_likelihood(model, variables, density: str, seed: int, n: int = 20000) -> float:

@@ -41,7 +41,7 @@ def test_constructor_errors_become_one_line_config_errors():
 
 def test_model_settings_for_a_task_that_reads_none_are_an_error():
     config = tiny_config(task='tests.train.toy_tasks:GanShapedTask', model={'nonexistent': 3}, task_kwargs={})
-    with pytest.raises(ConfigError, match=r"reads no model settings, but config.model has \['nonexistent'\]"):
+    with pytest.raises(ConfigError, match=r"does not read the model settings \['nonexistent'\]; remove them"):
         build_task(config, INFO)
 
 
@@ -58,3 +58,15 @@ def test_density_is_registered():
     task = build_task(tiny_config(task='density', model={'hidden': 8}, task_kwargs={}),
                       data.dataset_info('toy2d:two_moons'))
     assert task.model.dim == 2 and task.model.hidden == 8
+
+
+def test_typed_task_settings_are_checked():
+    with pytest.raises(ConfigError, match=r'task_kwargs.num_samples=-4: must be >= 1'):
+        build_task(override(tiny_config(), ['task_kwargs.num_samples=-4']), INFO)
+    with pytest.raises(ConfigError, match=r'task_kwargs.flow=3: expected a string'):
+        build_task(override(tiny_config(), ['task_kwargs.flow=3']), INFO)
+
+
+def test_config_fields_keep_their_types():
+    with pytest.raises(ConfigError, match=r'batch_size=2.5: expected int'):
+        tiny_config(batch_size=2.5).validate()

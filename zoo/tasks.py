@@ -11,7 +11,6 @@ its networks from ``config.model`` with ``build_model``, which checks every sett
 against the module's fields before anything is compiled.
 """
 
-import contextvars
 import dataclasses
 import importlib
 import inspect
@@ -40,9 +39,46 @@ TASKS = {
     'fvae': ('zoo.vae.fvae_task:FVAETask', {}),
 }
 
-# The model settings ``build_model`` read while ``build_task`` builds a task, so that
-# settings a task never reads are an error instead of silently ignored.
-_models_built = contextvars.ContextVar('models_built', default=None)
+
+class _ReadKeys(dict):
+    """``config.model`` as a task sees it while ``build_task`` builds it: remembers the keys
+    read, so that settings the task never reads are an error instead of silently ignored.
+    (Iterating, as ``**settings`` and ``set(settings)`` do, reads every key.)"""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+    def __iter__(self):
+        self.read.update(super().keys())
+        return super().__iter__()
+
+    def keys(self):
+        self.read.update(super().keys())
+        return super().keys()
+
+    def items(self):
+        self.read.update(super().keys())
+        return super().items()
+
+    def values(self):
+        self.read.update(super().keys())
+        return super().values()
+
+    def copy(self):
+        return dict(self)
 
 
 def task_class(name: str):
@@ -61,8 +97,12 @@ def task_class(name: str):
 
 
 def build_task(config: Config, info, **modules):
-    """``TaskClass(info, config, **task_kwargs, **modules)``; a wrong keyword is a ``ConfigError``,
-    and so are ``config.model`` settings when the task builds no model from them."""
+    """``TaskClass(info, config, **task_kwargs, **modules)``.
+
+    A ``ConfigError`` names the field for: an unknown keyword, a value of the wrong type
+    for an annotated keyword (checked as ``build_model`` checks model settings), and
+    ``config.model`` settings the task does not read while it is built.
+    """
     cls, defaults = task_class(config.task)
     kwargs = {**defaults, **config.task_kwargs}
     parameters = inspect.signature(cls).parameters
@@ -70,15 +110,16 @@ def build_task(config: Config, info, **modules):
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
         raise ConfigError(f'task {config.task!r} has no settings {unknown}; task_kwargs are {accepted}')
-    built = []
-    token = _models_built.set(built)
-    try:
-        task = cls(info, config, **kwargs, **modules)
-    finally:
-        _models_built.reset(token)
-    if config.model and not built and not modules:
-        raise ConfigError(f'task {config.task!r} reads no model settings, but config.model has '
-                          f'{sorted(config.model)}; remove them')
+    for name, value in kwargs.items():  # typed settings: checked like model settings
+        if name in parameters:
+            annotation, default = parameters[name].annotation, parameters[name].default
+            annotation = None if annotation is inspect.Parameter.empty else annotation
+            kwargs[name] = _check_setting(f'task_kwargs.{name}', value, annotation, default)
+    model = _ReadKeys(config.model)
+    task = cls(info, dataclasses.replace(config, model=model), **kwargs, **modules)
+    unread = sorted(set(dict.keys(model)) - model.read)
+    if unread:
+        raise ConfigError(f'task {config.task!r} does not read the model settings {unread}; remove them')
     return task
 
 
@@ -92,9 +133,6 @@ def build_model(cls, settings: dict, *, where: str = 'model', **fixed):
     ``TypeError`` / ``ValueError`` from the constructor, is a one-line ``ConfigError``
     naming the field (``where``, e.g. ``model.hidden``) and the fields ``cls`` takes.
     """
-    record = _models_built.get()
-    if record is not None:
-        record.append(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ('parent', 'name')}
     settable = sorted(set(fields) - set(fixed))
     unknown = sorted(set(settings) - set(fields))

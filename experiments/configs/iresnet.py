@@ -16,7 +16,7 @@ def digits() -> Config:
     """
     return Config(
         task='iresnet', dataset='digits',
-        model=dict(levels=2, blocks=4, hidden=(32, 32), coeff=0.9, activation='lipswish', logdet='series',
+        model=dict(scales=2, blocks=4, hidden=(32, 32), coeff=0.9, activation='lipswish', logdet='series',
                    num_terms=5, noise='gaussian', inverse_tol=1e-5),
         task_kwargs=dict(eval_logdet='exact'),
         steps=600, batch_size=64, eval_batch_size=300,
@@ -37,7 +37,7 @@ def cifar10() -> Config:
     Evaluation with the unbiased Russian roulette (the exact log-det is out of reach at 3072 dims)."""
     return Config(
         task='iresnet', dataset='cifar10',
-        model=dict(levels=3, blocks=16, hidden=(512, 512), coeff=0.9, activation='elu', logdet='series',
+        model=dict(scales=3, blocks=16, hidden=(512, 512), coeff=0.9, activation='elu', logdet='series',
                    num_terms=5, noise='gaussian'),
         task_kwargs=dict(eval_logdet='roulette'),
         steps=200_000, batch_size=128, eval_batch_size=256,

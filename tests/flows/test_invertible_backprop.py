@@ -19,7 +19,7 @@ KEY = jax.random.key(0)
 @functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
 def tiny_glow():
     # LU 1x1 convs: the step has a 'constants' collection (P, sign s) as well as params.
-    model = Glow(image_shape=(4, 4, 2), num_levels=17, levels=1, flow_steps=3, hidden=8, permutation="lu")
+    model = Glow(image_shape=(4, 4, 2), num_levels=17, scales=1, flow_steps=3, hidden=8, permutation="lu")
     pixels = jax.random.randint(jax.random.key(1), (3, 4, 4, 2), 0, 17)
     x = images.dequantize(jax.random.key(2), pixels, 17)
     return model, init_perturbed(model, x, KEY, 0.05), x

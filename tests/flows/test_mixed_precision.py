@@ -16,7 +16,7 @@ KEY = jax.random.key(0)
 
 @functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
 def glows():
-    f32 = Glow(image_shape=(8, 8, 1), num_levels=17, levels=1, flow_steps=2, hidden=16, permutation="lu")
+    f32 = Glow(image_shape=(8, 8, 1), num_levels=17, scales=1, flow_steps=2, hidden=16, permutation="lu")
     pixels = jax.random.randint(jax.random.key(1), (8, 8, 8, 1), 0, 17)
     # Perturbed so the zero-initialised coupling outputs are not trivially zero.
     v = init_perturbed(f32, images.dequantize(KEY, pixels, 17), KEY, 0.05)

@@ -43,7 +43,7 @@ def test_householder_conv_is_orthogonal():
 @pytest.mark.parametrize('permutation', ['exp', 'householder', 'rank_one_exp'])
 def test_glow_takes_the_new_convs(permutation):
     assert permutation in PERMUTATIONS
-    glow = Glow(image_shape=(4, 4, 1), num_levels=17, levels=1, flow_steps=1, hidden=4, permutation=permutation)
+    glow = Glow(image_shape=(4, 4, 1), num_levels=17, scales=1, flow_steps=1, hidden=4, permutation=permutation)
     x = jax.random.uniform(jax.random.key(5), (2, 4, 4, 1)) - 0.5
     v = glow.init(jax.random.key(6), x)
     latents, _ = glow.apply(v, x)

@@ -11,7 +11,7 @@ from zoo.residual.models import ResidualFlow2D, ResidualImageFlow
 
 @pytest.fixture(scope='module')
 def image_model():
-    model = ResidualImageFlow(image_shape=(4, 4, 1), num_levels=17, levels=2, blocks=1, hidden=(4,), kernel_sizes=(3, 3),
+    model = ResidualImageFlow(image_shape=(4, 4, 1), num_levels=17, scales=2, blocks=1, hidden=(4,), kernel_sizes=(3, 3),
                               logdet='exact', activation='lipswish')
     with jax.enable_x64(True):
         x = jax.random.uniform(jax.random.key(0), (2, 4, 4, 1), jnp.float64) - 0.5
@@ -59,6 +59,6 @@ def test_flat_model_log_prob_and_sampling():
 
 def test_bad_image_model_settings():
     with pytest.raises(ValueError, match='divisible'):
-        ResidualImageFlow(image_shape=(6, 6, 1), levels=2)
+        ResidualImageFlow(image_shape=(6, 6, 1), scales=2)
     with pytest.raises(ValueError, match='blocks'):
-        ResidualImageFlow(image_shape=(8, 8, 1), levels=1, blocks=0)
+        ResidualImageFlow(image_shape=(8, 8, 1), scales=1, blocks=0)

@@ -25,7 +25,7 @@ class ActNorm(nn.Module):
     ``init_mode="data"``: at ``Module.init`` the bias and log-scale are set from the batch so
     that the output has zero mean and unit variance per channel (b = -mean,
     log s = -log(std + eps)); the batch must therefore be real data, and ``init`` must
-    run the forward direction.  ``init_mode="zero"``: b = 0, log s = 0, as in the seed code.
+    run the forward direction.  ``init_mode="zero"``: b = 0, log s = 0 (the identity).
     """
 
     init_mode: Literal["data", "zero"] = "data"

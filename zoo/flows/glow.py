@@ -69,8 +69,8 @@ class Glow(ImageFlow):
     (mixed precision) while parameters, the invertible layers, log-dets and losses stay
     float32.  Neither option changes the parameters, so both can be switched after init.
 
-    Paper CIFAR-10 model (Kingma & Dhariwal 2018, "Glow", sec. 5 and appendix C): scales=3,
-    flow_steps=32, hidden=512, affine coupling.
+    Paper CIFAR-10 model (Kingma & Dhariwal 2018, "Glow: Generative Flow with Invertible 1x1
+    Convolutions", sec. 5, experiments): scales=3, flow_steps=32, hidden=512, affine coupling.
     """
 
     image_shape: tuple = (32, 32, 3)

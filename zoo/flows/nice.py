@@ -11,7 +11,7 @@ class NICE(ImageFlow):
 
     Each coupling splits the vector into even / odd entries, y2 = x2 + m(x1) with m an
     MLP of ``depth`` x Dense(``hidden``, relu); consecutive couplings swap the roles of
-    the halves.  The paper's MNIST model (SPEC 1.1): 4 couplings, depth 5, hidden 1000,
+    the halves.  The paper's MNIST model (Dinh et al. 2014, "NICE", sec. 5.1): 4 couplings, depth 5, hidden 1000,
     logistic or Gaussian prior.
     """
 

@@ -1,4 +1,10 @@
-"""Invertible 1x1 convolutions whose matrices are invertible by construction (SPEC section 7).
+"""Invertible 1x1 convolutions whose matrices are invertible by construction.
+
+The identities: det exp(A) = exp(tr A) and exp(A)^-1 = exp(-A) (Hoogeboom et al. 2020,
+"The Convolution Exponential", sec. 3); Householder reflections are orthogonal
+(Tomczak & Welling 2016, "Improving VAEs using Householder flow", sec. 3); and
+exp(x y^T) = I + x y^T (e^<x,y> - 1) / <x,y> with determinant e^<x,y> (matrix
+determinant lemma).
 
     ExpConv1x1          W = exp(A):                log-det H W tr(A),  inverse exp(-A)
     HouseholderConv1x1  W = H_1 ... H_k, H = I - 2 v v^T / |v|^2:   orthogonal, log-det 0

@@ -86,8 +86,10 @@ class FlowTask(Task):
 class DensityTask(Task):
     """A flow on vectors fitted by maximum likelihood to ``batch['point']`` (N, D).
 
-    The flow is ``DenseFlow(dim=D, **config.model)`` or ``model``; the data e.g. a 2-D
-    toy density, ``Config(task='density', dataset='toy2d:two_moons')``.
+    The flow is ``DenseFlow(dim=D, **config.model)`` or ``model`` (any flow with ``log_prob``
+    and ``sample``, e.g. ``zoo.residual.models.ResidualFlow2D``, whose power-iteration
+    vectors advance each step); the data e.g. a 2-D toy density,
+    ``Config(task='density', dataset='toy2d:two_moons')``.
     """
 
     watch = 'loss'
@@ -108,11 +110,14 @@ class DensityTask(Task):
         return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
 
     def loss(self, params, other, points):
-        nll = -jnp.mean(self.model.apply({'params': params, **other}, points, method=self.model.log_prob))
-        return nll, {'nll': nll}
+        """Mean -log p(x), and the power-iteration vectors the forward pass advanced (if any)."""
+        log_prob, updated = self.model.apply({'params': params, **other}, points, method=self.model.log_prob,
+                                             mutable=['spectral'])
+        nll = -jnp.mean(log_prob)
+        return nll, ({'nll': nll}, updated)
 
     def train_step(self, state, batch, rng):
-        return state.minimize('flow', self.loss, state.aux['flow'], batch['point'])
+        return state.minimize('flow', self.loss, state.aux['flow'], batch['point'], mutable=True)
 
     def eval_step(self, state, batch, rng):
         return {'nll': -self.model.apply(state.variables('flow'), batch['point'], method=self.model.log_prob)}

@@ -1,4 +1,4 @@
-"""Invertible ResNets (Behrmann et al. 2019) and Residual Flows (Chen et al. 2019): SPEC section 1.4.
+"""Invertible ResNets (Behrmann et al. 2019) and Residual Flows (Chen et al. 2019).
 
     activations.py  LipSwish and ELU (derivatives at most 1)
     nets.py         g as pure functions of spectrally normalised weights, and the modules holding them

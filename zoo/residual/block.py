@@ -10,6 +10,7 @@ the Flax rng stream 'logdet' (``apply(..., rngs={'logdet': key})``).  The invers
 ``models`` return them from ``sample`` so a caller can ``check_inverse``.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Literal
 
@@ -23,17 +24,21 @@ from zoo.residual.nets import LipschitzWeights, branch_function
 ESTIMATORS = ('exact', 'series', 'roulette')
 
 
-class ResidualBlock(nn.Module):
-    """An invertible residual block (i-ResNet / Residual Flow); MLP on (N, D), CNN on (N, H, W, C).
+class BlockSettings(nn.Module):
+    """The settings of a residual block, declared once: ``ResidualBlock`` and the models built
+    of blocks inherit them, and ``block_settings`` hands a model's to its blocks.
 
     Attributes:
         hidden: hidden widths of g; coeff: Lipschitz coefficient c (Lip(g) < c^layers).
         activation: 'elu' (i-ResNet) or 'lipswish' (Residual Flows).
+        kernel_sizes: g's convolution kernel sizes (images); () for MLPs on vectors.
         logdet: 'exact', 'series' (truncated at ``num_terms``, biased) or 'roulette' (unbiased).
         noise: Hutchinson vectors, 'gaussian' or 'rademacher'.
-        gradient: 'backprop' through the series, or 'neumann' (memory-saving, Chen et al. 2019).
+        gradient: 'backprop' through the series, or 'neumann' (memory-saving; Chen et al. 2019,
+            "Residual Flows for Invertible Generative Modeling", sec. 3.2).
         n_exact, roulette_p, max_terms: the roulette's N = n_exact + Geometric(p), capped.
         inverse_tol, inverse_max_iters: the fixed-point inverse's stopping rule.
+        num_iters: power iterations per call of the spectral normalisation.
     """
 
     hidden: Sequence[int] = (64, 64)
@@ -42,8 +47,8 @@ class ResidualBlock(nn.Module):
     kernel_sizes: Sequence[int] = (3, 1, 3)
     logdet: Literal['exact', 'series', 'roulette'] = 'series'
     num_terms: int = 5
-    noise: str = 'gaussian'
-    gradient: str = 'backprop'
+    noise: Literal['gaussian', 'rademacher'] = 'gaussian'
+    gradient: Literal['backprop', 'neumann'] = 'backprop'
     n_exact: int = 2
     roulette_p: float = 0.5
     max_terms: int = 30
@@ -57,6 +62,16 @@ class ResidualBlock(nn.Module):
         if not 0.0 < self.coeff < 1.0:
             raise ValueError(f'the Lipschitz coefficient must be in (0, 1) for invertibility, got {self.coeff}')
         super().__post_init__()
+
+
+def block_settings(module: BlockSettings) -> dict:
+    """``module``'s values of every ``BlockSettings`` field, to build its ``ResidualBlock``s with."""
+    return {f.name: getattr(module, f.name) for f in dataclasses.fields(BlockSettings)
+            if f.name not in ('parent', 'name')}
+
+
+class ResidualBlock(BlockSettings):
+    """An invertible residual block (i-ResNet / Residual Flow); MLP on (N, D), CNN on (N, H, W, C)."""
 
     def _log_det(self, g, detached_g, x):
         if self.logdet == 'exact':

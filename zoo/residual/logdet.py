@@ -1,4 +1,6 @@
-"""ln det(I + J_g(x)) for a residual block y = x + g(x) with Lip(g) < 1 (SPEC 1.4).
+"""ln det(I + J_g(x)) for a residual block y = x + g(x) with Lip(g) < 1
+(Behrmann et al. 2019, "Invertible Residual Networks", sec. 3; Chen et al. 2019,
+"Residual Flows for Invertible Generative Modeling", sec. 3).
 
     exact           slogdet(I + J) from the dense Jacobian (small D: tests, 2-D densities)
     power series    sum_{k=1}^{n} (-1)^{k+1} v^T J^k v / k,  v ~ N(0, I) or Rademacher

@@ -104,7 +104,14 @@ class Config:
                                     f'optimizers.{network}')
 
     def validate(self) -> 'Config':
-        """Raise ``ConfigError`` for values that cannot work; returns self."""
+        """Raise ``ConfigError`` for values that cannot work; returns self.
+
+        Every field must have its declared type (an int field given 2.5 is an error);
+        ``model`` and ``task_kwargs`` are checked by the task when it is built
+        (``zoo.tasks.build_task``), still before anything compiles.
+        """
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _coerce(getattr(self, f.name), f.type, f.name))
         _check(self.steps >= 0, f'steps must be >= 0, got {self.steps}')
         _check(self.seconds >= 0, f'seconds must be >= 0, got {self.seconds}')
         _check(self.batch_size >= 1, f'batch_size must be >= 1, got {self.batch_size}')

@@ -1,6 +1,6 @@
 """Divergence guard: restore the last good state and lower the learning rate.
 
-The seeds' recipe for Glow (SPEC 1.3, 8): when the loss blows up, reload the
+A common recipe for flows such as Glow: when the loss blows up, reload the
 last good weights and divide the learning rate.  The loop checks the metrics of
 each window of steps between two host syncs; a window with any non-finite
 metric, or a watched metric far above the previous window's mean, counts as a

@@ -8,7 +8,6 @@
 """
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from zoo.train.config import Config, OptimizerConfig
