@@ -33,3 +33,20 @@ def test_bad_pixels_are_refused_where_they_are_concrete():
         images.check_pixels(np.array([-1, 3]), 17)
     # Under jit the values are unknown: no error, by design (documented in check_pixels).
     jax.jit(lambda p: images.center(p, 17))(jnp.array([0, 200], jnp.uint8))
+
+
+# --- [-1, 1] (GANs) -----------------------------------------------------------------------------
+
+def test_to_signed_maps_black_and_white_to_minus_1_and_1_and_signed_to_pixels_inverts_it():
+    pixels = jnp.arange(17, dtype=jnp.uint8).reshape(1, 17, 1, 1)
+    x = images.to_signed(pixels, 17)
+    assert x.dtype == jnp.float32 and float(x.min()) == -1.0 and float(x.max()) == 1.0
+    np.testing.assert_allclose(jnp.diff(x.ravel()), 2 / 16, rtol=1e-6)
+    np.testing.assert_array_equal(images.signed_to_pixels(x, 17), pixels)
+    # A tanh output within half a level of p decodes to p; outside [-1, 1] it clips.
+    half = 1 / 16
+    np.testing.assert_array_equal(
+        images.signed_to_pixels(jnp.array([-3.0, -1.0 + 0.99 * half, -1.0 + 1.01 * half, 1.0 - 0.99 * half, 3.0]), 17),
+        [0, 0, 1, 16, 16])
+    with pytest.raises(TypeError, match='integer array'):
+        images.to_signed(np.zeros(2, np.float32), 17)
