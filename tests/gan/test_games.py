@@ -62,7 +62,7 @@ def test_ogan():
     loss, metrics = game.generator_loss(fake, z)
     assert float(loss) == pytest.approx(-4 - 0.5, rel=1e-5) and float(metrics['correlation']) == pytest.approx(1.0)
     assert game.critic_features(7) == 7 and games.FGAN().critic_features(7) == 1
-    np.testing.assert_allclose(game.encode(fake), [[-math.sqrt(1.5), 0.0, math.sqrt(1.5)]], rtol=1e-5)
+    np.testing.assert_allclose(game.latent(fake), [[-math.sqrt(1.5), 0.0, math.sqrt(1.5)]], rtol=1e-5)
 
 
 def test_configure_builds_the_game_and_the_constraint_from_one_set_of_settings():

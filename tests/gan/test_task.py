@@ -123,8 +123,8 @@ def test_ogan_reconstructs_in_the_data_shape():
     values = task.eval_step(state, {'image': pixels}, jax.random.key(1))
     assert {k: v.shape for k, v in values.items()} == {k: (8,) for k in ('critic_gap', 'correlation',
                                                                           'reconstruction_mse')}
-    recon = task.reconstruct(state, task.encode({'image': pixels}))
-    assert recon.shape == (8, 8, 8, 1) and task.decode(recon).dtype == jnp.uint8
+    recon = task.reconstruct_model_space(state, task.to_model_space(pixels))
+    assert recon.shape == (8, 8, 8, 1) and task.to_data(recon).dtype == jnp.uint8
 
 
 def test_joint_loss_is_the_one_loss_gan_and_its_extra_term_trains_only_the_generator():

@@ -14,7 +14,7 @@ are pure functions of the critic's outputs; every loss is to be *minimised*:
     generator_loss(fake, z) -> (loss, metrics)
     evaluate(real, fake, z) -> {name: (N,) per-example values}
     score(outputs) -> (N,)      D(x), the scalar each critic output stands for
-    encode(outputs) -> z        where the critic also inverts the generator (O-GAN), else absent
+    latent(outputs) -> z        where the critic also inverts the generator (O-GAN), else absent
 
 ``real`` and ``fake`` are the critic's outputs on data ``x_real`` and on ``x_fake = G(z)``.
 Every game's critic scores data *high*.  Class attributes say how a game is played:
@@ -195,7 +195,7 @@ class OGAN(Game):
 
     The critic is an encoder E: x -> R^latent_dim with D(x) = mean_i E_i(x); both losses
     add -lambda rho(z, E(G(z))) (Pearson correlation, ``corr_weight``), so that E inverts G
-    up to the code's mean and scale: x_hat = G(normalise(E(x))) (``encode``).  The critic is
+    up to the code's mean and scale: x_hat = G(normalise(E(x))) (``latent``).  The critic is
     kept in check by GAN-QP's quadratic potential (Su 2018, "GAN-QP: A Novel GAN Framework
     without Gradient Vanishing and Lipschitz Constraint", eq. 20) with weight ``qp_weight``
     and pair distance ``qp_distance``, not by a gradient penalty.
@@ -221,7 +221,7 @@ class OGAN(Game):
     def score(self, outputs):
         return losses.ogan_score(outputs)
 
-    def encode(self, outputs):
+    def latent(self, outputs):
         return losses.normalize_code(outputs)
 
     def critic_loss(self, real, fake, x_real, x_fake, z):

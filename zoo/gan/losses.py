@@ -85,8 +85,9 @@ def gan_qp_penalty(t_real, t_fake, distance, weight: float = 10.0):
     """E[(T(x_r) - T(x_f))^2 / (2 lambda d(x_r, x_f))]: GAN-QP's quadratic potential (Su 2018, eq. 20).
 
     ``distance`` is d(x_r, x_f) per pair, shape (N,) (``pair_distance``).  GAN-QP's
-    experiments use lambda d = 10 mean|x_r - x_f|; the seed's O-GAN code uses
-    0.25 (T_r - T_f)^2 / mean (x_r - x_f)^2, i.e. lambda = 2 with 'l2_squared'.
+    experiments use lambda d = 10 mean|x_r - x_f|; Su's O-GAN reference code (Keras,
+    github.com/bojone/o-gan, 2019) uses 0.25 (T_r - T_f)^2 / mean (x_r - x_f)^2, i.e.
+    lambda = 2 with 'l2_squared'.
     The critic maximising E[T_r - T_f] minus this penalty gets a Lipschitz-like
     constraint |T_r - T_f| <~ lambda d without weight clipping or double backprop.
     """

@@ -86,18 +86,18 @@ class GANTask(Task):
             self.pixels)
         self.optimizers = build_optimizers(config, ('generator', 'critic'))
         self.headline = self.game.headline
-        self.inverts = hasattr(self.game, 'encode')  # the critic is also an encoder (O-GAN)
+        self.inverts = hasattr(self.game, 'latent')  # the critic is also an encoder (O-GAN)
         self._update = self._joint_update if self.game.joint else self._alternating_update
         self._sample = jax.jit(self._sample_data, static_argnums=2)
 
     # ---- data and networks -------------------------------------------------------------
-    def encode(self, batch):
-        """The batch's data in model space: images in [-1, 1], points as they are."""
+    def to_model_space(self, data):
+        """Data (``batch[self.key]``) in model space: images in [-1, 1], points as they are."""
         if self.pixels:
-            return images.to_signed(batch['image'], self.info.num_levels)
-        return batch['point'].astype(jnp.float32)
+            return images.to_signed(data, self.info.num_levels)
+        return data.astype(jnp.float32)
 
-    def decode(self, x):
+    def to_data(self, x):
         """Model space -> data: uint8 pixels for images, float32 points otherwise."""
         return images.signed_to_pixels(x, self.info.num_levels) if self.pixels else x
 
@@ -123,7 +123,7 @@ class GANTask(Task):
 
     def init(self, rng, batch) -> TrainState:
         g_key, c_key, state_key = jax.random.split(rng, 3)
-        x = self.encode(batch)
+        x = self.to_model_space(batch[self.key])
         g_params = self.generator.init(g_key, self.latents(g_key, x.shape[0]))['params']
         c_vars = dict(self.critic.init(c_key, x))
         c_params = c_vars.pop('params')
@@ -208,29 +208,29 @@ class GANTask(Task):
         return self._with(state, critic=self.constraint.project(state.params['critic']), spectral=spectral), metrics
 
     def train_step(self, state, batch, rng):
-        return self._update(state, self.encode(batch), rng)
+        return self._update(state, self.to_model_space(batch[self.key]), rng)
 
     # ---- evaluation, samples, pictures -------------------------------------------------
-    def reconstruct(self, state, x):
+    def reconstruct_model_space(self, state, x):
         """G(normalise(E(x))) with the (EMA) generator, in model space: games whose critic encodes."""
         codes = self.criticize(state.params['critic'], state.aux['critic'], x)[0]
-        return self.generate(state.averaged('generator'), self.game.encode(codes))
+        return self.generate(state.averaged('generator'), self.game.latent(codes))
 
     def eval_step(self, state, batch, rng):
         """The game's per-example evaluation of data vs the (EMA) generator; O-GAN adds its
         reconstruction error."""
-        x_real = self.encode(batch)
+        x_real = self.to_model_space(batch[self.key])
         z = self.latents(rng, x_real.shape[0])
         x_fake = self.generate(state.averaged('generator'), z)
         outputs = self.criticize(state.params['critic'], state.aux['critic'], jnp.concatenate([x_real, x_fake]))[0]
         values = self.game.evaluate(*jnp.split(outputs, 2), z)
         if self.inverts:
-            error = jnp.square(self.reconstruct(state, x_real) - x_real).reshape(x_real.shape[0], -1)
+            error = jnp.square(self.reconstruct_model_space(state, x_real) - x_real).reshape(x_real.shape[0], -1)
             values['reconstruction_mse'] = jnp.mean(error, axis=1)
         return values
 
     def _sample_data(self, generator_params, rng, n):
-        return self.decode(self.generate(generator_params, self.latents(rng, n)))
+        return self.to_data(self.generate(generator_params, self.latents(rng, n)))
 
     def sample(self, state, rng, n: int):
         """n samples from the (EMA) generator: uint8 (n, H, W, C) images, or float32 (n, D) points."""
@@ -245,7 +245,7 @@ class GANTask(Task):
         sheets = {'samples': make_grid(self.sample(state, rng, self.num_samples), self.info.num_levels)}
         if self.inverts:
             x = batch['image'][:self.num_samples // 2]
-            recon = np.asarray(jax.jit(self.reconstruct)(state, images.to_signed(x, self.info.num_levels)))
-            pairs = np.stack([np.asarray(x), np.asarray(self.decode(recon))], 1).reshape(-1, *x.shape[1:])
+            recon = np.asarray(jax.jit(self.reconstruct_model_space)(state, self.to_model_space(x)))
+            pairs = np.stack([np.asarray(x), np.asarray(self.to_data(recon))], 1).reshape(-1, *x.shape[1:])
             sheets['reconstructions'] = make_grid(pairs, self.info.num_levels, cols=2 * max(1, math.isqrt(len(x))))
         return sheets
