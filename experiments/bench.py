@@ -51,11 +51,11 @@ from zoo.train.step import make_train_step
 # mnist32 is experiments/configs/glow.py `mnist32`, the normflows-parity model (L=3, K=8, hidden 64).
 SIZES = {
     "digits": dict(image_shape=(8, 8, 1), num_levels=17, batch=64, repeats=5, warmup=2,
-                   model=dict(levels=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
+                   model=dict(scales=2, flow_steps=4, hidden=64, coupling="affine", permutation="lu")),
     "mnist32": dict(image_shape=(32, 32, 1), num_levels=256, batch=64, repeats=20, warmup=3,
                     model=glow_configs.mnist32().model),
     "cifar10": dict(image_shape=(32, 32, 3), num_levels=256, batch=64, repeats=20, warmup=3,
-                    model=dict(levels=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
+                    model=dict(scales=3, flow_steps=32, hidden=512, coupling="affine", permutation="conv1x1")),
 }
 VARIANTS = {  # name -> Glow options, for the depth curves
     "scan+autodiff": dict(scan=True, backprop="autodiff"),
@@ -145,19 +145,19 @@ def glow_forward_flops(model, batch):
     """
     h, w, c = model.image_shape
     flops = 0
-    for level in range(model.levels):
+    for level in range(model.scales):
         h, w, c = h // 2, w // 2, 4 * c
         out = c if model.coupling == "affine" else c // 2
         per_pixel = 9 * (c // 2) * model.hidden + model.hidden ** 2 + 9 * model.hidden * out
         per_pixel += c * c if model.permutation in ("conv1x1", "lu") else 0
         flops += 2 * h * w * per_pixel * model.flow_steps
-        if level < model.levels - 1:
+        if level < model.scales - 1:
             flops += 2 * h * w * 9 * (c - c // 2) * 2 * (c // 2)  # the split's prior conv
             c -= c // 2
     return flops * batch
 
 
-class Trainer:
+class StepTimer:
     """A model, its initialised train state and the training loop's own jitted step
     (``zoo.train``: donated state, loss = mean bits/dim), so the bench times what users run."""
 
@@ -167,7 +167,7 @@ class Trainer:
         if variables is None:
             variables = jax.jit(model.init)(key, images.dequantize(key, pixels, model.num_levels))
         mesh = mesh_lib.make_mesh(jax.devices()[:1])  # per-device figures
-        self.task = FlowTask.from_model(model, Config(optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0)))
+        self.task = FlowTask(None, Config(optimizer=OptimizerConfig(lr=1e-4, warmup_steps=0)), model=model)
         variables = dict(variables)
         params = variables.pop("params")
         self.state = TrainState.create(key, {"flow": params}, self.task.optimizers, aux={"flow": variables})
@@ -177,7 +177,7 @@ class Trainer:
 
     @property
     def variables(self):
-        return self.task.variables(self.state)
+        return self.state.variables("flow")
 
     def compile(self):
         """Compile the train step once; returns (seconds, compiled)."""
@@ -201,7 +201,7 @@ class Trainer:
 def bench_model(s):
     """Section 1: the size's model end to end."""
     pixels = batch_of_pixels(s)
-    trainer = Trainer(make_glow(s), pixels, s.seed)
+    trainer = StepTimer(make_glow(s), pixels, s.seed)
     result = trainer.measure(s.repeats, s.warmup)
     result["device_peak_bytes"] = device_peak()  # before anything else runs in this process
     model, v, n = trainer.model, trainer.variables, pixels.shape[0]
@@ -229,7 +229,7 @@ def bench_depth(s):
     for depth in s.depths:
         for name in s.variants:
             options = VARIANTS[name]
-            trainer = Trainer(make_glow(s, flow_steps=depth, **options), pixels, s.seed)
+            trainer = StepTimer(make_glow(s, flow_steps=depth, **options), pixels, s.seed)
             r = trainer.measure(max(2, s.repeats // 2), 1)
             rows.append(dict(steps=depth, variant=name, **r))
     return rows
@@ -246,7 +246,7 @@ def bench_bf16(s, trainer32):
         evaluate = jax.jit(lambda v, m=model: jnp.mean(m.apply(v, pixels, key, method=m.bits_per_dim)))
         bpd[name] = float(evaluate(v))
     # Both timed back to back (each on its own copy, since the steps donate their inputs).
-    timing = {name: Trainer(model, pixels, s.seed, variables=jax.tree.map(jnp.copy, v)).measure(s.repeats, s.warmup)
+    timing = {name: StepTimer(model, pixels, s.seed, variables=jax.tree.map(jnp.copy, v)).measure(s.repeats, s.warmup)
               for name, model in (("float32", model32), ("bfloat16", model16))}
     return dict(bpd=bpd, bpd_drift=bpd["bfloat16"] - bpd["float32"], **timing)
 
@@ -254,21 +254,21 @@ def bench_bf16(s, trainer32):
 def bench_conv1x1(s):
     """Section 4: step time of the 1x1 conv variants (full W, LU, fixed shuffle, reverse)."""
     pixels = batch_of_pixels(s)
-    return [dict(permutation=p, **Trainer(make_glow(s, permutation=p), pixels, s.seed).measure(s.repeats, s.warmup))
+    return [dict(permutation=p, **StepTimer(make_glow(s, permutation=p), pixels, s.seed).measure(s.repeats, s.warmup))
             for p in s.permutations]
 
 
 def bench_conv_impl(s):
     """Section 6: step time of the coupling networks' convolution implementations."""
     pixels = batch_of_pixels(s)
-    return [dict(conv_impl=c, **Trainer(make_glow(s, conv_impl=c), pixels, s.seed).measure(s.repeats, s.warmup))
+    return [dict(conv_impl=c, **StepTimer(make_glow(s, conv_impl=c), pixels, s.seed).measure(s.repeats, s.warmup))
             for c in s.conv_impls]
 
 
 def bench_profile(s):
     """Section 7: the size's train step under jax.profiler, summed by model part."""
     from experiments.bench_profile import profile_step
-    trainer = Trainer(make_glow(s), batch_of_pixels(s), s.seed)
+    trainer = StepTimer(make_glow(s), batch_of_pixels(s), s.seed)
     _, compiled = trainer.compile()
     for _ in range(s.warmup):
         trainer.run_step()
@@ -321,7 +321,7 @@ def table(results):
     """Markdown tables of ``results``."""
     s = results["settings"]
     m = s["model"]
-    lines = [f"# Glow benchmark: {s['size']} ({SIZES[s['size']]['image_shape']}, L={m['levels']}, "
+    lines = [f"# Glow benchmark: {s['size']} ({SIZES[s['size']]['image_shape']}, L={m['scales']}, "
              f"K={m['flow_steps']}, hidden {m['hidden']}, {m['coupling']}, {m['permutation']}), batch {s['batch']}",
              "", f"{results['backend']} ({results['device']}), jax {results['jax']}, {results['cpu_count']} CPUs, "
              f"{results['time']}; times: median [min-max] of {s['repeats']} runs after {s['warmup']} warm-up"]

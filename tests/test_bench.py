@@ -7,7 +7,7 @@ from experiments import bench
 
 def test_tiny_bench_writes_json_and_table(tmp_path):
     settings = bench.Settings(batch=2, repeats=1, warmup=0, depths=(1,), variants=("scan+invertible",),
-                              permutations=("reverse",), model=dict(levels=1, flow_steps=1, hidden=4),
+                              permutations=("reverse",), model=dict(scales=1, flow_steps=1, hidden=4),
                               sections=("model", "depth", "bf16", "conv1x1"))  # residual: test_bench_estimators
     text = bench.write(bench.run_bench(settings), str(tmp_path))
     results = json.loads((tmp_path / "bench_digits.json").read_text())
@@ -25,5 +25,5 @@ def test_tiny_bench_writes_json_and_table(tmp_path):
 
 def test_flop_count_matches_the_formula_for_one_step():
     # One level on 8x8x1: squeeze to 4x4x4, so per pixel 9*2*h + h*h + 9*h*4 + 4*4 multiply-adds.
-    model = bench.Glow(image_shape=(8, 8, 1), levels=1, flow_steps=1, hidden=4)
+    model = bench.Glow(image_shape=(8, 8, 1), scales=1, flow_steps=1, hidden=4)
     assert bench.glow_forward_flops(model, batch=3) == 3 * 2 * 16 * (9 * 2 * 4 + 16 + 9 * 4 * 4 + 16)

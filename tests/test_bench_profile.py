@@ -24,7 +24,7 @@ def test_op_names_map_to_model_parts(op_name, part):
 
 
 def test_profile_of_a_tiny_step_names_coupling_time_both_ways():
-    settings = bench.Settings(batch=2, repeats=2, warmup=1, model=dict(levels=1, flow_steps=2, hidden=4),
+    settings = bench.Settings(batch=2, repeats=2, warmup=1, model=dict(scales=1, flow_steps=2, hidden=4),
                               sections=("profile",))
     profile = bench.run_bench(settings)["profile"]
     seen = {(r["part"], r["direction"]) for r in profile["rows"]}

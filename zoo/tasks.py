@@ -5,10 +5,18 @@
 arguments, which ``Config.task_kwargs`` overrides.  This registry lives outside
 ``zoo.train`` so the loop never imports a model family; classes are imported
 only when a run asks for them.
+
+Every task is built one way, ``TaskClass(info, config, **task_kwargs)``, and builds
+its networks from ``config.model`` with ``build_model``, which checks every setting
+against the module's fields before anything is compiled.
 """
 
+import contextvars
+import dataclasses
 import importlib
 import inspect
+import types
+import typing
 
 from zoo.train.config import Config, ConfigError
 
@@ -16,6 +24,7 @@ TASKS = {
     'nice': ('zoo.flows.task:FlowTask', {'flow': 'nice'}),
     'realnvp': ('zoo.flows.task:FlowTask', {'flow': 'realnvp'}),
     'glow': ('zoo.flows.task:FlowTask', {'flow': 'glow'}),
+    'density': ('zoo.flows.task:DensityTask', {}),
     'iresnet': ('zoo.residual.task:ResidualFlowTask', {}),
     'fgan': ('zoo.gan.task:GANTask', {'game': 'fgan'}),
     'wgan': ('zoo.gan.task:GANTask', {'game': 'wgan', 'lipschitz': 'gradient_penalty'}),
@@ -30,6 +39,10 @@ TASKS = {
     'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),
     'fvae': ('zoo.vae.fvae_task:FVAETask', {}),
 }
+
+# The model settings ``build_model`` read while ``build_task`` builds a task, so that
+# settings a task never reads are an error instead of silently ignored.
+_models_built = contextvars.ContextVar('models_built', default=None)
 
 
 def task_class(name: str):
@@ -47,8 +60,9 @@ def task_class(name: str):
         raise ConfigError(f'task {name!r}: cannot import {path} ({e})') from e
 
 
-def build_task(config: Config, info):
-    """``TaskClass(info, config, **task_kwargs)``; a wrong keyword is a ``ConfigError``."""
+def build_task(config: Config, info, **modules):
+    """``TaskClass(info, config, **task_kwargs, **modules)``; a wrong keyword is a ``ConfigError``,
+    and so are ``config.model`` settings when the task builds no model from them."""
     cls, defaults = task_class(config.task)
     kwargs = {**defaults, **config.task_kwargs}
     parameters = inspect.signature(cls).parameters
@@ -56,4 +70,98 @@ def build_task(config: Config, info):
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
         raise ConfigError(f'task {config.task!r} has no settings {unknown}; task_kwargs are {accepted}')
-    return cls(info, config, **kwargs)
+    built = []
+    token = _models_built.set(built)
+    try:
+        task = cls(info, config, **kwargs, **modules)
+    finally:
+        _models_built.reset(token)
+    if config.model and not built and not modules:
+        raise ConfigError(f'task {config.task!r} reads no model settings, but config.model has '
+                          f'{sorted(config.model)}; remove them')
+    return task
+
+
+def build_model(cls, settings: dict, *, where: str = 'model', **fixed):
+    """``cls(**fixed, **settings)``: a Flax module from config settings, checked first.
+
+    ``fixed`` are the values the dataset decides (image shape, gray levels).  Each
+    setting must be a field of ``cls`` with a value of the field's type: integers are
+    integers (>= 1, or >= 0 where the field's default is 0), floats numbers, strings
+    one of a ``Literal``'s choices; lists become tuples.  Anything wrong, and any
+    ``TypeError`` / ``ValueError`` from the constructor, is a one-line ``ConfigError``
+    naming the field (``where``, e.g. ``model.hidden``) and the fields ``cls`` takes.
+    """
+    record = _models_built.get()
+    if record is not None:
+        record.append(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ('parent', 'name')}
+    settable = sorted(set(fields) - set(fixed))
+    unknown = sorted(set(settings) - set(fields))
+    if unknown:
+        raise ConfigError(f'{where}: {cls.__name__} has no settings {unknown}; it takes {settable}')
+    taken = sorted(set(settings) & set(fixed))
+    if taken:
+        raise ConfigError(f'{where}: {taken} come from the dataset and cannot be set; {cls.__name__} takes '
+                          f'{settable}')
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # unresolvable annotations: leave those fields to the constructor
+        hints = {}
+    checked = {name: _check_setting(f'{where}.{name}', value, hints.get(name), fields[name].default)
+               for name, value in settings.items()}
+    try:
+        return cls(**fixed, **checked)
+    except (TypeError, ValueError) as e:
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError(f'{where} for {cls.__name__}: {message}; it takes {settable}') from e
+
+
+def _check_setting(name: str, value, annotation, default):
+    """``value`` for a field annotated ``annotation``, or a ``ConfigError`` naming ``name``."""
+    if annotation is None or annotation is typing.Any:
+        return tuple(value) if isinstance(value, list) else value
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        if value not in args:
+            raise ConfigError(f'{name}={value!r}: choose one of {list(args)}')
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _check_setting(name, value, option, default)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f'{name}={value!r}: not allowed')
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f'{name}={value!r}: expected True or False')
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f'{name}={value!r}: expected an integer')
+        least = 0 if default == 0 else 1
+        if value < least:
+            raise ConfigError(f'{name}={value}: must be >= {least}')
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f'{name}={value!r}: expected a number')
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f'{name}={value!r}: expected a string')
+        return value
+    if annotation is tuple or origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f'{name}={value!r}: expected a tuple')
+        if args and args[-1] is not Ellipsis and len(args) == len(value):
+            return tuple(_check_setting(f'{name}[{i}]', v, a, None) for i, (v, a) in enumerate(zip(value, args)))
+        if len(args) == 2 and args[-1] is Ellipsis:
+            return tuple(_check_setting(f'{name}[{i}]', v, args[0], None) for i, v in enumerate(value))
+        return tuple(value)
+    return tuple(value) if isinstance(value, list) else value

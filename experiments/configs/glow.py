@@ -17,7 +17,7 @@ def digits() -> Config:
     """
     return Config(
         task='glow', dataset='digits',
-        model=dict(levels=2, flow_steps=12, hidden=32, coupling='affine', permutation='lu',
+        model=dict(scales=2, flow_steps=12, hidden=32, coupling='affine', permutation='lu',
                    scale_fn='tanh', logit_alpha=1e-6),
         steps=1000, batch_size=32, eval_batch_size=300,
         optimizer=OptimizerConfig(name='adam', lr=2e-3, warmup_steps=100, schedule='cosine', ema_decay=0.998),
@@ -76,7 +76,7 @@ def mnist32() -> Config:
     """
     return Config(
         task='glow', dataset='npz:mnist32.npz',
-        model=dict(levels=3, flow_steps=8, hidden=64, coupling='affine', permutation='lu',
+        model=dict(scales=3, flow_steps=8, hidden=64, coupling='affine', permutation='lu',
                    learned_split=False, positional_prior=True, scale_fn='tanh', logit_alpha=1e-6),
         steps=1_000_000, seconds=300.0, batch_size=64, eval_batch_size=500,
         optimizer=OptimizerConfig(name='adam', lr=1e-3, warmup_steps=0, schedule='constant', ema_decay=0.995),
@@ -88,7 +88,7 @@ def cifar10() -> Config:
     Adamax 1e-3 with warm-up, batch 512 (the paper's 8 GPUs x 64).  Paper: 3.35 bits/dim."""
     return Config(
         task='glow', dataset='cifar10',
-        model=dict(levels=3, flow_steps=32, hidden=512, coupling='affine', permutation='conv1x1'),
+        model=dict(scales=3, flow_steps=32, hidden=512, coupling='affine', permutation='conv1x1'),
         steps=200_000, batch_size=512, eval_batch_size=512,
         optimizer=OptimizerConfig(name='adamax', lr=1e-3, warmup_steps=1000, schedule='constant'),
         log_every=100, eval_every=5000, sample_every=5000, checkpoint_every=2000)
@@ -99,7 +99,7 @@ def celeba64() -> Config:
     K=32 with 512 channels; additive coupling as in the paper's CelebA-HQ model."""
     return Config(
         task='glow', dataset='celeb_a',
-        model=dict(levels=4, flow_steps=32, hidden=512, coupling='additive', permutation='conv1x1'),
+        model=dict(scales=4, flow_steps=32, hidden=512, coupling='additive', permutation='conv1x1'),
         task_kwargs=dict(num_samples=36),
         steps=200_000, batch_size=64, eval_batch_size=256,
         optimizer=OptimizerConfig(name='adamax', lr=1e-3, warmup_steps=1000, schedule='constant'),

@@ -83,7 +83,7 @@ def test_eval_pads_last_batch_with_mask(digits):
     batches = list(digits.eval_batches(128, "test", **ONE))
     assert len(batches) == 3
     for b in batches:
-        assert set(b) == {"image", "label", "mask"}
+        assert set(b) == {"image", "label", "index", "mask"}
         assert b["image"].shape == (128, 8, 8, 1) and b["image"].dtype == np.uint8
         assert b["label"].dtype == np.int32 and b["mask"].dtype == bool
     assert [int(b["mask"].sum()) for b in batches] == [128, 128, 44]

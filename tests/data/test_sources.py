@@ -258,7 +258,7 @@ def test_npz_gray_nhw_unlabelled(tmp_path):
     dataset = data.open_dataset(name, validation_fraction=0)
     assert dataset.info.image_shape == (3, 3, 1) and dataset.info.num_classes is None
     batch = next(dataset.train_batches(4, seed=0, **ONE))
-    assert set(batch) == {"image"} and batch["image"].shape == (4, 3, 3, 1)
+    assert set(batch) == {"image", "index"} and batch["image"].shape == (4, 3, 3, 1)
     np.testing.assert_array_equal(_all(dataset, "train")[0], x_train[..., None])
     assert _all(dataset, "train")[1] is None
 

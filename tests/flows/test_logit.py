@@ -30,7 +30,7 @@ def test_saturated_bins_become_about_a_unit_wide():
 def test_flow_with_logit_is_the_flow_on_logit_inputs_plus_the_layers_log_det():
     pixels = jax.random.randint(jax.random.key(2), (4, 8, 8, 1), 0, 256)
     x = images.dequantize(jax.random.key(3), pixels, 256)
-    kw = dict(image_shape=(8, 8, 1), levels=2, flow_steps=2, hidden=8)
+    kw = dict(image_shape=(8, 8, 1), scales=2, flow_steps=2, hidden=8)
     with_logit, plain = flows.Glow(**kw, logit_alpha=1e-6), flows.Glow(**kw)
     variables = with_logit.init(KEY, x)
     y, logit_log_det = flows.logit_transform(x, 1e-6)
@@ -51,10 +51,10 @@ def test_bad_alpha_is_refused(alpha):
         flows.Logit(alpha)
     if alpha:
         with pytest.raises(ValueError, match="logit alpha must lie in"):
-            flows.Glow(image_shape=(8, 8, 1), levels=2, logit_alpha=alpha)
+            flows.Glow(image_shape=(8, 8, 1), scales=2, logit_alpha=alpha)
 
 
 def test_integer_pixels_are_refused_before_the_logit():
-    model = flows.Glow(image_shape=(8, 8, 1), levels=2, flow_steps=1, hidden=8, logit_alpha=1e-6)
+    model = flows.Glow(image_shape=(8, 8, 1), scales=2, flow_steps=1, hidden=8, logit_alpha=1e-6)
     with pytest.raises(TypeError, match="zoo.images.dequantize"):
         model.init(KEY, jnp.zeros((2, 8, 8, 1), jnp.int32))

@@ -22,12 +22,12 @@ def models(channels):
     return {
         "nice": NICE(image_shape=shape, num_levels=17, hidden=16, depth=2),
         "realnvp": RealNVP(image_shape=shape, num_levels=17, scales=2, hidden=8),
-        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8, scan=True),
-        "glow_additive_lu": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
+        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8, scan=True),
+        "glow_additive_lu": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
                                  coupling="additive", permutation="lu"),
-        "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
+        "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
                                       permutation="shuffle", scan=False, actnorm_init="zero"),
-        "glow_logit_input": Glow(image_shape=shape, num_levels=17, levels=2, flow_steps=2, hidden=8,
+        "glow_logit_input": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
                                  logit_alpha=0.05),
     }
 
@@ -108,7 +108,7 @@ def test_jit_vmap_grad_of_public_functions():
 
 
 def test_a_few_adam_steps_lower_the_loss_of_a_tiny_glow():
-    model = Glow(image_shape=(8, 8, 1), num_levels=17, levels=2, flow_steps=2, hidden=16)
+    model = Glow(image_shape=(8, 8, 1), num_levels=17, scales=2, flow_steps=2, hidden=16)
     pixels = jax.random.randint(jax.random.key(1), (32, 8, 8, 1), 0, 17) // 4 * 4  # structured data
     v = model.init(KEY, images.dequantize(KEY, pixels, 17))
     params, rest = v["params"], {k: c for k, c in v.items() if k != "params"}
@@ -130,13 +130,13 @@ def test_a_few_adam_steps_lower_the_loss_of_a_tiny_glow():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: Glow(image_shape=(12, 12, 1), levels=3), "divisible by 8"),
+    (lambda: Glow(image_shape=(12, 12, 1), scales=3), "divisible by 8"),
     (lambda: RealNVP(image_shape=(6, 6, 1), scales=3), "divisible by 4"),
-    (lambda: Glow(image_shape=(8, 8), levels=1), "height, width, channels"),
+    (lambda: Glow(image_shape=(8, 8), scales=1), "height, width, channels"),
     (lambda: Glow(image_shape=(8, 8, 1), permutation="rotate"), "unknown permutation"),
-    (lambda: Glow(image_shape=(8, 8, 1), levels=1, coupling="spline"), "unknown coupling"),
+    (lambda: Glow(image_shape=(8, 8, 1), scales=1, coupling="spline"), "unknown coupling"),
     (lambda: NICE(image_shape=(1, 1, 1)), "at least 2 dimensions"),
-    (lambda: Glow(image_shape=(8, 8, 1), levels=1, prior="cauchy"), "unknown prior"),
+    (lambda: Glow(image_shape=(8, 8, 1), scales=1, prior="cauchy"), "unknown prior"),
 ])
 def test_bad_configuration_raises_at_construction(make, match):
     with pytest.raises(ValueError, match=match):

@@ -46,10 +46,12 @@ def test_eval_and_samples(trained):
     batch = {**batch, 'mask': np.ones(16, bool)}
     values = jax.jit(task.eval_step)(state, batch, jax.random.key(2))
     assert values['bpd'].shape == (16,) and np.all(np.isfinite(values['bpd']))
-    sheets = task.visualize(state, jax.random.key(3))
+    sheets = task.visualize(state, batch, jax.random.key(3))
     assert list(sheets) == ['samples_T1.00'] and sheets['samples_T1.00'].dtype == np.uint8
+    pixels = task.sample(state, jax.random.key(4), 3)
+    assert pixels.shape == (3, 4, 4, 1) and pixels.dtype == np.uint8
 
 
 def test_bad_model_settings_name_the_fields():
-    with pytest.raises(ConfigError, match='takes'):
+    with pytest.raises(ConfigError, match=r"ResidualImageFlow has no settings \['depth'\]; it takes"):
         ResidualFlowTask(INFO, _config(depth=3))

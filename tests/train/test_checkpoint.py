@@ -46,3 +46,34 @@ def test_checkpoint_of_another_model_raises(finished):
 def test_load_trained_without_checkpoints(tmp_path):
     with pytest.raises(FileNotFoundError, match='no checkpoints'):
         load_trained(tmp_path)
+
+
+def test_truncated_manifest_is_one_clear_error_without_event_loop_noise(finished, tmp_path, capfd):
+    workdir = tmp_path / 'copy'
+    shutil.copytree(finished, workdir)
+    truncated = 0
+    for root, _, files in os.walk(os.path.join(workdir, 'checkpoints', '4')):
+        for name in files:
+            if name == 'manifest.ocdbt':
+                path = os.path.join(root, name)
+                with open(path, 'rb') as f:
+                    content = f.read()
+                with open(path, 'wb') as f:
+                    f.write(content[:len(content) // 2])
+                truncated += 1
+    assert truncated
+    with pytest.raises(CheckpointError) as error:
+        train(tiny_config(steps=8, checkpoint_every=4), workdir)
+    message = str(error.value)
+    assert '\n' not in message and 'tensorstore_spec' not in message
+    assert message.startswith('cannot restore the checkpoint at step 4') and message.endswith('fresh --workdir.')
+    assert 'Event loop is closed' not in capfd.readouterr().err
+
+
+def test_load_trained_gives_a_task_that_samples(finished, capfd):
+    import jax
+    trained = load_trained(finished)
+    assert trained.step == 4 and trained.config.task == 'nice'
+    pixels = trained.task.sample(trained.state, jax.random.key(0), 3)
+    assert pixels.shape == (3, 8, 8, 1) and pixels.dtype == 'uint8'
+    assert 'read-only' not in capfd.readouterr().err

@@ -9,6 +9,7 @@ import pytest
 
 from tests.train.tiny import NanFlowTask, PoisonedDataset, state_of, tiny_config
 from zoo import data
+from zoo.flows.task import FlowTask
 from zoo.tasks import build_task
 from zoo.train import DivergenceError, load_trained, read_metrics, train
 
@@ -105,5 +106,41 @@ def test_task_from_an_import_path_and_bad_task_settings(tmp_path):
         build_task(tiny_config(task='flwo'), info)
     with pytest.raises(ValueError, match=r"has no settings \['temperature'\]"):
         build_task(tiny_config(task_kwargs={'temperature': 1.0}), info)
-    with pytest.raises(ValueError, match='model settings for nice.*hiden'):
+    with pytest.raises(ValueError, match=r"NICE has no settings \['hiden'\]"):
         build_task(tiny_config(model={'hiden': 3}), info)
+
+
+class RecordingFlowTask(FlowTask):
+    """A flow task that keeps every batch ``visualize`` was given."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def visualize(self, state, batch, rng):
+        self.seen.append(batch)
+        return super().visualize(state, batch, rng)
+
+
+def test_visualize_gets_the_same_validation_batch_every_time(tmp_path):
+    config = tiny_config(steps=4, sample_every=2)
+    dataset = data.open_dataset('digits')
+    task = RecordingFlowTask(dataset.info, config, flow='nice', temperatures=(1.0,), num_samples=4)
+    train(config, tmp_path, task=task, dataset=dataset)
+    assert len(task.seen) == 2  # at step 2, and at the end
+    first = next(dataset.eval_batches(config.batch_size, 'validation', process_index=0, process_count=1))
+    for batch in task.seen:
+        assert set(batch) == {'image', 'label', 'index'}
+        assert all(isinstance(v, np.ndarray) for v in batch.values())
+        np.testing.assert_array_equal(batch['image'], first['image'])
+        np.testing.assert_array_equal(batch['index'], np.arange(config.batch_size))
+    assert os.path.exists(tmp_path / 'samples')
+
+
+def test_visualize_gets_a_train_batch_without_a_validation_split(tmp_path):
+    config = tiny_config(steps=2, validation_fraction=0.0)
+    dataset = data.open_dataset('digits', validation_fraction=0.0)
+    task = RecordingFlowTask(dataset.info, config, flow='nice', temperatures=(1.0,), num_samples=4)
+    train(config, tmp_path, task=task, dataset=dataset)
+    first = next(dataset.eval_batches(config.batch_size, 'train', process_index=0, process_count=1))
+    np.testing.assert_array_equal(task.seen[-1]['image'], first['image'])

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from zoo.train import Config, OptimizerConfig, build_optimizers, implicit_grad_regularizer, learning_rate, make_optimizer
+from zoo.train import Config, OptimizerConfig, build_optimizers, learning_rate, make_optimizer
 from zoo.train.optim import param_labels
 
 PARAMS = {'coupling': {'kernel': jnp.ones((3, 2))}, 'actnorm': {'bias': jnp.zeros((2,))}}
@@ -94,13 +94,3 @@ def test_build_optimizers_per_network():
                                4 * np.asarray(PARAMS['actnorm']['bias'] - g['actnorm']['bias']), rtol=1e-5)
     with pytest.raises(ValueError, match=r"config.optimizers names \['critic'\], but this task trains \['flow'\]"):
         build_optimizers(config.__class__(optimizers={'critic': {}}), ('flow',))
-
-
-def test_implicit_grad_regularizer_is_h_over_four_times_squared_gradient_norm():
-    # L = |theta - 1/2|^2 has gradient 2 (theta - 1/2), so the penalty is h/4 * 4 |theta - 1/2|^2.
-    wrapped = implicit_grad_regularizer(lambda p: (loss_fn(p), {}), step_size=0.2)
-    value, metrics = wrapped(PARAMS)
-    np.testing.assert_allclose(metrics['igr_penalty'], 0.2 * loss_fn(PARAMS), rtol=1e-6)
-    np.testing.assert_allclose(value, 1.2 * loss_fn(PARAMS), rtol=1e-6)
-    grads = jax.grad(lambda p: wrapped(p)[0])(PARAMS)  # double backprop works
-    jax.tree.map(lambda g, p: np.testing.assert_allclose(g, 1.2 * 2 * (p - 0.5), rtol=1e-6), grads, PARAMS)

@@ -35,6 +35,7 @@ class PoisonedDataset:
 
     def __init__(self, base, bad_steps, once=True):
         self.base, self.info, self.bad_steps, self.once, self.poisoned = base, base.info, bad_steps, once, set()
+        self.splits = base.splits
 
     def train_batches(self, batch_size, seed, start_step=0, **shard):
         stream = self.base.train_batches(batch_size, seed, start_step=start_step, **shard)
@@ -58,7 +59,7 @@ class GlobalSlices:
     """
 
     def __init__(self, base):
-        self.base, self.info = base, base.info
+        self.base, self.info, self.splits = base, base.info, base.splits
 
     def _slices(self, batches, size):
         p = jax.process_index()
@@ -70,7 +71,9 @@ class GlobalSlices:
         return self._slices(self.base.train_batches(batch_size * n, seed, start_step=start_step,
                                                     process_index=0, process_count=1), batch_size)
 
-    def eval_batches(self, batch_size, split='validation'):
+    def eval_batches(self, batch_size, split='validation', **shard):
+        if shard:  # an explicit shard (the loop's fixed batch): the base's
+            return self.base.eval_batches(batch_size, split, **shard)
         n = jax.process_count()
         return self._slices(self.base.eval_batches(batch_size * n, split, process_index=0, process_count=1),
                             batch_size)

@@ -61,21 +61,21 @@ class GanShapedTask(Task):
 
         fake = self._fake(state.params['generator'], rng, x.shape[0])
         c_loss, c_grads = jax.value_and_grad(critic_loss)(state.params['critic'], fake)
-        state = state.apply_gradients('critic', c_grads, self.optimizers['critic'])
+        state = state.apply_gradients('critic', c_grads)
 
         def generator_loss(g):
             score = self.critic.apply({'params': state.params['critic']}, self._fake(g, rng, x.shape[0]))
             return jnp.mean(jax.nn.softplus(-score))
 
         g_loss, g_grads = jax.value_and_grad(generator_loss)(state.params['generator'])
-        state = state.apply_gradients('generator', g_grads, self.optimizers['generator'])
+        state = state.apply_gradients('generator', g_grads)
         return state, {'critic_loss': c_loss, 'generator_loss': g_loss}
 
     def eval_step(self, state, batch, rng):
         x = flat_unit(self.info, batch['image'])
         return {'critic_real': self.critic.apply({'params': state.params['critic']}, x)[:, 0]}
 
-    def visualize(self, state, rng):
+    def visualize(self, state, batch, rng):
         fake = self._fake(state.averaged('generator'), rng, 16).reshape(16, *self.info.image_shape)
         return {'samples': make_grid(jnp.round(fake * (self.info.num_levels - 1)).astype(jnp.uint8),
                                      self.info.num_levels)}
@@ -115,7 +115,7 @@ class EbmShapedTask(Task):
             return jnp.mean(real_u) - jnp.mean(fake_u) + 0.1 * jnp.mean(real_u ** 2 + fake_u ** 2)
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params['energy'])
-        state = state.apply_gradients('energy', grads, self.optimizers['energy'])
+        state = state.apply_gradients('energy', grads)
         state = state.replace(aux={'buffer': state.aux['buffer'].at[index].set(fake)})
         return state, {'loss': loss}
 

@@ -1,18 +1,19 @@
 """Image datasets for the zoo: where examples come from, and the batches the loop trains on.
 
-    dataset = open_dataset('digits')              # or 'mnist', 'npz:PATH', 'folder:PATH', ...
+    dataset = open_dataset('digits')              # or 'mnist', 'npz:PATH', 'folder:PATH', 'toy2d:two_moons'...
     dataset.info                                  # DatasetInfo: image_shape, num_levels, num_classes
     batches = dataset.train_batches(64, seed=0)   # endless; start_step=k resumes exactly
     for batch in dataset.eval_batches(256, 'validation'):
-        batch['image'], batch['label'], batch['mask']
+        batch['image'], batch['label'], batch['index'], batch['mask']   # 'point' for 2-D data
 
 The pipeline, one way:
 
 1. Sources (`sources.py`, `image_folder.py`) give the stored train and test splits as
-   random-access sequences of {'image': uint8 (H, W, C), 'label': int32}: scikit-learn's
-   embedded `digits`, TFDS `data_source`s (prepared once with
+   random-access sequences of {'image': uint8 (H, W, C), 'label': int32, 'index': int32}:
+   scikit-learn's embedded `digits`, TFDS `data_source`s (prepared once with
    `python -m zoo.data prepare <name>`, then read without TensorFlow), `npz:PATH`
-   arrays and `folder:PATH` images (both held in memory).
+   arrays, `folder:PATH` images (both held in memory) and `toy2d:NAME` points
+   ({'point': float32 (2,), 'index'}), a fixed draw of a 2-D toy density.
 2. A fixed, seed-independent permutation of the stored train split holds out the last
    `validation_fraction` as 'validation'; 'test' is the stored test split, untouched.
 3. grain streams (`pipeline.py`) shard a split over processes, then either shuffle,
@@ -20,7 +21,7 @@ The pipeline, one way:
    evaluation.
 
 Pixels stay integers (0..num_levels-1); dequantisation and scaling belong to the model
-side (`zoo.images`). 2-D toy densities for density plots live in `zoo.data.toy2d`.
+side (`zoo.images`). The toy densities' samplers and exact log-densities live in `zoo.data.toy2d`.
 """
 
 from zoo.data.image_folder import IMAGE_EXTENSIONS, centre_crop_resize

@@ -30,8 +30,9 @@ class Dataset:
     """An opened dataset: its `info` and batch streams over its train / validation / test splits.
 
     Make one with `open_dataset`. Batches are dicts of numpy arrays: 'image' uint8
-    (B, H, W, C), 'label' int32 (B,) when `info.num_classes` is not None, and for
-    evaluation 'mask' bool (B,). `process_index` / `process_count` default to JAX's.
+    (B, H, W, C) (or 'point' float32 (B, D) for points), 'label' int32 (B,) when
+    `info.num_classes` is not None, 'index' int32 (B,) (each example's position in its
+    split), and for evaluation 'mask' bool (B,). `process_index` / `process_count` default to JAX's.
     """
 
     info: DatasetInfo
@@ -58,19 +59,19 @@ class Dataset:
             raise ValueError(f"start_step must be >= 0, got {start_step}.")
         split = self._split("train")
         p, num_p = _shard(process_index, process_count)
-        ds = grain.MapDataset.source(split.indices)[p::num_p]
+        ds = grain.MapDataset.source(np.arange(len(split)))[p::num_p]
         if len(ds) == 0:
             raise ValueError(f"Shard {p} of {num_p} of {self.info.name!r} (train, "
                              f"{len(split)} examples) is empty.")
-        # Shuffling indices, not examples: reading happens only for examples used.
+        # Shuffling positions, not examples: reading happens only for examples used.
         # Skipping by index (not by reading) makes resuming cost nothing.
         ds = ds.shuffle(seed=seed).repeat()[start_step * batch_size :]
         if split.in_memory:
             # In-memory arrays are read a batch at a time (one fancy index): reading 64 small
             # images one by one costs a few ms a step, and on a busy CPU that is the step's time.
-            ds = ds.batch(batch_size, drop_remainder=True).map(split.read)
+            ds = ds.batch(batch_size, drop_remainder=True).map(split.read_at)
             return iter(ds.to_iter_dataset(_read_options(split)))
-        ds = ds.map(split.read).to_iter_dataset(_read_options(split)).batch(batch_size, drop_remainder=True)
+        ds = ds.map(split.read_at).to_iter_dataset(_read_options(split)).batch(batch_size, drop_remainder=True)
         return iter(ds)
 
     def eval_batches(self, batch_size: int, split: str = "validation", *, process_index: int | None = None,
@@ -90,7 +91,7 @@ class Dataset:
             raise ValueError(self._empty_message(split))
         p, num_p = _shard(process_index, process_count)
         num_batches = math.ceil(math.ceil(len(examples) / num_p) / batch_size)
-        ds = grain.MapDataset.source(examples.indices)[p::num_p].map(examples.read)
+        ds = grain.MapDataset.source(np.arange(len(examples)))[p::num_p].map(examples.read_at)
         # A separate generator, so that bad arguments fail here at the call rather
         # than at the first `next`.
         return _padded_batches(iter(ds.to_iter_dataset(_read_options(examples))), self._zeros(batch_size),
@@ -110,21 +111,26 @@ class Dataset:
 
     def _zeros(self, batch_size: int) -> dict:
         """An all-padding evaluation batch."""
-        batch = {"image": np.zeros((batch_size, *self.info.image_shape), np.uint8)}
+        if self.info.point_dim is None:
+            batch = {"image": np.zeros((batch_size, *self.info.image_shape), np.uint8)}
+        else:
+            batch = {"point": np.zeros((batch_size, self.info.point_dim), np.float32)}
         if self.info.num_classes is not None:
             batch["label"] = np.zeros((batch_size,), np.int32)
+        batch["index"] = np.zeros((batch_size,), np.int32)
         batch["mask"] = np.zeros((batch_size,), bool)
         return batch
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{s} {len(self.splits[s])}" for s in SPLITS)
-        return f"Dataset({self.info.name!r}: {sizes}; images {self.info.image_shape})"
+        shape = f"images {self.info.image_shape}" if self.info.point_dim is None else f"points ({self.info.point_dim},)"
+        return f"Dataset({self.info.name!r}: {sizes}; {shape})"
 
 
 def open_dataset(name: str, *, data_dir: str | os.PathLike | None = None, image_size: int | None = None,
                  validation_fraction: float = 0.1) -> Dataset:
     """Opens dataset `name`: 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeb_a',
-    'npz:PATH' or 'folder:PATH' (see `zoo.data.sources`).
+    'npz:PATH', 'folder:PATH' or 'toy2d:NAME' (see `zoo.data.sources`).
 
     `data_dir` is the TFDS data directory; `image_size` centre-crops and resizes
     `celeb_a` and `folder:` images to image_size x image_size; `validation_fraction`
@@ -141,7 +147,7 @@ def dataset_info(name: str, *, data_dir: str | os.PathLike | None = None, image_
                  validation_fraction: float = 0.1) -> DatasetInfo:
     """Returns `open_dataset(...).info`; for built-in names without reading any data
     (so it works before a TFDS dataset is prepared)."""
-    if name.startswith(("npz:", "folder:")):
+    if name.startswith(("npz:", "folder:", "toy2d:")):
         return open_dataset(name, data_dir=data_dir, image_size=image_size,
                             validation_fraction=validation_fraction).info
     check_validation_fraction(validation_fraction)

@@ -1,8 +1,9 @@
 """Where examples come from, and how the train / validation / test splits are cut.
 
 A source gives two stored splits, `train` and `test`, as random-access `Split`s:
-`split[i]` is `{'image': uint8 (H, W, C), 'label': int32}` ('label' only for labelled
-datasets). `open_splits` then carves `validation` out of the stored train split.
+`split[i]` is `{'image': uint8 (H, W, C), 'label': int32, 'index': int32}` ('label' only
+for labelled datasets; 'point' float32 (D,) instead of 'image' for points; 'index' is i,
+the example's position in its split). `open_splits` then carves `validation` out of the stored train split.
 
 * `digits`: scikit-learn's bundled 8x8 digits, 1797 images with values 0..16 (17 gray
     levels) and their labels, no network needed. A fixed permutation
@@ -16,6 +17,8 @@ datasets). `open_splits` then carves `validation` out of the stored train split.
     `y_train`, `y_test` (integer labels).
 * `folder:PATH`: PNG / JPEG images (`zoo.data.image_folder`); without train/ and test/
     subfolders a fixed 10% of the images is the test split.
+* `toy2d:NAME`: a fixed draw of a 2-D toy density (`zoo.data.toy2d`), 10000 train and
+    2000 test points, float32 (2,) under the key 'point'.
 
 Validation carve-out: a permutation of the stored train indices with a fixed seed
 (never the run's seed, so every run of a dataset validates on the same images); the
@@ -55,31 +58,38 @@ _CELEBA_SIZE = 64
 
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
-    """Static facts about an image dataset.
+    """Static facts about a dataset of images or of points.
 
     Attributes:
-        name: the name it was opened with (`digits`, `mnist`, `npz:PATH`, ...).
-        image_shape: (H, W, C) of the images the pipelines yield.
+        name: the name it was opened with (`digits`, `mnist`, `npz:PATH`, `toy2d:two_moons`, ...).
+        image_shape: (H, W, C) of the images the pipelines yield; None for points.
         num_levels: number of gray levels per channel (pixels are 0..num_levels-1);
-            bits/dim use log2(num_levels).
+            bits/dim use log2(num_levels). None for points.
         num_classes: number of classes (labels 0..num_classes-1), or None if unlabelled.
         class_names: label k's name (class folders), or None.
         validation_fraction: the share of the stored train split held out as `validation`.
         tfds_name: TFDS builder name, or None for datasets not read through TFDS.
+        point_dim: D of float32 (D,) points (batch key 'point'); None for images.
     """
 
     name: str
-    image_shape: tuple[int, int, int]
-    num_levels: int
+    image_shape: tuple[int, int, int] | None = None
+    num_levels: int | None = None
     num_classes: int | None = None
     class_names: tuple[str, ...] | None = None
     validation_fraction: float = 0.1
     tfds_name: str | None = None
+    point_dim: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The batch key of the examples: 'point' for points, 'image' for images."""
+        return "image" if self.point_dim is None else "point"
 
     @property
     def num_dims(self) -> int:
-        """Number of scalar dimensions per image, H * W * C."""
-        return math.prod(self.image_shape)
+        """Number of scalar dimensions per example, H * W * C or D."""
+        return self.point_dim if self.point_dim is not None else math.prod(self.image_shape)
 
 
 _BUILTIN = {
@@ -102,10 +112,10 @@ class DatasetNotPreparedError(FileNotFoundError):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Split:
-    """One split as a random-access sequence: `split[i] = read(indices[i])`.
+    """One split as a random-access sequence: `split[i] = {**read(indices[i]), 'index': i}`.
 
     Attributes:
-        read: stored index -> example dict ({'image', 'label'?}).
+        read: stored index (or an array of them) -> example dict ({'image' or 'point', 'label'?}).
         indices: the stored indices of this split, in the order evaluation reads them.
         in_memory: whether `read` only indexes arrays (pipelines then skip reader threads).
     """
@@ -118,7 +128,13 @@ class Split:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> dict:
-        return self.read(int(self.indices[i]))
+        return self.read_at(i)
+
+    def read_at(self, positions) -> dict:
+        """The examples at `positions` (an int or an int array) of this split, with their
+        'index': the position itself, which stays an example's name under any shuffling."""
+        positions = np.asarray(positions)
+        return {**self.read(self.indices[positions]), "index": positions.astype(np.int32)}
 
     def subset(self, positions: np.ndarray) -> Split:
         """Returns the split of examples `positions` (indices into this split)."""
@@ -127,15 +143,17 @@ class Split:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ArrayExamples:
-    """Reads example j from in-memory arrays: images uint8 (N, H, W, C), labels int32 (N,) or None."""
+    """Reads example j from in-memory arrays: images uint8 (N, H, W, C) (or points float32
+    (N, D) with key 'point'), labels int32 (N,) or None."""
 
     images: np.ndarray
     labels: np.ndarray | None
+    key: str = "image"
 
-    def __call__(self, j: int) -> dict:
+    def __call__(self, j) -> dict:
         if self.labels is None:
-            return {"image": self.images[j]}
-        return {"image": self.images[j], "label": self.labels[j]}
+            return {self.key: self.images[j]}
+        return {self.key: self.images[j], "label": self.labels[j]}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -150,8 +168,8 @@ class TfdsExamples:
     resize_to: int | None = None
     crop: int | None = None
 
-    def __call__(self, j: int) -> dict:
-        example = self.source[j]
+    def __call__(self, j) -> dict:
+        example = self.source[int(j)]
         image = np.asarray(example["image"], dtype=np.uint8)
         if self.resize_to is not None:
             image = centre_crop_resize(image, self.resize_to, self.crop)
@@ -222,6 +240,8 @@ def _stored_splits(name: str, data_dir: str | None, image_size: int | None):
         return _npz_splits(name, image_size)
     if name.startswith("folder:"):
         return _folder_splits(name, image_size)
+    if name.startswith("toy2d:"):
+        return _toy2d_splits(name, image_size)
     info = builtin_info(name, image_size)
     if info.tfds_name is None:
         return info, _digits_stored_splits()
@@ -427,3 +447,25 @@ def _folder_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict
     names = folder.class_names
     info = DatasetInfo(name, shape, 256, num_classes=None if names is None else len(names), class_names=names)
     return info, splits
+
+
+# -------------------------------------------------------------------- toy2d
+
+_TOY_NUM_TRAIN, _TOY_NUM_TEST = 10_000, 2_000
+_TOY_SEEDS = {"train": 20240613, "test": 20240614}
+
+
+def _toy2d_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict[str, Split]]:
+    """Returns the info and stored splits of `toy2d:NAME`: fixed draws of the density."""
+    from zoo.data import toy2d
+
+    density = name[len("toy2d:"):]
+    if density not in toy2d.TOY_DENSITIES:
+        raise ValueError(f"Unknown toy density in {name!r}; known: "
+                         f"{', '.join('toy2d:' + d for d in toy2d.TOY_DENSITIES)}.")
+    if image_size is not None:
+        raise ValueError(f"image_size={image_size} is for images; {name!r} holds 2-D points.")
+    sizes = {"train": _TOY_NUM_TRAIN, "test": _TOY_NUM_TEST}
+    splits = {s: Split(ArrayExamples(np.asarray(toy2d.sample(density, _TOY_SEEDS[s], n)), None, key="point"),
+                       np.arange(n), in_memory=True) for s, n in sizes.items()}
+    return DatasetInfo(name, point_dim=2), splits

@@ -46,7 +46,9 @@ class GlowStep(nn.Module):
 
 
 class Glow(ImageFlow):
-    """``levels`` levels of: squeeze, ``flow_steps`` steps of flow, split (not after the last).
+    """``scales`` levels of: squeeze, ``flow_steps`` steps of flow, split (not after the last).
+
+    (``scales`` counts resolutions; ``num_levels``, from ``ImageFlow``, counts grey levels.)
 
     Factored-out halves get Glow's learned conditional prior and the final latent a
     learned per-channel Gaussian (``learn_top``); all latents are returned standardised,
@@ -67,11 +69,12 @@ class Glow(ImageFlow):
     (mixed precision) while parameters, the invertible layers, log-dets and losses stay
     float32.  Neither option changes the parameters, so both can be switched after init.
 
-    Paper CIFAR-10 model (SPEC 1.3): levels=3, flow_steps=32, hidden=512, affine coupling.
+    Paper CIFAR-10 model (Kingma & Dhariwal 2018, "Glow", sec. 5 and appendix C): scales=3,
+    flow_steps=32, hidden=512, affine coupling.
     """
 
     image_shape: tuple = (32, 32, 3)
-    levels: int = 3
+    scales: int = 3
     flow_steps: int = 32
     hidden: int = 512
     coupling: Literal["affine", "additive"] = "affine"
@@ -88,10 +91,10 @@ class Glow(ImageFlow):
 
     def __post_init__(self):
         super().__post_init__()
-        factor = 2 ** self.levels
+        factor = 2 ** self.scales
         h, w, _ = self.image_shape
-        if self.levels < 1 or h % factor or w % factor:
-            raise ValueError(f"Glow with {self.levels} levels squeezes {self.levels} times: height "
+        if self.scales < 1 or h % factor or w % factor:
+            raise ValueError(f"Glow with {self.scales} scales squeezes {self.scales} times: height "
                              f"and width must be divisible by {factor}, got {self.image_shape}")
         if self.permutation not in PERMUTATIONS:
             raise ValueError(f"unknown permutation {self.permutation!r}; choose one of {sorted(PERMUTATIONS)}")
@@ -111,9 +114,9 @@ class Glow(ImageFlow):
                   actnorm_init=self.actnorm_init, scale_fn=self.scale_fn, compute_dtype=self.compute_dtype,
                   conv_impl=self.conv_impl)
         self.flows = [ScannedChain(GlowStep, kw, self.flow_steps, self.backprop, unroll=not self.scanned)
-                      for _ in range(self.levels)]
+                      for _ in range(self.scales)]
         self.splits = [Split(learned=self.learned_split, positional=self.positional_prior, conv_impl=self.conv_impl)
-                       for _ in range(self.levels - 1)]
+                       for _ in range(self.scales - 1)]
         if self.learn_top:
             self.top = LearnedPrior(positional=self.positional_prior)
 
@@ -133,11 +136,11 @@ class Glow(ImageFlow):
 
     @property
     def latent_shapes(self):
-        shapes, (h, w, c) = factored_shapes(self.image_shape, self.levels - 1)
+        shapes, (h, w, c) = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x):
-        latents, log_det = multiscale_forward(self._level, self.splits, x, self.levels)
+        latents, log_det = multiscale_forward(self._level, self.splits, x, self.scales)
         if self.learn_top:
             latents[-1], ld = self.top(latents[-1])
             log_det += ld

@@ -14,7 +14,7 @@ from zoo.train.config import Config, ConfigError, OptimizerConfig, override
 from zoo.train.guard import DivergenceError, DivergenceGuard
 from zoo.train.loop import Trainer, train
 from zoo.train.mesh import make_mesh, replicate, shard_batch, to_host
-from zoo.train.optim import build_optimizers, implicit_grad_regularizer, learning_rate, make_optimizer
+from zoo.train.optim import build_optimizers, learning_rate, make_optimizer
 from zoo.train.state import Optimizer, TrainState, ema_update
 from zoo.train.step import make_eval_step, make_init, make_train_step, step_rng, train_step
 from zoo.train.task import Task

@@ -11,6 +11,7 @@ error that says what to do; it never turns into a silent fresh start.
 
 import dataclasses
 import os
+import sys
 from typing import Any
 
 import jax
@@ -73,6 +74,7 @@ class Checkpointer:
         """
         step = self.latest_step() if step is None else step
         self.check_compatible(step)
+        _silence_closed_event_loop()
         try:
             restored = self.manager.restore(
                 step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state)))
@@ -103,10 +105,45 @@ class Checkpointer:
 
 
 def _unreadable(directory: str, step: int, error: Exception) -> str:
+    """One line: what failed, why (the error's first line without tensorstore's specs), what to do."""
+    reason = str(error).splitlines()[0] if str(error) else ''
+    reason = reason.split(' [tensorstore_spec')[0][:300]
     return (f'cannot restore the checkpoint at step {step} in {directory}: it is corrupt or was written '
-            f'by a different version of the model ({type(error).__name__}: {str(error)[:500]}). '
+            f'by a different version of the model ({type(error).__name__}: {reason}). '
             f'Delete {os.path.join(directory, str(step))} to resume from an earlier checkpoint, '
             f'or use a fresh --workdir.')
+
+
+def _silence_closed_event_loop() -> None:
+    """Drop the "Event loop is closed" errors of a failed restore's leftover reads (idempotent).
+
+    When one array of a checkpoint fails to read, orbax's event loop closes while
+    tensorstore still completes the other reads; each completion's callback then
+    fails on the closed loop and prints a traceback through ``sys.excepthook`` (or
+    ``sys.unraisablehook``), one per array, around the real error.  Only that error
+    is dropped; everything else reaches the previous hooks.
+    """
+    def closed_loop(value) -> bool:
+        return isinstance(value, RuntimeError) and str(value) == 'Event loop is closed'
+
+    if not getattr(sys.excepthook, 'drops_closed_loop', False):
+        previous_except = sys.excepthook
+
+        def excepthook(kind, value, traceback):
+            if not closed_loop(value):
+                previous_except(kind, value, traceback)
+
+        excepthook.drops_closed_loop = True
+        sys.excepthook = excepthook
+    if not getattr(sys.unraisablehook, 'drops_closed_loop', False):
+        previous_unraisable = sys.unraisablehook
+
+        def unraisablehook(unraisable):
+            if not closed_loop(unraisable.exc_value):
+                previous_unraisable(unraisable)
+
+        unraisablehook.drops_closed_loop = True
+        sys.unraisablehook = unraisablehook
 
 
 @dataclasses.dataclass
@@ -121,36 +158,43 @@ class Trained:
 def load_trained(workdir, step: int | None = None) -> Trained:
     """The config, task and state of the latest (or given) checkpoint in ``workdir``, for any task.
 
-    Every array is read onto this process's first device, whatever mesh wrote it.
-    The optimizer states come back as plain containers: enough to evaluate and
-    sample (``task.eval_step``, ``task.visualize``, the networks' ``apply``), not
-    to resume; resuming is ``train`` on the same workdir.
+        trained = load_trained('workdirs/glow-digits')
+        pixels = trained.task.sample(trained.state, jax.random.key(0), 16)
+
+    The task is rebuilt from the saved config and the state restored into the
+    task's own state structure (optimizers included), with every array on this
+    process's first device, whatever mesh wrote it.
     """
     from zoo import data, tasks  # late imports: the task registry imports the families lazily
+    from zoo.train.step import abstract_state  # the step module imports this one
 
     directory = _directory(workdir)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f'no checkpoints in {workdir}: train first, e.g. make train-glow')
-    manager = ocp.CheckpointManager(
-        directory, options=ocp.CheckpointManagerOptions(read_only=True),
-        item_handlers={'state': ocp.StandardCheckpointHandler(), 'config': ocp.JsonCheckpointHandler()})
+    manager = ocp.CheckpointManager(directory, options=ocp.CheckpointManagerOptions(create=False),
+                                    item_names=('state', 'config'))
     try:
         step = manager.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f'no finished checkpoint in {directory}')
         try:
-            device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
-            abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
-                                    manager.item_metadata(step)['state'])
-            restored = manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract), config=ocp.args.JsonRestore()))
+            saved = manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore()))['config']
+        except Exception as e:
+            raise CheckpointError(_unreadable(directory, step, e)) from e
+        config = Config.from_dict(saved)
+        dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
+                                    validation_fraction=config.validation_fraction)
+        task = tasks.build_task(config, dataset.info)
+        split = 'validation' if config.validation_fraction > 0 else 'test'
+        batch = next(dataset.eval_batches(1, split, process_index=0, process_count=1))
+        device = jax.local_devices()[0]
+        mesh = jax.sharding.Mesh([device], ('data',))
+        abstract = abstract_state(task, mesh, jax.random.PRNGKey(0), batch)
+        _silence_closed_event_loop()
+        try:
+            state = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
         except Exception as e:
             raise CheckpointError(_unreadable(directory, step, e)) from e
     finally:
         manager.close()
-    config = Config.from_dict(restored['config'])
-    info = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-                             validation_fraction=config.validation_fraction).info
-    fields = {f.name for f in dataclasses.fields(TrainState)}
-    state = TrainState(**{k: v for k, v in restored['state'].items() if k in fields})
-    return Trained(config=config, task=tasks.build_task(config, info), state=state, step=int(step))
+    return Trained(config=config, task=task, state=state['state'], step=int(step))

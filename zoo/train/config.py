@@ -40,7 +40,7 @@ class OptimizerConfig:
     clip_grad_norm: float = 0.0         # 0: no clipping
     grad_accum_steps: int = 1           # optax.MultiSteps: one update every k steps
     lr_groups: dict = dataclasses.field(default_factory=dict)  # param-path substring -> lr multiplier
-    implicit_grad_reg: float = 0.0      # step size h of the (h/4)|grad L|^2 penalty (SPEC 8); 0: off
+    implicit_grad_reg: float = 0.0      # h of the (h/4)|grad L|^2 penalty (Barrett & Dherin 2021); 0: off
     ema_decay: float = 0.0              # parameter EMA used for eval and samples; 0: off
 
     def validate(self, where: str = 'optimizer') -> None:

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from zoo.train import mesh as mesh_lib
 from zoo.train.checkpoint import Checkpointer
-from zoo.train.config import Config
+from zoo.train.config import Config, ConfigError
 from zoo.train.guard import DivergenceGuard
 from zoo.train.state import TrainState
 from zoo.train.step import abstract_state, make_eval_step, make_init, make_train_step
@@ -76,6 +76,10 @@ class Trainer:
         self.dataset = dataset or data.open_dataset(
             config.dataset, data_dir=config.data_dir, image_size=config.image_size,
             validation_fraction=config.validation_fraction)
+        num_train = len(self.dataset.splits['train'])
+        if num_train < config.batch_size:
+            raise ConfigError(f'the train split of {self.dataset.info.name} has {num_train} examples, fewer than '
+                              f'one batch (batch_size {config.batch_size}); lower batch_size to at most {num_train}')
         self.task = task or tasks.build_task(config, self.dataset.info)
         self.mesh = mesh_lib.make_mesh(devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
@@ -88,6 +92,7 @@ class Trainer:
         self.log = tqdm.write if jax.process_index() == 0 else (lambda *_: None)
         self.step_times: list[float] = []
         self.compiled = False
+        self.fixed_batch = self._fixed_batch()
 
     def run(self, hooks=()) -> dict:
         """Resume or start, train to ``config.steps`` (or ``config.seconds``), evaluate, summarise."""
@@ -238,9 +243,18 @@ class Trainer:
         mask = values.pop('_mask').astype(bool)
         return self.task.summarize({k: v[mask] for k, v in values.items()})
 
+    def _fixed_batch(self) -> dict:
+        """The batch every ``visualize`` gets: host numpy, the first examples of the validation
+        split (of train when there is none), the same on every host, without padding."""
+        split = 'validation' if self.config.validation_fraction > 0 else 'train'
+        batch = next(self.dataset.eval_batches(self.config.batch_size, split=split, process_index=0,
+                                               process_count=1))
+        mask = batch.pop('mask')
+        return {k: v[mask] for k, v in batch.items()}
+
     def _visualize(self, state, step: int) -> None:
         rng = mesh_lib.replicate(self.mesh, jax.random.PRNGKey(self.config.seed + 1))
-        for name, sheet in self.task.visualize(state, rng).items():
+        for name, sheet in self.task.visualize(state, self.fixed_batch, rng).items():
             self.writer.save_sheet(name, mesh_lib.to_host(sheet), step)
 
 

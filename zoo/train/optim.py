@@ -1,10 +1,10 @@
-"""Optimizers from an ``OptimizerConfig``, and the seeds' training tools (SPEC 8).
+"""Optimizers from an ``OptimizerConfig``.
 
-    make_optimizer              Adam / Adamax (+ decoupled weight decay), warm-up then constant or
-                                cosine, global-norm clipping, per-group learning rates, gradient
-                                accumulation
-    build_optimizers            one ``Optimizer`` (transform + EMA decay) per network of a task
-    implicit_grad_regularizer   the explicit implicit-gradient-regularisation loss wrapper
+    make_optimizer     Adam / Adamax (+ decoupled weight decay), warm-up then constant or
+                       cosine, global-norm clipping, per-group learning rates, gradient
+                       accumulation
+    build_optimizers   one ``Optimizer`` (transform, EMA decay, implicit-gradient penalty) per
+                       network of a task; ``TrainState.minimize`` applies all three
 """
 
 import jax
@@ -36,7 +36,7 @@ def learning_rate(config: OptimizerConfig, total_steps: int) -> optax.Schedule:
 
 
 def _base_optimizer(config: OptimizerConfig, lr) -> optax.GradientTransformation:
-    # Adamax (Kingma & Ba 2015, sec. 7) is Glow's optimizer; Adam the seeds'.
+    # Adamax (Kingma & Ba 2015, "Adam", sec. 7.1) is Glow's optimizer; Adam the default.
     # Weight decay is decoupled from the moment estimates (AdamW, Loshchilov & Hutter 2019).
     scalers = {'adam': optax.scale_by_adam, 'adamax': optax.scale_by_adamax}
     if config.name not in scalers:
@@ -64,10 +64,10 @@ def make_optimizer(config: OptimizerConfig, total_steps: int) -> optax.GradientT
 
     clip_by_global_norm -> Adam/Adamax with the schedule; with ``lr_groups``
     each group gets its own copy at ``lr * multiplier`` through
-    ``optax.partition`` (the seeds' layer-wise learning rates); with
-    ``grad_accum_steps = k`` the whole thing is wrapped in ``optax.MultiSteps``,
-    which averages k micro-batch gradients and updates once (the seeds' "soft
-    batch"), so the effective batch is k times the batch size.
+    ``optax.partition`` (layer-wise learning rates); with ``grad_accum_steps = k``
+    the whole thing is wrapped in ``optax.MultiSteps``, which averages k
+    micro-batch gradients and updates once, so the effective batch is k times
+    the batch size.
     """
     schedule = learning_rate(config, total_steps)
 
@@ -95,29 +95,6 @@ def build_optimizers(config: Config, networks) -> dict[str, Optimizer]:
     built = {}
     for network in networks:
         settings = config.optimizer_for(network)
-        built[network] = Optimizer(make_optimizer(settings, config.steps), settings.ema_decay)
+        built[network] = Optimizer(make_optimizer(settings, config.steps), settings.ema_decay,
+                                   settings.implicit_grad_reg)
     return built
-
-
-def implicit_grad_regularizer(loss_fn, step_size: float):
-    """Explicit implicit gradient regularisation (Barrett & Dherin 2021).
-
-    Gradient descent with step h follows, to first order in h, the gradient flow
-    of the modified loss
-
-        L~(theta) = L(theta) + (h / 4) |grad_theta L(theta)|^2 ,
-
-    so adding the penalty explicitly strengthens (or, with Adam, restores) that
-    bias towards flat regions.  ``loss_fn(params, *args) -> (loss, metrics)``;
-    the wrapper has the same signature and reports the penalty in the metrics.
-    (Not WGAN-GP's gradient penalty, which is on the input gradient: ``zoo.lipschitz``.)
-    """
-    if step_size <= 0:
-        return loss_fn
-
-    def wrapped(params, *args):
-        (loss, metrics), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, *args)
-        penalty = 0.25 * step_size * sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads))
-        return loss + penalty, {**metrics, 'igr_penalty': penalty}
-
-    return wrapped

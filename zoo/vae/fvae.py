@@ -110,7 +110,7 @@ class FVAE(nn.Module):
         self.encoder = SqueezeEncoder(self.levels, self.blocks, self.hidden)
         self.decoder = SqueezeDecoder(self.levels, self.blocks, self.hidden)
         # Additive coupling, as the seed's f-VAE Glow; LU 1x1 convs keep the log-det cheap.
-        self.flow = Glow(image_shape=self.latent_shape, levels=self.flow_levels, flow_steps=self.flow_steps,
+        self.flow = Glow(image_shape=self.latent_shape, scales=self.flow_levels, flow_steps=self.flow_steps,
                          hidden=self.flow_hidden, coupling='additive', permutation='lu', scan=False)
         self.log_sigma1 = self.param('log_sigma1', nn.initializers.constant(self.init_log_sigma1), ())
         self.log_sigma2 = self.param('log_sigma2', nn.initializers.constant(self.init_log_sigma2), ())
