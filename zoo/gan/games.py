@@ -10,8 +10,8 @@ A game is a frozen dataclass whose fields are its settings, checked when it is b
 (``configure``: a bad or irrelevant setting is one ``ConfigError`` line).  Its methods
 are pure functions of the critic's outputs; every loss is to be *minimised*:
 
-    critic_loss(real, fake, x_real, x_fake, z) -> (loss, metrics)
-    generator_loss(fake, z) -> (loss, metrics)
+    critic_loss(real, fake, x_real, x_fake, z) -> (loss, extra metrics)
+    generator_loss(fake, z) -> (loss, extra metrics)
     evaluate(real, fake, z) -> {name: (N,) per-example values}
     score(outputs) -> (N,)      D(x), the scalar each critic output stands for
     latent(outputs) -> z        where the critic also inverts the generator (O-GAN), else absent
@@ -105,11 +105,11 @@ class FGAN(Game):
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
         loss = losses.fgan_critic_loss(self.row, real, fake)
-        return loss, {'critic_loss': loss, 'divergence_bound': -loss}
+        return loss, {'divergence_bound': -loss}
 
     def generator_loss(self, fake, z):
         loss = losses.fgan_generator_loss(self.row, fake, self.generator_objective)
-        return loss, {'generator_loss': loss}
+        return loss, {}
 
     def evaluate(self, real, fake, z) -> dict:
         """g_f(V(x_i)) - f*(g_f(V(G(z_i)))): their mean is the variational bound F."""
@@ -132,11 +132,11 @@ class WGAN(Game):
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
         loss = losses.wgan_critic_loss(real, fake)
-        return loss, {'critic_loss': loss}
+        return loss, {}
 
     def generator_loss(self, fake, z):
         loss = losses.wgan_generator_loss(fake)
-        return loss, {'generator_loss': loss}
+        return loss, {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,11 +150,11 @@ class Hinge(Game):
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
         loss = losses.hinge_critic_loss(real, fake)
-        return loss, {'critic_loss': loss}
+        return loss, {}
 
     def generator_loss(self, fake, z):
         loss = losses.hinge_generator_loss(fake)
-        return loss, {'generator_loss': loss}
+        return loss, {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +185,7 @@ class OneLoss(Hinge):
 
     def generator_loss(self, fake, z):
         loss = self.one_loss_weight * losses.hinge_generator_loss(fake)
-        return loss, {'generator_loss': loss}
+        return loss, {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,11 +227,11 @@ class OGAN(Game):
     def critic_loss(self, real, fake, x_real, x_fake, z):
         distance = losses.pair_distance(x_real, x_fake, self.qp_distance)
         loss = losses.ogan_critic_loss(real, fake, z, distance, self.qp_weight, self.corr_weight)
-        return loss, {'critic_loss': loss}
+        return loss, {}
 
     def generator_loss(self, fake, z):
         loss = losses.ogan_generator_loss(fake, z, self.corr_weight)
-        return loss, {'generator_loss': loss, 'correlation': jnp.mean(losses.pearson_correlation(z, fake))}
+        return loss, {'correlation': jnp.mean(losses.pearson_correlation(z, fake))}
 
     def evaluate(self, real, fake, z) -> dict:
         return {**super().evaluate(real, fake, z), 'correlation': losses.pearson_correlation(z, fake)}

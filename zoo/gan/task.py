@@ -33,37 +33,44 @@ import numpy as np
 from zoo import images
 from zoo.gan import games
 from zoo.gan.nets import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from zoo.tasks import build_model
 from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
-from zoo.train.task import Task
+from zoo.train.task import Task, jit_method
 from zoo.viz.image_grid import make_grid
 
 NETS = ('dcgan', 'mlp')
 
 
 def build_networks(net: str, data_shape: tuple, model: dict, spectral: bool, critic_out: int, pixels: bool):
-    """(generator, critic) for data of ``data_shape``; ``model`` may hold 'generator' and 'critic' kwargs."""
+    """(generator, critic) for data of ``data_shape``: ``model.generator`` and ``model.critic`` hold
+    their settings, checked by ``zoo.tasks.build_model``."""
     if net not in NETS:
         raise ConfigError(f'net={net!r}: choose one of {list(NETS)}')
     unknown = sorted(set(model) - {'generator', 'critic'})
     if unknown:
         raise ConfigError(f"model settings {unknown}: give them as model.generator.<name> or model.critic.<name>")
-    g_kwargs, c_kwargs = dict(model.get('generator', {})), dict(model.get('critic', {}))
-    try:
-        if net == 'dcgan':
-            if len(data_shape) != 3:
-                raise ConfigError(f'net=dcgan needs (H, W, C) images, got data of shape {data_shape}; use net=mlp')
-            return (DCGANGenerator(tuple(data_shape), **g_kwargs),
-                    DCGANCritic(out_features=critic_out, spectral=spectral, **c_kwargs))
-        return (MLPGenerator(out_dim=math.prod(data_shape), output_tanh=pixels, **g_kwargs),
-                MLPCritic(out_features=critic_out, spectral=spectral, **c_kwargs))
-    except TypeError as e:
-        raise ConfigError(f'model settings for net={net}: {e}') from e
+    g_settings, c_settings = model.get('generator', {}), model.get('critic', {})
+    critic = dict(settings=c_settings, where='model.critic', out_features=critic_out, spectral=spectral)
+    if net == 'dcgan':
+        if len(data_shape) != 3:
+            raise ConfigError(f'net=dcgan needs (H, W, C) images, got data of shape {data_shape}; use net=mlp')
+        return (build_model(DCGANGenerator, g_settings, where='model.generator', image_shape=tuple(data_shape)),
+                build_model(DCGANCritic, **critic))
+    return (build_model(MLPGenerator, g_settings, where='model.generator', out_dim=math.prod(data_shape),
+                        output_tanh=pixels),
+            build_model(MLPCritic, **critic))
 
 
 def _mean_gap(game, real, fake):
     return jnp.mean(game.score(real)) - jnp.mean(game.score(fake))
+
+
+def _named(network: str, metrics: dict) -> dict:
+    """``TrainState.minimize``'s 'loss' and 'grad_norm' named for the network they belong to."""
+    rename = {'loss': f'{network}_loss', 'grad_norm': f'{network}_grad_norm'}
+    return {rename.get(k, k): v for k, v in metrics.items()}
 
 
 class GANTask(Task):
@@ -78,9 +85,9 @@ class GANTask(Task):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f'{name} must be a positive integer, got {value!r}')
         self.info, self.latent_dim, self.num_samples = info, latent_dim, num_samples
-        self.pixels = info.num_levels is not None
-        self.key = 'image' if self.pixels else 'point'
-        self.data_shape = tuple(info.image_shape)
+        self.key = info.key
+        self.pixels = self.key == 'image'
+        self.data_shape = tuple(info.image_shape) if self.pixels else (info.point_dim,)
         self.generator, self.critic = build_networks(
             net, self.data_shape, config.model, self.constraint.spectral, self.game.critic_features(latent_dim),
             self.pixels)
@@ -88,7 +95,6 @@ class GANTask(Task):
         self.headline = self.game.headline
         self.inverts = hasattr(self.game, 'latent')  # the critic is also an encoder (O-GAN)
         self._update = self._joint_update if self.game.joint else self._alternating_update
-        self._sample = jax.jit(self._sample_data, static_argnums=2)
 
     # ---- data and networks -------------------------------------------------------------
     def to_model_space(self, data):
@@ -136,9 +142,9 @@ class GANTask(Task):
         return self.constraint.penalty(score, key, x_real, x_fake)
 
     def critic_loss(self, critic_params, spectral, generator_params, x_real, rng):
-        """The game's critic loss (+ the constraint's penalties) on a real batch and fresh fakes.
+        """The game's critic loss plus the constraint's penalties, on a real batch and fresh fakes.
 
-        Returns (loss, (new spectral collection, metrics)).
+        Returns (loss, (metrics, the critic's advanced spectral collection)).
         """
         z_key, penalty_key = jax.random.split(rng)
         z = self.latents(z_key, x_real.shape[0])
@@ -148,7 +154,7 @@ class GANTask(Task):
         loss, metrics = self.game.critic_loss(real, fake, x_real, x_fake, z)
         penalties = self._penalties(critic_params, spectral, x_real, x_fake, penalty_key)
         metrics = {**metrics, **penalties, 'critic_gap': _mean_gap(self.game, real, fake)}
-        return loss + sum(penalties.values()), (new_spectral, metrics)
+        return loss + sum(penalties.values()), (metrics, new_spectral)
 
     def generator_loss(self, generator_params, critic_params, spectral, z):
         """The game's generator loss against the current critic; (loss, metrics)."""
@@ -162,7 +168,7 @@ class GANTask(Task):
 
         with G_ng = stop_gradient(G(z)).  The last two terms are equal in value and their
         critic gradients cancel; only the generator's gradient remains (``zoo.gan.games.OneLoss``).
-        Returns (loss, (new spectral collection, metrics)).
+        Returns (loss, (metrics, the critic's advanced spectral collection)).
         """
         z_key, penalty_key = jax.random.split(rng)
         z = self.latents(z_key, x_real.shape[0])
@@ -177,35 +183,30 @@ class GANTask(Task):
         generator_loss, generator_metrics = self.game.generator_loss(
             self.criticize(params['critic'], spectral, x_fake)[0], z)
         loss = critic_loss + sum(penalties.values()) + generator_loss - self.game.generator_loss(fake_ng, z)[0]
-        metrics = {**metrics, **penalties, **generator_metrics, 'loss': loss,
-                   'critic_gap': _mean_gap(self.game, real, fake_ng)}
-        return loss, (new_spectral, metrics)
+        metrics = {**metrics, **penalties, **generator_metrics, 'critic_loss': critic_loss,
+                   'generator_loss': generator_loss, 'critic_gap': _mean_gap(self.game, real, fake_ng)}
+        return loss, (metrics, new_spectral)
 
     # ---- the step ----------------------------------------------------------------------
-    def _with(self, state, critic=None, spectral=None):
-        params = state.params if critic is None else {**state.params, 'critic': critic}
-        aux = state.aux if spectral is None else {**state.aux, 'critic': spectral}
-        return state.replace(params=params, aux=aux)
-
     def _alternating_update(self, state, x_real, rng):
         keys = jax.random.split(rng, self.game.critic_steps + 1)
         for key in keys[:-1]:
-            (_, (spectral, critic_metrics)), grads = jax.value_and_grad(self.critic_loss, has_aux=True)(
-                state.params['critic'], state.aux['critic'], state.params['generator'], x_real, key)
-            state = state.apply_gradients('critic', grads, self.optimizers['critic'])
-            state = self._with(state, critic=self.constraint.project(state.params['critic']), spectral=spectral)
+            state, critic_metrics = state.minimize('critic', self.critic_loss, state.aux['critic'],
+                                                   state.params['generator'], x_real, key, mutable=True)
+            state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])})
         z = self.latents(keys[-1], x_real.shape[0])
-        grads, generator_metrics = jax.grad(self.generator_loss, has_aux=True)(
-            state.params['generator'], state.params['critic'], state.aux['critic'], z)
-        state = state.apply_gradients('generator', grads, self.optimizers['generator'])
-        return state, {**critic_metrics, **generator_metrics}
+        state, generator_metrics = state.minimize('generator', self.generator_loss, state.params['critic'],
+                                                  state.aux['critic'], z)
+        return state, {**_named('critic', critic_metrics), **_named('generator', generator_metrics)}
 
     def _joint_update(self, state, x_real, rng):
-        grads, (spectral, metrics) = jax.grad(self.joint_loss, has_aux=True)(
+        (loss, (metrics, spectral)), grads = jax.value_and_grad(self.joint_loss, has_aux=True)(
             state.params, state.aux['critic'], x_real, rng)
         for name in ('critic', 'generator'):
-            state = state.apply_gradients(name, grads[name], self.optimizers[name])
-        return self._with(state, critic=self.constraint.project(state.params['critic']), spectral=spectral), metrics
+            state = state.apply_gradients(name, grads[name])
+        state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])},
+                              aux={**state.aux, 'critic': spectral})
+        return state, {**metrics, 'loss': loss}
 
     def train_step(self, state, batch, rng):
         return self._update(state, self.to_model_space(batch[self.key]), rng)
@@ -229,8 +230,13 @@ class GANTask(Task):
             values['reconstruction_mse'] = jnp.mean(error, axis=1)
         return values
 
-    def _sample_data(self, generator_params, rng, n):
+    @jit_method(static_argnames='n')
+    def _sample(self, generator_params, rng, n: int):
         return self.to_data(self.generate(generator_params, self.latents(rng, n)))
+
+    @jit_method
+    def _reconstruct_pixels(self, state, pixels):
+        return self.to_data(self.reconstruct_model_space(state, self.to_model_space(pixels)))
 
     def sample(self, state, rng, n: int):
         """n samples from the (EMA) generator: uint8 (n, H, W, C) images, or float32 (n, D) points."""
@@ -244,8 +250,7 @@ class GANTask(Task):
             return {'samples': scatter_image(self.sample(state, rng, 2000), real=batch['point'])}
         sheets = {'samples': make_grid(self.sample(state, rng, self.num_samples), self.info.num_levels)}
         if self.inverts:
-            x = batch['image'][:self.num_samples // 2]
-            recon = np.asarray(jax.jit(self.reconstruct_model_space)(state, self.to_model_space(x)))
-            pairs = np.stack([np.asarray(x), np.asarray(self.to_data(recon))], 1).reshape(-1, *x.shape[1:])
+            x = np.asarray(batch['image'][:self.num_samples // 2])
+            pairs = np.stack([x, np.asarray(self._reconstruct_pixels(state, x))], 1).reshape(-1, *x.shape[1:])
             sheets['reconstructions'] = make_grid(pairs, self.info.num_levels, cols=2 * max(1, math.isqrt(len(x))))
         return sheets
