@@ -35,6 +35,32 @@ def test_bad_pixels_are_refused_where_they_are_concrete():
     jax.jit(lambda p: images.center(p, 17))(jnp.array([0, 200], jnp.uint8))
 
 
+# --- [0, 1] ranges ------------------------------------------------------------------------------
+
+ALL_LEVELS = jnp.arange(17, dtype=jnp.uint8).reshape(1, 17, 1, 1).repeat(50, axis=0)
+
+
+def test_to_unit_stays_in_the_bin_and_unit_to_pixels_inverts_it():
+    x = images.to_unit(ALL_LEVELS, 17, jax.random.key(0))
+    lower = ALL_LEVELS / 17
+    assert x.dtype == jnp.float32 and bool(jnp.all((x >= lower) & (x < lower + 1 / 17)))
+    np.testing.assert_array_equal(images.unit_to_pixels(x, 17), ALL_LEVELS)
+    centres = images.to_unit(ALL_LEVELS, 17)
+    np.testing.assert_allclose(centres, (ALL_LEVELS + 0.5) / 17, atol=1e-7)
+    np.testing.assert_array_equal(images.unit_to_pixels(centres, 17), ALL_LEVELS)
+    np.testing.assert_array_equal(images.unit_to_pixels(jnp.array([-1.0, 0.0, 0.999, 2.0]), 256), [0, 0, 255, 255])
+
+
+def test_to_intensity_maps_black_and_white_to_0_and_1_and_inverts():
+    x = images.to_intensity(ALL_LEVELS, 17)
+    assert float(x.min()) == 0.0 and float(x.max()) == 1.0
+    np.testing.assert_array_equal(images.intensity_to_pixels(x, 17), ALL_LEVELS)
+    # Rounding: a value within half a level of p decodes to p; out of range clips.
+    np.testing.assert_array_equal(images.intensity_to_pixels(jnp.array([-0.5, 0.49 / 16, 0.51 / 16, 1.5]), 17),
+                                  [0, 0, 1, 16])
+    with pytest.raises(TypeError, match='integer array'):
+        images.to_intensity(np.zeros(2, np.float32), 17)
+
 # --- [-1, 1] (GANs) -----------------------------------------------------------------------------
 
 def test_to_signed_maps_black_and_white_to_minus_1_and_1_and_signed_to_pixels_inverts_it():

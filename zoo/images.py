@@ -50,6 +50,33 @@ def to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
     return jnp.clip(p, 0, num_levels - 1).astype(jnp.uint8)
 
 
+# --- The [0, 1] ranges of EBMs, GLO/GLANN, VAEs, VIB and InfoMax -------------------------------
+# Two encodings, each with its decoder.  ``to_unit`` spreads pixel p over its bin
+# [p/L, (p+1)/L) (a density model's view: IGEBM's [0, 1] images); ``to_intensity`` puts
+# black at 0 and white at exactly 1 (a Bernoulli mean's view: the VAE literature's MNIST).
+
+def to_unit(pixels: jax.Array, num_levels: int, key: jax.Array | None = None, dtype=jnp.float32) -> jax.Array:
+    """x = (p + u) / L in [0, 1): u ~ U[0, 1) given ``key`` (dequantised), else u = 1/2 (bin centres)."""
+    check_pixels(pixels, num_levels)
+    u = 0.5 if key is None else jax.random.uniform(key, pixels.shape, dtype)
+    return (pixels.astype(dtype) + u) / num_levels
+
+
+def unit_to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
+    """p = clip(floor(x L), 0, L - 1) as uint8: the inverse of ``to_unit``."""
+    return jnp.clip(jnp.floor(x * num_levels), 0, num_levels - 1).astype(jnp.uint8)
+
+
+def to_intensity(pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
+    """x = p / (L - 1) in [0, 1]: black 0, white 1 (Bernoulli means, encoders' inputs)."""
+    check_pixels(pixels, num_levels)
+    return pixels.astype(dtype) / (num_levels - 1)
+
+
+def intensity_to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
+    """p = clip(round(x (L - 1)), 0, L - 1) as uint8: the inverse of ``to_intensity``."""
+    return jnp.clip(jnp.round(x * (num_levels - 1)), 0, num_levels - 1).astype(jnp.uint8)
+
 # --- The [-1, 1] range of GANs -----------------------------------------------------------------
 # A GAN generator ends in tanh, so its pixels live in [-1, 1]: black at -1, white at exactly 1
 # (DCGAN, Radford et al. 2016, sec. 4: "no pre-processing besides scaling to the range of tanh").
