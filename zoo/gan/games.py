@@ -108,8 +108,7 @@ class FGAN(Game):
         return loss, {'divergence_bound': -loss}
 
     def generator_loss(self, fake, z):
-        loss = losses.fgan_generator_loss(self.row, fake, self.generator_objective)
-        return loss, {}
+        return losses.fgan_generator_loss(self.row, fake, self.generator_objective), {}
 
     def evaluate(self, real, fake, z) -> dict:
         """g_f(V(x_i)) - f*(g_f(V(G(z_i)))): their mean is the variational bound F."""
@@ -131,12 +130,10 @@ class WGAN(Game):
     lipschitz: ClassVar[tuple[str, ...]] = tuple(c for c in ANY_CONSTRAINT if c != 'none')
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
-        loss = losses.wgan_critic_loss(real, fake)
-        return loss, {}
+        return losses.wgan_critic_loss(real, fake), {}
 
     def generator_loss(self, fake, z):
-        loss = losses.wgan_generator_loss(fake)
-        return loss, {}
+        return losses.wgan_generator_loss(fake), {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,18 +146,17 @@ class Hinge(Game):
     """
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
-        loss = losses.hinge_critic_loss(real, fake)
-        return loss, {}
+        return losses.hinge_critic_loss(real, fake), {}
 
     def generator_loss(self, fake, z):
-        loss = losses.hinge_generator_loss(fake)
-        return loss, {}
+        return losses.hinge_generator_loss(fake), {}
 
 
 @dataclasses.dataclass(frozen=True)
 class OneLoss(Hinge):
-    """The hinge game as one loss, minimised by one step of both networks (Su 2019, "巧断梯度：单个loss实现GAN模型",
-    "Cutting the gradient cleverly: a GAN with a single loss", Scientific Spaces blog, kexue.fm).
+    """The hinge game as one loss, minimised by one step of both networks (Su 2019,
+    "巧断梯度：单个loss实现GAN模型", "Cutting the gradient cleverly: a GAN with a single loss",
+    Scientific Spaces blog, kexue.fm).
 
     With G_ng = stop_gradient(G(z)) the task minimises, over both networks at once,
 
@@ -184,8 +180,7 @@ class OneLoss(Hinge):
         _positive('one_loss_weight', self.one_loss_weight)
 
     def generator_loss(self, fake, z):
-        loss = self.one_loss_weight * losses.hinge_generator_loss(fake)
-        return loss, {}
+        return self.one_loss_weight * losses.hinge_generator_loss(fake), {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,12 +221,11 @@ class OGAN(Game):
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
         distance = losses.pair_distance(x_real, x_fake, self.qp_distance)
-        loss = losses.ogan_critic_loss(real, fake, z, distance, self.qp_weight, self.corr_weight)
-        return loss, {}
+        return losses.ogan_critic_loss(real, fake, z, distance, self.qp_weight, self.corr_weight), {}
 
     def generator_loss(self, fake, z):
-        loss = losses.ogan_generator_loss(fake, z, self.corr_weight)
-        return loss, {'correlation': jnp.mean(losses.pearson_correlation(z, fake))}
+        correlation = jnp.mean(losses.pearson_correlation(z, fake))
+        return losses.ogan_generator_loss(fake, z, self.corr_weight), {'correlation': correlation}
 
     def evaluate(self, real, fake, z) -> dict:
         return {**super().evaluate(real, fake, z), 'correlation': losses.pearson_correlation(z, fake)}
@@ -258,7 +252,8 @@ def configure(game: str, lipschitz: str, settings: dict):
         raise ConfigError(f'lipschitz={lipschitz!r}: choose one of {list(CONSTRAINTS)}')
     game_cls, constraint_cls = GAMES[game], CONSTRAINTS[lipschitz]
     if lipschitz not in game_cls.lipschitz:
-        raise ConfigError(f'game={game} does not work with lipschitz={lipschitz}; choose one of {list(game_cls.lipschitz)}')
+        raise ConfigError(f'game={game} does not work with lipschitz={lipschitz}; '
+                          f'choose one of {list(game_cls.lipschitz)}')
     game_fields = [f.name for f in dataclasses.fields(game_cls)]
     constraint_fields = [f.name for f in dataclasses.fields(constraint_cls)]
     unknown = sorted(set(settings) - set(game_fields) - set(constraint_fields))
