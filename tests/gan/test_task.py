@@ -199,3 +199,13 @@ def test_bad_settings_are_config_errors(kwargs, message):
 def test_dcgan_on_points_is_refused():
     with pytest.raises(ConfigError, match='net=dcgan needs'):
         GANTask(POINTS, Config(), net='dcgan')
+
+
+@pytest.mark.parametrize('model, message', [
+    (dict(generator=dict(hidden=-1)), 'model.generator.hidden'),
+    (dict(critic=dict(widht=8)), r"model.critic: MLPCritic has no settings \['widht'\]"),
+    (dict(hidden=8), 'give them as model.generator.<name> or model.critic.<name>'),
+])
+def test_bad_network_settings_name_the_field(model, message):
+    with pytest.raises(ConfigError, match=message):
+        GANTask(POINTS, Config(model=model), net='mlp')
