@@ -24,7 +24,7 @@ from zoo import sample_quality as sq
 from zoo.data import toy2d
 from zoo.gan import divergences
 from zoo.gan.plots import scatter_figure
-from zoo.train import Config, OptimizerConfig, load_trained, train
+from zoo.train import Config, DivergenceError, OptimizerConfig, load_trained, train
 
 DATASET = 'toy2d:eight_gaussians'
 
@@ -55,11 +55,17 @@ def run_all(names, steps: int, batch_size: int, out: str, seed: int = 0, **setti
     summary = {}
     for name in names:
         workdir = os.path.join(out, name)
-        result = train(config(name, steps, batch_size, seed, **settings), workdir)
+        try:
+            result = train(config(name, steps, batch_size, seed, **settings), workdir)
+        except DivergenceError as e:  # recorded, and the other divergences still run
+            summary[name] = {'estimated_divergence': None, 'error': str(e).splitlines()[0]}
+            scatter_figure(np.zeros((0, 2)), held_out, bounds=(-4, 4), title=f'{name}: diverged').savefig(
+                os.path.join(out, f'{name}.png'))
+            print(f'{name:18s} diverged: {summary[name]["error"]}', flush=True)
+            continue
         trained = load_trained(workdir)
         samples = trained.task.sample(trained.state, jax.random.key(seed + 1), 2000)
-        finite = bool(np.all(np.isfinite(samples)))
-        coverage = sq.mixture_mode_coverage(samples, centres, std) if finite else {}
+        coverage = sq.mixture_mode_coverage(samples, centres, std) if np.all(np.isfinite(samples)) else {}
         summary[name] = {'estimated_divergence': result['test']['divergence_bound'], **coverage,
                          'seconds': round(result['wall_time'], 1)}
         fig = scatter_figure(samples, held_out, bounds=(-4, 4),

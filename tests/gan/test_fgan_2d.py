@@ -28,3 +28,14 @@ def test_run_all_writes_a_picture_and_a_summary_per_divergence(tmp_path):
         assert np.isfinite(summary[name]['estimated_divergence']) and 0 <= summary[name]['modes_covered'] <= 8
     with open(tmp_path / 'summary.json') as f:
         assert json.load(f) == summary
+
+
+def test_a_diverged_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
+    def diverge(config, workdir):
+        raise fgan_2d.DivergenceError('training diverged 3 times\nmore detail')
+
+    monkeypatch.setattr(fgan_2d, 'train', diverge)
+    summary = fgan_2d.run_all(['kl', 'js'], steps=3, batch_size=32, out=str(tmp_path))
+    assert summary == {name: {'estimated_divergence': None, 'error': 'training diverged 3 times'}
+                       for name in ('kl', 'js')}
+    assert (tmp_path / 'kl.png').exists() and (tmp_path / 'js.png').exists()
