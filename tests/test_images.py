@@ -24,6 +24,22 @@ def test_to_pixels_clips_out_of_range_values():
     np.testing.assert_array_equal(images.to_pixels(jnp.array([-3.0, 0.0, 3.0]), 256), [0, 128, 255])
 
 
+# --- [-1, 1] (GANs) -----------------------------------------------------------------------------
+
+def test_to_signed_maps_black_and_white_to_minus_1_and_1_and_signed_to_pixels_inverts_it():
+    pixels = jnp.arange(17, dtype=jnp.uint8).reshape(1, 17, 1, 1)
+    x = images.to_signed(pixels, 17)
+    assert x.dtype == jnp.float32 and float(x.min()) == -1.0 and float(x.max()) == 1.0
+    np.testing.assert_allclose(jnp.diff(x.ravel()), 2 / 16, rtol=1e-6)
+    np.testing.assert_array_equal(images.signed_to_pixels(x, 17), pixels)
+    # A tanh output within half a level of p decodes to p; outside [-1, 1] it clips.
+    half = 1 / 16
+    np.testing.assert_array_equal(
+        images.signed_to_pixels(jnp.array([-3.0, -1.0 + 0.99 * half, -1.0 + 1.01 * half, 1.0 - 0.99 * half, 3.0]), 17),
+        [0, 0, 1, 16, 16])
+    with pytest.raises(TypeError, match='integer array'):
+        images.to_signed(np.zeros(2, np.float32), 17)
+
 def test_bad_pixels_are_refused_where_they_are_concrete():
     with pytest.raises(TypeError, match='integer array'):
         images.dequantize(jax.random.key(0), np.zeros((2, 2), np.float32), 17)

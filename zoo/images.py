@@ -31,6 +31,21 @@ def check_pixels(pixels, num_levels: int | None = None) -> None:
                          f"[{low}, {high}]; is num_levels right for this dataset?")
 
 
+# --- The [-1, 1] range of GANs -----------------------------------------------------------------
+# A GAN generator ends in tanh, so its pixels live in [-1, 1]: black at -1, white at exactly 1
+# (DCGAN, Radford et al. 2016, sec. 4: "no pre-processing besides scaling to the range of tanh").
+
+def to_signed(pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
+    """x = 2 p / (L - 1) - 1 in [-1, 1]."""
+    check_pixels(pixels, num_levels)
+    return pixels.astype(dtype) * (2.0 / (num_levels - 1)) - 1.0
+
+
+def signed_to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
+    """p = clip(round((x + 1) (L - 1) / 2), 0, L - 1) as uint8: the inverse of ``to_signed``."""
+    p = jnp.round((x + 1.0) * (0.5 * (num_levels - 1)))
+    return jnp.clip(p, 0, num_levels - 1).astype(jnp.uint8)
+
 def dequantize(key: jax.Array, pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
     """x = (p + u) / L - 1/2, u ~ U[0, 1): a continuous point inside each pixel's bin."""
     check_pixels(pixels, num_levels)

@@ -11,11 +11,13 @@
     mixture_mode_coverage  modes of a 2-D Gaussian mixture hit by generated points (Srivastava et al. 2017)
     image_sample_quality   all of the above for a batch of generated images
 
-Images are compared as pixels scaled to [0, 1] (p / (L - 1)), flattened.
+Images are compared as intensities p / (L - 1) in [0, 1] (``zoo.images.to_intensity``), flattened.
 """
 
 import jax.numpy as jnp
 import numpy as np
+
+from zoo import images
 
 
 def _squared_distances(a, b):
@@ -72,12 +74,10 @@ def frechet_distance(features_a, features_b) -> float:
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * cross)
 
 
-def pixels_to_unit(pixels, num_levels: int) -> np.ndarray:
-    """uint8 pixels (N, H, W, C) -> float32 (N, H*W*C) in [0, 1]."""
+def flat_intensities(pixels, num_levels: int) -> np.ndarray:
+    """uint8 pixels (N, H, W, C) -> float32 (N, H*W*C) intensities in [0, 1] (``images.to_intensity``)."""
     pixels = np.asarray(pixels)
-    if not np.issubdtype(pixels.dtype, np.integer):
-        raise TypeError(f'expected integer pixels, got {pixels.dtype}')
-    return pixels.reshape(len(pixels), -1).astype(np.float32) / (num_levels - 1)
+    return np.asarray(images.to_intensity(pixels, num_levels)).reshape(len(pixels), -1)
 
 
 class SampleClassifier:
@@ -96,7 +96,7 @@ class SampleClassifier:
 
     def fit(self, pixels, labels) -> 'SampleClassifier':
         """Train on (pixels, labels); returns self."""
-        self.model.fit(pixels_to_unit(pixels, self.num_levels), np.asarray(labels))
+        self.model.fit(flat_intensities(pixels, self.num_levels), np.asarray(labels))
         self.num_classes = len(self.model.classes_)
         return self
 
@@ -105,11 +105,11 @@ class SampleClassifier:
         return float(np.mean(self.predict(pixels) == np.asarray(labels)))
 
     def predict(self, pixels) -> np.ndarray:
-        return self.model.predict(pixels_to_unit(pixels, self.num_levels))
+        return self.model.predict(flat_intensities(pixels, self.num_levels))
 
     def features(self, pixels) -> np.ndarray:
         """relu(x W_1 + b_1): the hidden layer's activations, shape (N, hidden)."""
-        x = pixels_to_unit(pixels, self.num_levels)
+        x = flat_intensities(pixels, self.num_levels)
         return np.maximum(x @ self.model.coefs_[0] + self.model.intercepts_[0], 0.0)
 
 
@@ -151,12 +151,12 @@ def image_sample_quality(generated, held_out, classifier: SampleClassifier, refe
     of ``generated`` against ``held_out`` images (uint8, same shape)."""
     n = min(len(generated), len(held_out), max_mmd_samples)
     return {
-        'mmd2': kernel_mmd(pixels_to_unit(generated[:n], classifier.num_levels),
-                           pixels_to_unit(held_out[:n], classifier.num_levels)),
+        'mmd2': kernel_mmd(flat_intensities(generated[:n], classifier.num_levels),
+                           flat_intensities(held_out[:n], classifier.num_levels)),
         **class_coverage(classifier.predict(generated), classifier.num_classes, reference_labels),
         'classifier_frechet': frechet_distance(classifier.features(generated), classifier.features(held_out)),
     }
 
 
 __all__ = ['mmd_squared', 'median_bandwidth', 'kernel_mmd', 'frechet_distance', 'SampleClassifier',
-           'class_coverage', 'mixture_mode_coverage', 'image_sample_quality', 'pixels_to_unit']
+           'class_coverage', 'mixture_mode_coverage', 'image_sample_quality', 'flat_intensities']

@@ -1,8 +1,6 @@
 """GANTask: every game learns a shifted 2-D Gaussian, runs the same on 4 devices as on 1,
 and keeps its spectral power-iteration vectors across checkpoint and resume."""
 
-import types
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,21 +8,23 @@ import pytest
 
 from tests.train.tiny import assert_trees_close, assert_trees_equal
 from zoo import data
+from zoo.gan.constraints import Clip
 from zoo.gan.task import GANTask
 from zoo.tasks import build_task
 from zoo.train import (Config, ConfigError, OptimizerConfig, load_trained, make_init, make_mesh, make_train_step,
                        replicate, shard_batch, to_host, train)
 from zoo.train.step import train_step
 
-POINTS = types.SimpleNamespace(name='points', image_shape=(2,), num_levels=None)
+POINTS = data.DatasetInfo('points', point_dim=2)
 MU = jnp.array([2.0, -1.0])
 GAMES = {
-    'fgan_js': dict(loss='fgan', divergence='js'),
-    'fgan_kl': dict(loss='fgan', divergence='kl'),
-    'wgan_gp': dict(loss='wgan', lipschitz='gradient_penalty'),
-    'hinge_sn': dict(loss='hinge', lipschitz='spectral'),
-    'one_loss_sn': dict(loss='one_loss', lipschitz='spectral'),
-    'ogan': dict(loss='ogan', latent_dim=4),
+    'fgan_js': dict(game='fgan', divergence='js'),
+    'fgan_kl': dict(game='fgan', divergence='kl'),
+    'wgan_gp': dict(game='wgan', lipschitz='gradient_penalty'),
+    'wgan_clip': dict(game='wgan', lipschitz='clip', clip_limit=0.5, critic_steps=2),
+    'hinge_sn': dict(game='hinge', lipschitz='spectral'),
+    'one_loss_sn': dict(game='one_loss', lipschitz='spectral'),
+    'ogan': dict(game='ogan', latent_dim=4),
 }
 
 
@@ -35,22 +35,35 @@ def points_task(**kwargs):
 
 
 @pytest.mark.parametrize('game', sorted(GAMES))
-def test_generator_moves_to_the_data(game):
-    """Data N((2, -1), 0.5^2 I): 400 steps at least halve the distance of the generated mean to the data's."""
+def test_each_game_moves_the_generator_to_the_data(game):
+    """Data N((2, -1), 0.5^2 I): 400 steps at least halve the distance of the generated mean to
+    the data's; metrics, evaluation, samples and the picture have the protocol's shapes."""
     task = points_task(**GAMES[game])
     points = lambda key: MU + 0.5 * jax.random.normal(key, (128, 2))
-    state = task.init(jax.random.key(0), {'image': points(jax.random.key(1))})
+    batch = {'point': points(jax.random.key(1))}
+    state = task.init(jax.random.key(0), batch)
 
     @jax.jit
     def run(state):
-        body = lambda state, key: (train_step(task, state, {'image': points(key)})[0], None)
-        return jax.lax.scan(body, state, jax.random.split(jax.random.key(2), 400))[0]
+        return jax.lax.scan(lambda state, key: train_step(task, state, {'point': points(key)}), state,
+                            jax.random.split(jax.random.key(2), 400))
 
     distance = lambda state: float(jnp.linalg.norm(task.sample(state, jax.random.key(3), 2000).mean(0) - MU))
     before = distance(state)
-    state = run(state)
-    assert distance(state) < 0.5 * before
-    assert set(state.params) == {'generator', 'critic'} and int(state.step) == 400
+    trained, metrics = run(state)
+    assert distance(trained) < 0.5 * before
+    assert int(trained.step) == 400 and metrics and all(np.isfinite(v).all() for v in metrics.values())
+    for name in ('generator', 'critic'):
+        assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.params[name]),
+                                                            jax.tree.leaves(trained.params[name])))
+    if isinstance(task.constraint, Clip):  # clipping holds after every update
+        assert max(float(jnp.max(jnp.abs(w))) for w in jax.tree.leaves(trained.params['critic'])) <= 0.5
+    values = jax.jit(task.eval_step)(trained, batch, jax.random.key(4))
+    assert task.headline in values and all(v.shape == (128,) for v in values.values())
+    samples = task.sample(trained, jax.random.key(5), 5)
+    assert samples.shape == (5, 2) and samples.dtype == np.float32
+    sheet = task.visualize(trained, jax.tree.map(np.asarray, batch), jax.random.key(6))['samples']
+    assert sheet.dtype == np.uint8 and sheet.ndim == 3 and sheet.shape[-1] == 3
 
 
 def tiny_image_config(task, net='mlp', **changes):
@@ -123,12 +136,59 @@ def test_ogan_reconstructs_in_the_data_shape():
     assert recon.shape == (8, 8, 8, 1) and task.to_data(recon).dtype == jnp.uint8
 
 
+def test_joint_loss_is_the_one_loss_gan_and_its_extra_term_trains_only_the_generator():
+    """Su's single loss, written with the article's D = -(our D):
+    L = E[max(0, 1 + D(x))] + E[max(0, 1 - D(G_ng))] + lambda E[D(G(z)) - D(G_ng)]."""
+    task = points_task(game='one_loss', lipschitz='spectral', one_loss_weight=0.7)
+    x = MU + 0.5 * jax.random.normal(jax.random.key(1), (32, 2))
+    state = task.init(jax.random.key(0), {'point': x})
+    spectral, rng = state.aux['critic'], jax.random.key(2)
+
+    def by_hand(params, weight):
+        z = task.latents(jax.random.split(rng)[0], 32)
+        fake = task.generate(params['generator'], z)
+        d = lambda y: -task.criticize(params['critic'], spectral, y)[0]
+        d_ng = d(jax.lax.stop_gradient(fake))
+        return (jnp.mean(jax.nn.relu(1 + d(x))) + jnp.mean(jax.nn.relu(1 - d_ng))
+                + weight * jnp.mean(d(fake) - d_ng))
+
+    loss = lambda params: task.joint_loss(params, spectral, x, rng)[0]
+    np.testing.assert_allclose(loss(state.params), by_hand(state.params, 0.7), rtol=1e-6)
+    np.testing.assert_allclose(loss(state.params), by_hand(state.params, 0.0), rtol=1e-6)  # the extra term is 0
+    grads, expected, hinge_only = (jax.jit(jax.grad(f))(state.params) for f in (
+        loss, lambda p: by_hand(p, 0.7), lambda p: by_hand(p, 0.0)))
+    # Each gradient entry sums 64 per-example terms of size <= |grad| / 32 in float32 (a hinge
+    # bias's is -1 + 1 = 0 exactly by hand, not after the task's batched sums).
+    atol = 64 * 1e-7 * max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(expected))
+    for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=atol)
+    # The critic's gradient is the hinge loss's alone; the hinge loss gives the generator none.
+    for a, b in zip(jax.tree.leaves(grads['critic']), jax.tree.leaves(hinge_only['critic'])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=atol)
+    assert all(float(jnp.max(jnp.abs(g))) == 0.0 for g in jax.tree.leaves(hinge_only['generator']))
+    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(grads['generator'])) > 0
+
+
+def test_image_samples_and_sheets():
+    task = build_task(tiny_image_config('ogan', 'mlp'), data.open_dataset('digits').info)
+    batch = {'image': data.digits_images('train')[:8]}
+    state = task.init(jax.random.key(0), batch)
+    samples = task.sample(state, jax.random.key(1), 6)
+    assert samples.shape == (6, 8, 8, 1) and samples.dtype == np.uint8 and int(samples.max()) < 17
+    sheets = task.visualize(state, batch, jax.random.key(2))
+    # 4 samples: a 2 x 2 grid of 8x8 cells, 1 pixel apart; reconstructions: 2 (image, reconstruction) pairs, one a row.
+    assert sheets['samples'].shape == (19, 19, 1) and sheets['reconstructions'].shape == (19, 19, 1)
+
+
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(loss='lsgan'), r"loss='lsgan': choose one of"),
+    (dict(game='lsgan'), r"game='lsgan': choose one of"),
     (dict(lipschitz='sn'), r"lipschitz='sn': choose one of"),
-    (dict(divergence='wasserstein'), 'unknown f-divergence'),
-    (dict(loss='ogan', lipschitz='gradient_penalty'), 'GAN-QP penalty'),
-    (dict(critic_steps=0), 'critic_steps must be >= 1'),
+    (dict(divergence='wasserstein'), 'divergence'),
+    (dict(game='ogan', lipschitz='gradient_penalty'), 'does not work with lipschitz=gradient_penalty'),
+    (dict(game='hinge', divergence='kl'), r"\['divergence'\] do nothing"),
+    (dict(critic_steps=0), 'critic_steps must be a positive integer'),
+    (dict(latent_dim=0), 'latent_dim must be a positive integer'),
+    (dict(num_samples=2.5), 'num_samples must be a positive integer'),
     (dict(net='resnet'), r"net='resnet': choose one of"),
 ])
 def test_bad_settings_are_config_errors(kwargs, message):
@@ -139,3 +199,13 @@ def test_bad_settings_are_config_errors(kwargs, message):
 def test_dcgan_on_points_is_refused():
     with pytest.raises(ConfigError, match='net=dcgan needs'):
         GANTask(POINTS, Config(), net='dcgan')
+
+
+@pytest.mark.parametrize('model, message', [
+    (dict(generator=dict(hidden=-1)), 'model.generator.hidden'),
+    (dict(critic=dict(widht=8)), r"model.critic: MLPCritic has no settings \['widht'\]"),
+    (dict(hidden=8), 'give them as model.generator.<name> or model.critic.<name>'),
+])
+def test_bad_network_settings_name_the_field(model, message):
+    with pytest.raises(ConfigError, match=message):
+        GANTask(POINTS, Config(model=model), net='mlp')

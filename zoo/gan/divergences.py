@@ -13,8 +13,10 @@ Rows are checked against the paper's Tables 1 and 2 (the tests verify f* as the
 numerical conjugate of f and the bound's tightness at T*).  Where the names
 differ:
 
-* The seed article (SPEC section 3) swaps the two chi-square names: its
-  "Pearson" is the paper's Neyman (1 - u)^2 / u and vice versa.  We follow the paper.
+* Su's article on f-GAN ("f-GAN简介：GAN模型的生产车间", "An introduction to f-GAN:
+  the production line of GAN models", Scientific Spaces blog, 2018) swaps the two
+  chi-square names: its "Pearson" is the paper's Neyman (1 - u)^2 / u and vice versa.
+  We follow the paper.
 * The paper's Table 1 writes the Jensen-Shannon divergence with a factor 1/2
   but its generator f(u) = -(u+1) log((1+u)/2) + u log u gives E_Q f(p/q) =
   KL(P||M) + KL(Q||M) = 2 JSD(P, Q), M = (P+Q)/2.  Here ``js`` is that 2 JSD

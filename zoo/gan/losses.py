@@ -9,10 +9,11 @@ returns a scalar to *minimise*; which network minimises it is in the name.
     WGAN      (Arjovsky et al. 2017)  critic:    E_Q[D] - E_P[D];     generator: -E_Q[D]
     hinge     (Lim & Ye 2017; Miyato et al. 2018)
                                       critic:    E_P[max(0, 1 - D)] + E_Q[max(0, 1 + D)];  generator: -E_Q[D]
-    one-loss  (seed, SPEC 5)          one loss for both networks through a stop-gradient
     O-GAN     (Su 2019)               Pearson correlation of z and E(G(z)), GAN-QP penalty (Su 2018)
 
-Lipschitz constraints (gradient penalty, spectral normalisation) are in ``zoo.lipschitz``.
+Which functions make up each game, and how the one-loss GAN trains both networks with
+one loss, is in ``zoo.gan.games``.  Lipschitz constraints (gradient penalty, spectral
+normalisation) are in ``zoo.lipschitz``.
 """
 
 import jax
@@ -21,6 +22,7 @@ import jax.numpy as jnp
 from zoo.gan.divergences import FDivergence, variational_bound_from_logits
 
 GENERATOR_OBJECTIVES = ('saturating', 'non_saturating')
+PAIR_DISTANCES = ('l1', 'l2_squared')
 
 
 def fgan_critic_loss(divergence: FDivergence, v_real, v_fake):
@@ -66,22 +68,6 @@ def hinge_generator_loss(d_fake):
     return -jnp.mean(d_fake)
 
 
-def one_loss_gan(d_real, d_fake_detached, d_fake, weight: float = 1.0):
-    """One scalar that trains both networks with one optimizer step (seed; SPEC 5).
-
-        L = E[max(0, 1 + D(x))] + E[max(0, 1 - D(G_ng))] + lambda E[D(G(z)) - D(G_ng)]
-
-    with G_ng = stop_gradient(G(z)): ``d_fake_detached = D(G_ng)``, ``d_fake = D(G(z))``.
-    The seed's sign convention: the critic scores real data low (-1) and fakes high.
-    The last term is 0 in value and 0 in the critic's gradient (its two halves are the
-    same function of the critic's weights); its only gradient is the generator's,
-    grad_theta lambda E[D(G(z))], which lowers D on fakes.  lambda plays the role of
-    the generator-to-critic step-size ratio.
-    """
-    critic_term = jnp.mean(jax.nn.relu(1.0 + d_real)) + jnp.mean(jax.nn.relu(1.0 - d_fake_detached))
-    return critic_term + weight * jnp.mean(d_fake - d_fake_detached)
-
-
 def pearson_correlation(a, b, eps: float = 1e-8):
     """rho(a_i, b_i) for each row i: the cosine of the row-centred vectors, shape (N,).
 
@@ -99,8 +85,9 @@ def gan_qp_penalty(t_real, t_fake, distance, weight: float = 10.0):
     """E[(T(x_r) - T(x_f))^2 / (2 lambda d(x_r, x_f))]: GAN-QP's quadratic potential (Su 2018, eq. 20).
 
     ``distance`` is d(x_r, x_f) per pair, shape (N,) (``pair_distance``).  GAN-QP's
-    experiments use lambda d = 10 mean|x_r - x_f|; the seed's O-GAN code uses
-    0.25 (T_r - T_f)^2 / mean (x_r - x_f)^2, i.e. lambda = 2 with 'l2_squared'.
+    experiments use lambda d = 10 mean|x_r - x_f|; Su's O-GAN reference code (Keras,
+    github.com/bojone/o-gan, 2019) uses 0.25 (T_r - T_f)^2 / mean (x_r - x_f)^2, i.e.
+    lambda = 2 with 'l2_squared'.
     The critic maximising E[T_r - T_f] minus this penalty gets a Lipschitz-like
     constraint |T_r - T_f| <~ lambda d without weight clipping or double backprop.
     """
@@ -109,14 +96,14 @@ def gan_qp_penalty(t_real, t_fake, distance, weight: float = 10.0):
 
 def pair_distance(x_real, x_fake, kind: str = 'l1'):
     """d(x_r, x_f) per pair, shape (N,): mean |x_r - x_f| ('l1', GAN-QP's default) or mean (x_r - x_f)^2
-    ('l2_squared', the seed O-GAN's); floored so the penalty never divides by 0."""
+    ('l2_squared', Su's O-GAN reference code); floored so the penalty never divides by 0."""
     diff = (x_real - x_fake).reshape(x_real.shape[0], -1)
     if kind == 'l1':
         d = jnp.mean(jnp.abs(diff), axis=1)
     elif kind == 'l2_squared':
         d = jnp.mean(jnp.square(diff), axis=1)
     else:
-        raise ValueError(f"unknown GAN-QP distance {kind!r}; choose 'l1' or 'l2_squared'")
+        raise ValueError(f'unknown GAN-QP distance {kind!r}; choose one of {PAIR_DISTANCES}')
     return jnp.maximum(d, 1e-6)
 
 
@@ -126,7 +113,7 @@ def ogan_score(codes):
 
 
 def ogan_critic_loss(codes_real, codes_fake, z, distance, qp_weight: float = 10.0, corr_weight: float = 0.5):
-    """The encoder's GAN-QP loss plus -lambda rho(z, E(G(z))) (Su 2019, eq. 8; seed code).
+    """The encoder's GAN-QP loss plus -lambda rho(z, E(G(z))) (Su 2019, eq. 8; Su's reference code).
 
         L_E = E[D(G(z)) - D(x)] + E[(D(x) - D(G(z)))^2 / (2 w d(x, G(z)))] - lambda E[rho(z, E(G(z)))]
     """
@@ -135,10 +122,13 @@ def ogan_critic_loss(codes_real, codes_fake, z, distance, qp_weight: float = 10.
             - corr_weight * jnp.mean(pearson_correlation(z, codes_fake)))
 
 
-def ogan_generator_loss(codes_real, codes_fake, z, corr_weight: float = 0.5):
-    """L_G = E[D(x) - D(G(z))] - lambda E[rho(z, E(G(z)))] (Su 2019, eq. 8; GAN-QP's generator loss)."""
-    t_real, t_fake = ogan_score(codes_real), ogan_score(codes_fake)
-    return jnp.mean(t_real - t_fake) - corr_weight * jnp.mean(pearson_correlation(z, codes_fake))
+def ogan_generator_loss(codes_fake, z, corr_weight: float = 0.5):
+    """L_G = -E[D(G(z))] - lambda E[rho(z, E(G(z)))] (Su 2019, eq. 8; GAN-QP's generator loss).
+
+    The paper writes E[D(x) - D(G(z))]; E[D(x)] does not depend on the generator (its
+    gradient is 0), so it is left out and the real batch need not be scored.
+    """
+    return -jnp.mean(ogan_score(codes_fake)) - corr_weight * jnp.mean(pearson_correlation(z, codes_fake))
 
 
 def normalize_code(codes, eps: float = 1e-8):

@@ -2,7 +2,8 @@
 
     DCGANGenerator  z -> Dense to (s0, s0, 2^k c) -> k x [ConvTranspose 4x4 stride 2, BN, ReLU] -> conv, tanh
     DCGANCritic     x -> k x [Conv 4x4 stride 2, LeakyReLU 0.2] -> Dense(out_features)
-    MLPGenerator / MLPCritic   for 2-D toy data
+    MLPGenerator / MLPCritic   for points and small images; MLPGenerator is also GLANN's
+                               generator and latent mapper (``zoo.imle``): keep its fields stable
 
 (Radford et al. 2016.)  The number k of stride-2 stages is the largest with H
 divisible by 2^k and H / 2^k >= 4: 8x8 digits take one (4 -> 8), 28x28 MNIST two

@@ -1,27 +1,27 @@
-"""``GANTask``: adversarial training through the shared loop.
+"""``GANTask``: a generator and a critic trained adversarially through the shared loop.
+
+Settings (``config.task_kwargs``):
+
+    game        the game both networks play (``zoo.gan.games``): fgan, wgan, hinge, one_loss, ogan
+    lipschitz   the critic's constraint (``zoo.gan.constraints``): none, spectral,
+                gradient_penalty, one_sided_penalty, clip
+    net         'dcgan' (images) or 'mlp' (any data; the only choice for 2-D points)
+    latent_dim  z ~ N(0, I_latent_dim)
+    num_samples images on the sample sheet
+    **settings  the game's and the constraint's own, e.g. divergence='kl', critic_steps=5,
+                penalty_weight=10; one that neither takes is a ``ConfigError``
 
 Two networks, 'generator' and 'critic', each with its own optimizer
 (``config.optimizers['critic']`` overrides ``config.optimizer`` for the critic;
-``ema_decay`` on the generator's gives the parameter EMA that samples use).
-``loss`` picks the game:
+``ema_decay`` on the generator's gives the parameter EMA that samples use).  The
+task holds no branch on the game: it asks the game for the losses, and either
+alternates (``critic_steps`` critic updates, then one generator update against the
+updated critic) or, for a ``joint`` game, takes one step of both networks on one loss.
+``watch`` is None: GAN losses oscillate by nature, so the guard only checks that
+metrics stay finite.
 
-    fgan      f-GAN with any row of ``zoo.gan.divergences`` (Nowozin et al. 2016)
-    wgan      Wasserstein critic (Arjovsky et al. 2017); give it a Lipschitz constraint
-    hinge     hinge loss (Lim & Ye 2017; SN-GAN)
-    one_loss  one loss, one gradient step for both networks via a stop-gradient (SPEC 5)
-    ogan      O-GAN (Su 2019): the critic is an encoder E: x -> R^latent_dim, D = mean(E),
-              GAN-QP penalty, Pearson correlation rho(z, E(G(z))) in both losses
-
-and ``lipschitz`` the critic's constraint: 'spectral' (normalisation in the forward
-pass, power-iteration vectors in ``state.aux['critic']``), 'gradient_penalty',
-'one_sided_penalty', 'clip' (weights after each update) or 'none'.
-
-Alternating updates: ``critic_steps`` critic updates (same real batch, fresh z each),
-then one generator update against the updated critic.  ``watch`` is None: GAN losses
-oscillate by nature, so the guard only checks that metrics stay finite.
-
-Data: integer pixels are scaled to x = 2 p / (L - 1) - 1 in [-1, 1] (the generator ends
-in tanh); float batches (2-D points) are used as they are.
+Data: images (``batch['image']``, uint8) are scaled to [-1, 1] (``zoo.images.to_signed``;
+the generator ends in tanh); points (``batch['point']``, float32) are used as they are.
 """
 
 import math
@@ -30,94 +30,82 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from zoo import lipschitz
-from zoo.gan import divergences, losses
+from zoo import images
+from zoo.gan import games
 from zoo.gan.nets import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator
+from zoo.tasks import build_model
 from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
-from zoo.train.task import Task
+from zoo.train.task import Task, jit_method
 from zoo.viz.image_grid import make_grid
 
-LOSSES = ('fgan', 'wgan', 'hinge', 'one_loss', 'ogan')
-LIPSCHITZ = ('none', 'spectral', 'gradient_penalty', 'one_sided_penalty', 'clip')
 NETS = ('dcgan', 'mlp')
 
 
-def _choice(name, value, options):
-    if value not in options:
-        raise ConfigError(f'{name}={value!r}: choose one of {list(options)}')
-
-
-def build_networks(net: str, data_shape: tuple, latent_dim: int, model: dict, spectral: bool, critic_out: int,
-                   pixels: bool):
-    """(generator, critic) for data of ``data_shape``; ``model`` may hold 'generator' and 'critic' kwargs."""
-    _choice('net', net, NETS)
+def build_networks(net: str, data_shape: tuple, model: dict, spectral: bool, critic_out: int, pixels: bool):
+    """(generator, critic) for data of ``data_shape``: ``model.generator`` and ``model.critic`` hold
+    their settings, checked by ``zoo.tasks.build_model``."""
+    if net not in NETS:
+        raise ConfigError(f'net={net!r}: choose one of {list(NETS)}')
     unknown = sorted(set(model) - {'generator', 'critic'})
     if unknown:
         raise ConfigError(f"model settings {unknown}: give them as model.generator.<name> or model.critic.<name>")
-    g_kwargs, c_kwargs = dict(model.get('generator', {})), dict(model.get('critic', {}))
-    try:
-        if net == 'dcgan':
-            if len(data_shape) != 3:
-                raise ConfigError(f'net=dcgan needs (H, W, C) images, got data of shape {data_shape}; use net=mlp')
-            return (DCGANGenerator(tuple(data_shape), **g_kwargs),
-                    DCGANCritic(out_features=critic_out, spectral=spectral, **c_kwargs))
-        return (MLPGenerator(out_dim=math.prod(data_shape), output_tanh=pixels, **g_kwargs),
-                MLPCritic(out_features=critic_out, spectral=spectral, **c_kwargs))
-    except TypeError as e:
-        raise ConfigError(f'model settings for net={net}: {e}') from e
+    g_settings, c_settings = model.get('generator', {}), model.get('critic', {})
+    critic = dict(settings=c_settings, where='model.critic', out_features=critic_out, spectral=spectral)
+    if net == 'dcgan':
+        if len(data_shape) != 3:
+            raise ConfigError(f'net=dcgan needs (H, W, C) images, got data of shape {data_shape}; use net=mlp')
+        return (build_model(DCGANGenerator, g_settings, where='model.generator', image_shape=tuple(data_shape)),
+                build_model(DCGANCritic, **critic))
+    return (build_model(MLPGenerator, g_settings, where='model.generator', out_dim=math.prod(data_shape),
+                        output_tanh=pixels),
+            build_model(MLPCritic, **critic))
+
+
+def _mean_gap(game, real, fake):
+    return jnp.mean(game.score(real)) - jnp.mean(game.score(fake))
+
+
+def _named(network: str, metrics: dict) -> dict:
+    """``TrainState.minimize``'s 'loss' and 'grad_norm' named for the network they belong to."""
+    rename = {'loss': f'{network}_loss', 'grad_norm': f'{network}_grad_norm'}
+    return {rename.get(k, k): v for k, v in metrics.items()}
 
 
 class GANTask(Task):
-    """A generator and a critic trained adversarially (see the module docstring for the options)."""
+    """A generator and a critic playing ``game`` (see the module docstring for the settings)."""
 
     watch = None
-    lower_is_better = True
 
-    def __init__(self, info, config, loss: str = 'fgan', divergence: str = 'js',
-                 generator_objective: str = 'non_saturating', lipschitz: str = 'none',
-                 penalty_weight: float = 10.0, clip_limit: float = 0.01, critic_steps: int = 1,
-                 latent_dim: int = 64, net: str = 'dcgan', num_samples: int = 64, one_loss_weight: float = 1.0,
-                 corr_weight: float = 0.5, qp_weight: float = 2.0, qp_distance: str = 'l2_squared'):
-        _choice('loss', loss, LOSSES)
-        _choice('lipschitz', lipschitz, LIPSCHITZ)
-        _choice('generator_objective', generator_objective, losses.GENERATOR_OBJECTIVES)
-        if loss == 'ogan' and lipschitz in ('gradient_penalty', 'one_sided_penalty'):
-            raise ConfigError('loss=ogan constrains its encoder with the GAN-QP penalty; use lipschitz=none or spectral')
-        if critic_steps < 1:
-            raise ConfigError(f'critic_steps must be >= 1, got {critic_steps}')
-        try:
-            self.divergence = divergences.get(divergence)
-        except ValueError as e:
-            raise ConfigError(str(e)) from e
-        self.info, self.loss, self.lipschitz = info, loss, lipschitz
-        self.generator_objective, self.penalty_weight, self.clip_limit = generator_objective, penalty_weight, clip_limit
-        self.critic_steps, self.latent_dim, self.num_samples = critic_steps, latent_dim, num_samples
-        self.one_loss_weight, self.corr_weight, self.qp_weight, self.qp_distance = (
-            one_loss_weight, corr_weight, qp_weight, qp_distance)
-        self.pixels = info.num_levels is not None
-        self.data_shape = tuple(info.image_shape)
+    def __init__(self, info, config, game: str = 'fgan', lipschitz: str = 'none', net: str = 'dcgan',
+                 latent_dim: int = 64, num_samples: int = 64, **settings):
+        self.game, self.constraint = games.configure(game, lipschitz, settings)
+        for name, value in (('latent_dim', latent_dim), ('num_samples', num_samples)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f'{name} must be a positive integer, got {value!r}')
+        self.info, self.latent_dim, self.num_samples = info, latent_dim, num_samples
+        self.key = info.key
+        self.pixels = self.key == 'image'
+        self.data_shape = tuple(info.image_shape) if self.pixels else (info.point_dim,)
         self.generator, self.critic = build_networks(
-            net, self.data_shape, latent_dim, config.model, lipschitz == 'spectral',
-            latent_dim if loss == 'ogan' else 1, self.pixels)
+            net, self.data_shape, config.model, self.constraint.spectral, self.game.critic_features(latent_dim),
+            self.pixels)
         self.optimizers = build_optimizers(config, ('generator', 'critic'))
-        self.headline = 'divergence_bound' if loss == 'fgan' else 'critic_gap'
-        self._sample = jax.jit(self._sample_data, static_argnums=2)
+        self.headline = self.game.headline
+        self.inverts = hasattr(self.game, 'latent')  # the critic is also an encoder (O-GAN)
+        self._update = self._joint_update if self.game.joint else self._alternating_update
 
     # ---- data and networks -------------------------------------------------------------
     def to_model_space(self, data):
-        """Integer pixels -> x = 2 p / (L - 1) - 1 in [-1, 1]; float data unchanged."""
-        if jnp.issubdtype(data.dtype, jnp.integer):
-            return data.astype(jnp.float32) * (2.0 / (self.info.num_levels - 1)) - 1.0
+        """Data (``batch[self.key]``) in model space: images in [-1, 1], points as they are."""
+        if self.pixels:
+            return images.to_signed(data, self.info.num_levels)
         return data.astype(jnp.float32)
 
     def to_data(self, x):
-        """Inverse of ``to_model_space``: pixels (uint8) for image data, x itself for points."""
-        if not self.pixels:
-            return x
-        p = jnp.round((x + 1.0) * (0.5 * (self.info.num_levels - 1)))
-        return jnp.clip(p, 0, self.info.num_levels - 1).astype(jnp.uint8)
+        """Model space -> data: uint8 pixels for images, float32 points otherwise."""
+        return images.signed_to_pixels(x, self.info.num_levels) if self.pixels else x
 
     def latents(self, rng, n: int):
         """z ~ N(0, I_latent_dim), shape (n, latent_dim)."""
@@ -127,21 +115,21 @@ class GANTask(Task):
         """G(z) in model space, shaped like the data."""
         return self.generator.apply({'params': generator_params}, z).reshape((z.shape[0],) + self.data_shape)
 
-    def score(self, critic_params, spectral, x, update_stats: bool = False):
-        """(critic output, spectral collection): scores (N,) or O-GAN codes (N, latent_dim).
+    def criticize(self, critic_params, spectral, x, update_stats: bool = False):
+        """(critic outputs, spectral collection): scores (N,) or O-GAN codes (N, latent_dim).
 
         With ``update_stats`` the power-iteration vectors advance and the new ones are
         returned; otherwise ``spectral`` comes back unchanged.  Both use the same sigma.
         """
         variables = {'params': critic_params, **spectral}
-        if not update_stats or self.lipschitz != 'spectral':
+        if not update_stats or not self.constraint.spectral:
             return self.critic.apply(variables, x), spectral
         out, updates = self.critic.apply(variables, x, update_stats=True, mutable=['spectral'])
         return out, dict(updates)
 
     def init(self, rng, batch) -> TrainState:
         g_key, c_key, state_key = jax.random.split(rng, 3)
-        x = self.to_model_space(batch['image'])
+        x = self.to_model_space(batch[self.key])
         g_params = self.generator.init(g_key, self.latents(g_key, x.shape[0]))['params']
         c_vars = dict(self.critic.init(c_key, x))
         c_params = c_vars.pop('params')
@@ -149,139 +137,120 @@ class GANTask(Task):
                                  aux={'critic': c_vars})
 
     # ---- losses ------------------------------------------------------------------------
-    def _critic_objective(self, s_real, s_fake, x_real, fake, z):
-        if self.loss == 'fgan':
-            return losses.fgan_critic_loss(self.divergence, s_real, s_fake)
-        if self.loss == 'wgan':
-            return losses.wgan_critic_loss(s_real, s_fake)
-        if self.loss == 'hinge':
-            return losses.hinge_critic_loss(s_real, s_fake)
-        distance = losses.pair_distance(x_real, fake, self.qp_distance)
-        return losses.ogan_critic_loss(s_real, s_fake, z, distance, self.qp_weight, self.corr_weight)
-
-    def _penalty(self, critic_params, spectral, x_real, fake, key):
-        if self.lipschitz not in ('gradient_penalty', 'one_sided_penalty'):
-            return jnp.zeros(())
-        critic = lambda x: self.score(critic_params, spectral, x)[0]
-        return lipschitz.gradient_penalty(critic, key, x_real, fake, self.penalty_weight,
-                                          one_sided=self.lipschitz == 'one_sided_penalty')
-
-    def _gap(self, s_real, s_fake):
-        if self.loss == 'ogan':
-            s_real, s_fake = losses.ogan_score(s_real), losses.ogan_score(s_fake)
-        return jnp.mean(s_real) - jnp.mean(s_fake)
+    def _penalties(self, critic_params, spectral, x_real, x_fake, key) -> dict:
+        score = lambda x: self.game.score(self.criticize(critic_params, spectral, x)[0])
+        return self.constraint.penalty(score, key, x_real, x_fake)
 
     def critic_loss(self, critic_params, spectral, generator_params, x_real, rng):
-        """The critic's loss (+ gradient penalty) on a real batch and fresh fakes; aux (spectral, metrics)."""
-        z_key, gp_key = jax.random.split(rng)
+        """The game's critic loss plus the constraint's penalties, on a real batch and fresh fakes.
+
+        Returns (loss, (metrics, the critic's advanced spectral collection)).
+        """
+        z_key, penalty_key = jax.random.split(rng)
         z = self.latents(z_key, x_real.shape[0])
-        fake = jax.lax.stop_gradient(self.generate(generator_params, z))
-        scores, new_spectral = self.score(critic_params, spectral, jnp.concatenate([x_real, fake]), True)
-        s_real, s_fake = jnp.split(scores, 2)
-        objective = self._critic_objective(s_real, s_fake, x_real, fake, z)
-        penalty = self._penalty(critic_params, spectral, x_real, fake, gp_key)
-        metrics = {'critic_loss': objective, 'critic_gap': self._gap(s_real, s_fake)}
-        if self.lipschitz.endswith('penalty'):
-            metrics['gradient_penalty'] = penalty
-        if self.loss == 'fgan':
-            metrics['divergence_bound'] = -objective
-        return objective + penalty, (new_spectral, metrics)
+        x_fake = jax.lax.stop_gradient(self.generate(generator_params, z))
+        outputs, new_spectral = self.criticize(critic_params, spectral, jnp.concatenate([x_real, x_fake]), True)
+        real, fake = jnp.split(outputs, 2)
+        loss, metrics = self.game.critic_loss(real, fake, x_real, x_fake, z)
+        penalties = self._penalties(critic_params, spectral, x_real, x_fake, penalty_key)
+        metrics = {**metrics, **penalties, 'critic_gap': _mean_gap(self.game, real, fake)}
+        return loss + sum(penalties.values()), (metrics, new_spectral)
 
-    def generator_loss(self, generator_params, critic_params, spectral, x_real, rng):
-        """The generator's loss against the current critic; aux metrics."""
-        z = self.latents(rng, x_real.shape[0])
-        s_fake = self.score(critic_params, spectral, self.generate(generator_params, z))[0]
-        if self.loss == 'fgan':
-            loss = losses.fgan_generator_loss(self.divergence, s_fake, self.generator_objective)
-        elif self.loss == 'ogan':
-            codes_real = self.score(critic_params, spectral, x_real)[0]
-            loss = losses.ogan_generator_loss(codes_real, s_fake, z, self.corr_weight)
-            return loss, {'generator_loss': loss, 'correlation': jnp.mean(losses.pearson_correlation(z, s_fake))}
-        else:
-            loss = losses.wgan_generator_loss(s_fake)
-        return loss, {'generator_loss': loss}
+    def generator_loss(self, generator_params, critic_params, spectral, z):
+        """The game's generator loss against the current critic; (loss, metrics)."""
+        fake = self.criticize(critic_params, spectral, self.generate(generator_params, z))[0]
+        return self.game.generator_loss(fake, z)
 
-    def one_loss(self, params, spectral, x_real, rng):
-        """SPEC 5's single loss of both networks' parameters; aux (spectral, metrics)."""
-        z = self.latents(rng, x_real.shape[0])
-        fake = self.generate(params['generator'], z)
-        scores, new_spectral = self.score(params['critic'], spectral,
-                                          jnp.concatenate([x_real, jax.lax.stop_gradient(fake)]), True)
-        d_real, d_fake_detached = jnp.split(scores, 2)
-        # The same critic weights (same stored u, same sigma) as the detached call: the term is exactly 0.
-        d_fake = self.score(params['critic'], spectral, fake)[0]
-        loss = losses.one_loss_gan(d_real, d_fake_detached, d_fake, self.one_loss_weight)
-        # The seed scores real data low, so its gap is fake minus real.
-        return loss, (new_spectral, {'loss': loss, 'critic_gap': jnp.mean(d_fake_detached) - jnp.mean(d_real)})
+    def joint_loss(self, params, spectral, x_real, rng):
+        """One loss of both networks' parameters (the one-loss GAN's stop-gradient construction):
+
+            L = critic_loss(D(x), D(G_ng)) + penalties + generator_loss(D(G(z))) - generator_loss(D(G_ng))
+
+        with G_ng = stop_gradient(G(z)).  The last two terms are equal in value and their
+        critic gradients cancel; only the generator's gradient remains (``zoo.gan.games.OneLoss``).
+        Returns (loss, (metrics, the critic's advanced spectral collection)).
+        """
+        z_key, penalty_key = jax.random.split(rng)
+        z = self.latents(z_key, x_real.shape[0])
+        x_fake = self.generate(params['generator'], z)
+        x_fake_ng = jax.lax.stop_gradient(x_fake)
+        outputs, new_spectral = self.criticize(params['critic'], spectral, jnp.concatenate([x_real, x_fake_ng]), True)
+        real, fake_ng = jnp.split(outputs, 2)
+        critic_loss, metrics = self.game.critic_loss(real, fake_ng, x_real, x_fake_ng, z)
+        penalties = self._penalties(params['critic'], spectral, x_real, x_fake_ng, penalty_key)
+        # The same critic weights (same stored u, same sigma) as the call above: the two
+        # generator terms are equal in value.
+        generator_loss, generator_metrics = self.game.generator_loss(
+            self.criticize(params['critic'], spectral, x_fake)[0], z)
+        loss = critic_loss + sum(penalties.values()) + generator_loss - self.game.generator_loss(fake_ng, z)[0]
+        metrics = {**metrics, **penalties, **generator_metrics, 'critic_loss': critic_loss,
+                   'generator_loss': generator_loss, 'critic_gap': _mean_gap(self.game, real, fake_ng)}
+        return loss, (metrics, new_spectral)
 
     # ---- the step ----------------------------------------------------------------------
-    def _critic_update(self, state, x_real, rng):
-        (_, (spectral, metrics)), grads = jax.value_and_grad(self.critic_loss, has_aux=True)(
-            state.params['critic'], state.aux['critic'], state.params['generator'], x_real, rng)
-        state = state.apply_gradients('critic', grads, self.optimizers['critic'])
-        if self.lipschitz == 'clip':
-            state = state.replace(params={**state.params,
-                                          'critic': lipschitz.clip_weights(state.params['critic'], self.clip_limit)})
-        return state.replace(aux={**state.aux, 'critic': spectral}), metrics
+    def _alternating_update(self, state, x_real, rng):
+        keys = jax.random.split(rng, self.game.critic_steps + 1)
+        for key in keys[:-1]:
+            state, critic_metrics = state.minimize('critic', self.critic_loss, state.aux['critic'],
+                                                   state.params['generator'], x_real, key, mutable=True)
+            state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])})
+        z = self.latents(keys[-1], x_real.shape[0])
+        state, generator_metrics = state.minimize('generator', self.generator_loss, state.params['critic'],
+                                                  state.aux['critic'], z)
+        return state, {**_named('critic', critic_metrics), **_named('generator', generator_metrics)}
 
-    def _generator_update(self, state, x_real, rng):
-        grads, metrics = jax.grad(self.generator_loss, has_aux=True)(
-            state.params['generator'], state.params['critic'], state.aux['critic'], x_real, rng)
-        return state.apply_gradients('generator', grads, self.optimizers['generator']), metrics
-
-    def _one_loss_update(self, state, x_real, rng):
-        params = {'generator': state.params['generator'], 'critic': state.params['critic']}
-        grads, (spectral, metrics) = jax.grad(self.one_loss, has_aux=True)(params, state.aux['critic'], x_real, rng)
+    def _joint_update(self, state, x_real, rng):
+        (loss, (metrics, spectral)), grads = jax.value_and_grad(self.joint_loss, has_aux=True)(
+            state.params, state.aux['critic'], x_real, rng)
         for name in ('critic', 'generator'):
-            state = state.apply_gradients(name, grads[name], self.optimizers[name])
-        return state.replace(aux={**state.aux, 'critic': spectral}), metrics
+            state = state.apply_gradients(name, grads[name])
+        state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])},
+                              aux={**state.aux, 'critic': spectral})
+        return state, {**metrics, 'loss': loss}
 
     def train_step(self, state, batch, rng):
-        x_real = self.to_model_space(batch['image'])
-        keys = jax.random.split(rng, self.critic_steps + 1)
-        if self.loss == 'one_loss':
-            return self._one_loss_update(state, x_real, keys[0])
-        for key in keys[:-1]:
-            state, critic_metrics = self._critic_update(state, x_real, key)
-        state, generator_metrics = self._generator_update(state, x_real, keys[-1])
-        return state, {**critic_metrics, **generator_metrics}
+        return self._update(state, self.to_model_space(batch[self.key]), rng)
 
-    # ---- evaluation and pictures -------------------------------------------------------
-    def eval_step(self, state, batch, rng):
-        """Per-example terms whose means are the critic's estimates on data vs the (EMA) generator."""
-        x_real = self.to_model_space(batch['image'])
-        z = self.latents(rng, x_real.shape[0])
-        fake = self.generate(state.averaged('generator'), z)
-        params, spectral = state.params['critic'], state.aux['critic']
-        s_real, s_fake = self.score(params, spectral, x_real)[0], self.score(params, spectral, fake)[0]
-        if self.loss == 'fgan':
-            return {'divergence_bound': self.divergence.activation(s_real)
-                    - self.divergence.conjugate_of_activation(s_fake)}
-        if self.loss == 'one_loss':
-            return {'critic_gap': s_fake - s_real}
-        if self.loss != 'ogan':
-            return {'critic_gap': s_real - s_fake}
-        recon = self.reconstruct_model_space(state, x_real)
-        return {'critic_gap': losses.ogan_score(s_real) - losses.ogan_score(s_fake),
-                'correlation': losses.pearson_correlation(z, s_fake),
-                'reconstruction_mse': jnp.mean(jnp.square(recon - x_real).reshape(x_real.shape[0], -1), axis=1)}
-
+    # ---- evaluation, samples, pictures -------------------------------------------------
     def reconstruct_model_space(self, state, x):
-        """O-GAN's reconstruction G(normalise(E(x))) (EMA generator), in model space."""
-        codes = self.score(state.params['critic'], state.aux['critic'], x)[0]
-        return self.generate(state.averaged('generator'), losses.normalize_code(codes))
+        """G(normalise(E(x))) with the (EMA) generator, in model space: games whose critic encodes."""
+        codes = self.criticize(state.params['critic'], state.aux['critic'], x)[0]
+        return self.generate(state.averaged('generator'), self.game.latent(codes))
 
-    def _sample_data(self, generator_params, rng, n):
+    def eval_step(self, state, batch, rng):
+        """The game's per-example evaluation of data vs the (EMA) generator; O-GAN adds its
+        reconstruction error."""
+        x_real = self.to_model_space(batch[self.key])
+        z = self.latents(rng, x_real.shape[0])
+        x_fake = self.generate(state.averaged('generator'), z)
+        outputs = self.criticize(state.params['critic'], state.aux['critic'], jnp.concatenate([x_real, x_fake]))[0]
+        values = self.game.evaluate(*jnp.split(outputs, 2), z)
+        if self.inverts:
+            error = jnp.square(self.reconstruct_model_space(state, x_real) - x_real).reshape(x_real.shape[0], -1)
+            values['reconstruction_mse'] = jnp.mean(error, axis=1)
+        return values
+
+    @jit_method(static_argnames='n')
+    def _sample(self, generator_params, rng, n: int):
         return self.to_data(self.generate(generator_params, self.latents(rng, n)))
 
+    @jit_method
+    def _reconstruct_pixels(self, state, pixels):
+        return self.to_data(self.reconstruct_model_space(state, self.to_model_space(pixels)))
+
     def sample(self, state, rng, n: int):
-        """n samples from the (EMA) generator: uint8 pixels for image data, points otherwise."""
+        """n samples from the (EMA) generator: uint8 (n, H, W, C) images, or float32 (n, D) points."""
         return np.asarray(self._sample(state.averaged('generator'), rng, n))
 
-    def visualize(self, state, rng):
-        """A sheet of samples (images) or a scatter plot (2-D points), from the same noise at every call."""
-        samples = self.sample(state, rng, self.num_samples if self.pixels else 2000)
-        if self.pixels:
-            return {'samples': make_grid(samples, self.info.num_levels)}
-        from zoo.gan.plots import scatter_image
-        return {'samples': scatter_image(samples)}
+    def visualize(self, state, batch, rng):
+        """Samples (a sheet, or a scatter plot over the batch's points); O-GAN: the batch's
+        images beside their reconstructions."""
+        if not self.pixels:
+            from zoo.gan.plots import scatter_image
+            return {'samples': scatter_image(self.sample(state, rng, 2000), real=batch['point'])}
+        sheets = {'samples': make_grid(self.sample(state, rng, self.num_samples), self.info.num_levels)}
+        if self.inverts:
+            x = np.asarray(batch['image'][:self.num_samples // 2])
+            pairs = np.stack([x, np.asarray(self._reconstruct_pixels(state, x))], 1).reshape(-1, *x.shape[1:])
+            sheets['reconstructions'] = make_grid(pairs, self.info.num_levels, cols=2 * max(1, math.isqrt(len(x))))
+        return sheets

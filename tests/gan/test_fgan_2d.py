@@ -1,0 +1,41 @@
+"""experiments.fgan_2d trains through the shared loop on the 2-D eight Gaussians and writes its pictures."""
+
+import json
+import os
+
+import numpy as np
+
+from experiments import fgan_2d
+from zoo import sample_quality as sq
+from zoo.data import toy2d
+
+
+def test_mode_centres_are_the_datasets():
+    centres, std = fgan_2d.mode_centres()
+    points = np.asarray(toy2d.sample('eight_gaussians', 0, 4000))
+    coverage = sq.mixture_mode_coverage(points, centres, std)
+    assert coverage['modes_covered'] == 8 and coverage['high_quality'] > 0.99
+    nearest = np.linalg.norm(points[:, None] - centres[None], axis=-1).min(1)
+    # |x - c| of a 2-D Gaussian with std s has mean s sqrt(pi / 2); 4000 draws: about 1% error.
+    assert abs(nearest.mean() / (std * np.sqrt(np.pi / 2)) - 1) < 0.05
+
+
+def test_run_all_writes_a_picture_and_a_summary_per_divergence(tmp_path):
+    summary = fgan_2d.run_all(['js', 'kl'], steps=3, batch_size=32, out=str(tmp_path), hidden=8, depth=1)
+    assert set(summary) == {'js', 'kl'}
+    for name in ('js', 'kl'):
+        assert os.path.exists(tmp_path / f'{name}.png') and (tmp_path / name / 'checkpoints').is_dir()
+        assert np.isfinite(summary[name]['estimated_divergence']) and 0 <= summary[name]['modes_covered'] <= 8
+    with open(tmp_path / 'summary.json') as f:
+        assert json.load(f) == summary
+
+
+def test_a_diverged_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
+    def diverge(config, workdir):
+        raise fgan_2d.DivergenceError('training diverged 3 times\nmore detail')
+
+    monkeypatch.setattr(fgan_2d, 'train', diverge)
+    summary = fgan_2d.run_all(['kl', 'js'], steps=3, batch_size=32, out=str(tmp_path))
+    assert summary == {name: {'estimated_divergence': None, 'error': 'training diverged 3 times'}
+                       for name in ('kl', 'js')}
+    assert (tmp_path / 'kl.png').exists() and (tmp_path / 'js.png').exists()
