@@ -1,4 +1,4 @@
-"""zoo.metrics: Hungarian clustering accuracy and the seed's majority-vote accuracy."""
+"""zoo.metrics: Hungarian clustering accuracy and the majority-vote accuracy of Su Jianlin's clustering-VAE article."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Linear-algebra primitives used by flows (SPEC section 7)."""
+"""Linear-algebra primitives used by flows: matrix volume, rank-one exponentials, Householder maps."""
 
 import jax
 import jax.numpy as jnp
@@ -115,7 +115,8 @@ def log_volume(b: jax.Array) -> jax.Array:
     """log vol(B) = 1/2 log det(B^T B) for tall B (n x k, n >= k); B B^T for wide B.
 
     The k-dimensional volume of the parallelotope B spans: the |det| of a square
-    matrix generalised to dimension-changing (injective) maps (SPEC sec. 7).
+    matrix generalised to dimension-changing (injective) maps (Ben-Israel 1999, "The change of variables formula using
+    matrix volume").
     """
     return 0.5 * jnp.linalg.slogdet(_gram(b))[1]
 
@@ -170,7 +171,7 @@ def exp_rank_one(x: jax.Array, y: jax.Array) -> jax.Array:
     """exp(x y^T) = I + x y^T (e^<x,y> - 1) / <x,y>   (ratio 1 at <x,y> = 0).
 
     Closed form because (x y^T)^k = <x,y>^{k-1} x y^T.  det = e^<x,y> and the
-    inverse is exp(-x y^T) (see ``exp_rank_one_apply``); SPEC sec. 7.
+    inverse is exp(-x y^T) (see ``exp_rank_one_apply``).
     """
     s = jnp.dot(x, y)
     return jnp.eye(x.shape[0], dtype=x.dtype) + jnp.outer(x, y) * _expm1_ratio(s)
@@ -218,7 +219,7 @@ def rotation_between(a: jax.Array, b: jax.Array) -> jax.Array:
     """R = (a + b)(a + b)^T / (1 + a^T b) - I, orthogonal with R a = b for unit a, b.
 
     R is the reflection through the line spanned by a + b (det (-1)^(n-1));
-    undefined at b = -a.  SPEC sec. 7.
+    undefined at b = -a.
     """
     s = a + b
     return jnp.outer(s, s) / (1.0 + jnp.dot(a, b)) - jnp.eye(a.shape[0], dtype=a.dtype)

@@ -1,4 +1,5 @@
-"""Lipschitz constraints shared by GANs, EBMs and residual flows (SPEC sections 1.4 and 4).
+"""Lipschitz constraints shared by GANs, EBMs and residual flows (Miyato et al. 2018;
+Gulrajani et al. 2017; Behrmann et al. 2019).
 
     spectral normalisation   W_hat = W * c / sigma(W)           mode='normalize' (SN-GAN, c = 1)
                              W_hat = W * min(1, c / sigma(W))   mode='shrink'    (i-ResNet, c < 1)

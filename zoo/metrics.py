@@ -11,7 +11,8 @@ def bits_per_dim(log_prob: jnp.ndarray, num_dims: int, num_levels: int = 256) ->
 
     ``log_prob`` is the continuous log-density (nats) of dequantised data
     x = (p + u)/L - 1/2; the D log L term turns it into a bound on the discrete
-    log-likelihood of the L-level pixels (SPEC 1; Theis et al. 2016).
+    log-likelihood of the L-level pixels (Theis, van den Oord & Bethge 2016, "A note on the evaluation of
+    generative models", sec. 3.1).
     """
     return (-log_prob + num_dims * math.log(num_levels)) / (num_dims * math.log(2.0))
 
@@ -48,7 +49,7 @@ def clustering_accuracy(labels, clusters) -> float:
 def majority_vote_accuracy(labels, clusters) -> float:
     """Each cluster predicts its most frequent class; the fraction predicted right.
 
-    The seed article's measure: several clusters may map to one class, so it is at least
+    The measure of Su Jianlin's one-step clustering VAE article (2018): several clusters may map to one class, so it is at least
     ``clustering_accuracy`` and reaches 1 with one cluster per example.
     """
     counts = _contingency(labels, clusters)
