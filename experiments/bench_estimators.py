@@ -65,26 +65,47 @@ def bench_one(dim: int, estimator: str, batch: int, hidden: int, repeats: int, w
         start = time.perf_counter()
         run(warmup + i)
         times.append(time.perf_counter() - start)
-    return dict(dim=dim, estimator=estimator, compile_s=compile_s,
-                step_s=dict(median=statistics.median(times), min=min(times), max=max(times), n=repeats),
-                temp_bytes=None if memory is None else memory.temp_size_in_bytes)
+    return dict(
+        dim=dim,
+        estimator=estimator,
+        compile_s=compile_s,
+        step_s=dict(median=statistics.median(times), min=min(times), max=max(times), n=repeats),
+        temp_bytes=None if memory is None else memory.temp_size_in_bytes,
+    )
 
 
-def bench_estimators(dims=(2, 16, 64, 256), estimators=tuple(ESTIMATORS), batch: int = 64, hidden: int = 128,
-                     repeats: int = 10, warmup: int = 2, max_exact_dim: int = 256) -> list:
+def bench_estimators(
+    dims=(2, 16, 64, 256),
+    estimators=tuple(ESTIMATORS),
+    batch: int = 64,
+    hidden: int = 128,
+    repeats: int = 10,
+    warmup: int = 2,
+    max_exact_dim: int = 256,
+) -> list:
     """One row per (dimension, estimator); the exact log-det is skipped above ``max_exact_dim``."""
-    return [bench_one(d, e, batch, hidden, repeats, warmup) for d in dims for e in estimators
-            if not (e == 'exact' and d > max_exact_dim)]
+    return [
+        bench_one(d, e, batch, hidden, repeats, warmup)
+        for d in dims
+        for e in estimators
+        if not (e == 'exact' and d > max_exact_dim)
+    ]
 
 
 def table(rows) -> str:
-    lines = ['## Residual-flow log-det estimators (gradient of the mean log-det, one MLP block)', '',
-             '| D | estimator | compile | step (median [min-max]) | XLA temporaries |', '|---|---|---|---|---|']
+    lines = [
+        '## Residual-flow log-det estimators (gradient of the mean log-det, one MLP block)',
+        '',
+        '| D | estimator | compile | step (median [min-max]) | XLA temporaries |',
+        '|---|---|---|---|---|',
+    ]
     for r in rows:
         t = r['step_s']
-        mem = '-' if r['temp_bytes'] is None else f"{r['temp_bytes'] / 2 ** 20:.2f} MiB"
-        lines.append(f"| {r['dim']} | {r['estimator']} | {r['compile_s']:.2f} s | {1e3 * t['median']:.2f} ms "
-                     f"[{1e3 * t['min']:.2f}-{1e3 * t['max']:.2f}] | {mem} |")
+        mem = '-' if r['temp_bytes'] is None else f'{r["temp_bytes"] / 2**20:.2f} MiB'
+        lines.append(
+            f'| {r["dim"]} | {r["estimator"]} | {r["compile_s"]:.2f} s | {1e3 * t["median"]:.2f} ms '
+            f'[{1e3 * t["min"]:.2f}-{1e3 * t["max"]:.2f}] | {mem} |'
+        )
     return '\n'.join(lines) + '\n'
 
 
@@ -98,8 +119,7 @@ def main(argv=None):
     rows = bench_estimators(tuple(int(d) for d in a.dims.split(',')), batch=a.batch, repeats=a.repeats)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, 'bench_estimators.json'), 'w') as f:
-        json.dump(dict(backend=jax.default_backend(), device=str(jax.devices()[0].device_kind), rows=rows), f,
-                  indent=1)
+        json.dump(dict(backend=jax.default_backend(), device=str(jax.devices()[0].device_kind), rows=rows), f, indent=1)
     text = table(rows)
     with open(os.path.join(a.out, 'bench_estimators.md'), 'w') as f:
         f.write(text)

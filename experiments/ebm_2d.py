@@ -52,12 +52,29 @@ def config(name: str, steps: int, seed: int, sample_steps: int) -> Config:
     sqrt(eps) (in 2-D short persistent chains mix, so samples should follow exp(-U)), a replay
     buffer of 10,000 reused with p = 0.95, alpha = 0.1, Adam lr 1e-3 with beta1 = 0."""
     return Config(
-        task='ebm', dataset=f'toy2d:{name}', model=dict(hidden=(128, 128, 128)),
-        task_kwargs=dict(langevin_steps=20, step_size=0.01, noise_scale=None, alpha=0.1, buffer_size=10_000,
-                         reuse_prob=0.95, sample_steps=sample_steps, box=BOX),
-        steps=steps, seed=seed, batch_size=256, eval_batch_size=1000,
+        task='ebm',
+        dataset=f'toy2d:{name}',
+        model=dict(hidden=(128, 128, 128)),
+        task_kwargs=dict(
+            langevin_steps=20,
+            step_size=0.01,
+            noise_scale=None,
+            alpha=0.1,
+            buffer_size=10_000,
+            reuse_prob=0.95,
+            sample_steps=sample_steps,
+            box=BOX,
+        ),
+        steps=steps,
+        seed=seed,
+        batch_size=256,
+        eval_batch_size=1000,
         optimizer=OptimizerConfig(lr=1e-3, b1=0.0, b2=0.999, warmup_steps=0),
-        log_every=max(1, min(100, steps)), eval_every=0, sample_every=0, checkpoint_every=steps)
+        log_every=max(1, min(100, steps)),
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=steps,
+    )
 
 
 def fit_one(name: str, steps: int, seed: int, out: str, num_samples: int = 2000, sample_steps: int = 500) -> dict:
@@ -69,10 +86,13 @@ def fit_one(name: str, steps: int, seed: int, out: str, num_samples: int = 2000,
     learned = np.exp(-(u - u.min())).reshape(GRID, GRID)
     samples = run.task.sample(run.state, jax.random.key(seed + 1), num_samples)
     data = np.asarray(toy2d.sample(name, seed + 1, num_samples))
-    result = {'density': name, 'seconds': time.time() - start,
-              'energy_gap': summary['validation']['energy_gap'],
-              'mmd2': sq.kernel_mmd(samples, data), 'mmd2_data_floor': sq.kernel_mmd(
-                  np.asarray(toy2d.sample(name, seed + 2, num_samples)), data)}
+    result = {
+        'density': name,
+        'seconds': time.time() - start,
+        'energy_gap': summary['validation']['energy_gap'],
+        'mmd2': sq.kernel_mmd(samples, data),
+        'mmd2_data_floor': sq.kernel_mmd(np.asarray(toy2d.sample(name, seed + 2, num_samples)), data),
+    }
     if name == 'eight_gaussians':  # centres R (cos, sin)(2 pi k / 8), R = 2 sqrt 2, std sqrt 2 / 4
         angles = 2 * np.pi * np.arange(8) / 8
         centres = 2 * math.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], -1)
@@ -111,8 +131,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument('--sample-steps', type=int, default=500, help='steps of each of those chains')
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    results = [fit_one(name, args.steps, args.seed, args.out, args.num_samples, args.sample_steps)
-               for name in args.densities.split(',')]
+    results = [
+        fit_one(name, args.steps, args.seed, args.out, args.num_samples, args.sample_steps)
+        for name in args.densities.split(',')
+    ]
     path = figure(results, os.path.join(args.out, 'ebm_2d.png'))
     summary = [{k: v for k, v in r.items() if k not in ('true', 'learned', 'samples')} for r in results]
     with open(os.path.join(args.out, 'summary.json'), 'w') as f:

@@ -36,15 +36,32 @@ def mode_centres() -> tuple[np.ndarray, float]:
     return 2 * math.sqrt(2) * np.stack([np.cos(angles), np.sin(angles)], -1), math.sqrt(2) / 4
 
 
-def config(divergence: str, steps: int, batch_size: int = 256, seed: int = 0, hidden: int = 128, depth: int = 3,
-           lr: float = 1e-3, critic_steps: int = 1) -> Config:
+def config(
+    divergence: str,
+    steps: int,
+    batch_size: int = 256,
+    seed: int = 0,
+    hidden: int = 128,
+    depth: int = 3,
+    lr: float = 1e-3,
+    critic_steps: int = 1,
+) -> Config:
     """An f-GAN of two MLPs on the eight Gaussians; evaluated at the end only, no sample sheets."""
-    return Config(task='fgan', dataset=DATASET, seed=seed, steps=steps, batch_size=batch_size,
-                  eval_batch_size=1000, log_every=max(1, min(500, steps)), eval_every=0, sample_every=0,
-                  checkpoint_every=steps,
-                  model=dict(generator=dict(hidden=hidden, depth=depth), critic=dict(hidden=hidden, depth=depth)),
-                  task_kwargs=dict(net='mlp', latent_dim=8, divergence=divergence, critic_steps=critic_steps),
-                  optimizer=OptimizerConfig(lr=lr, b1=0.5, b2=0.999, warmup_steps=0))
+    return Config(
+        task='fgan',
+        dataset=DATASET,
+        seed=seed,
+        steps=steps,
+        batch_size=batch_size,
+        eval_batch_size=1000,
+        log_every=max(1, min(500, steps)),
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=steps,
+        model=dict(generator=dict(hidden=hidden, depth=depth), critic=dict(hidden=hidden, depth=depth)),
+        task_kwargs=dict(net='mlp', latent_dim=8, divergence=divergence, critic_steps=critic_steps),
+        optimizer=OptimizerConfig(lr=lr, b1=0.5, b2=0.999, warmup_steps=0),
+    )
 
 
 def run_all(names, steps: int, batch_size: int, out: str, seed: int = 0, **settings) -> dict:
@@ -60,20 +77,28 @@ def run_all(names, steps: int, batch_size: int, out: str, seed: int = 0, **setti
         except DivergenceError as e:  # recorded, and the other divergences still run
             summary[name] = {'estimated_divergence': None, 'error': str(e).splitlines()[0]}
             scatter_figure(np.zeros((0, 2)), held_out, bounds=(-4, 4), title=f'{name}: diverged').savefig(
-                os.path.join(out, f'{name}.png'))
+                os.path.join(out, f'{name}.png')
+            )
             print(f'{name:18s} diverged: {summary[name]["error"]}', flush=True)
             continue
         trained = load_trained(workdir)
         samples = trained.task.sample(trained.state, jax.random.key(seed + 1), 2000)
         coverage = sq.mixture_mode_coverage(samples, centres, std) if np.all(np.isfinite(samples)) else {}
-        summary[name] = {'estimated_divergence': result['test']['divergence_bound'], **coverage,
-                         'seconds': round(result['wall_time'], 1)}
-        fig = scatter_figure(samples, held_out, bounds=(-4, 4),
-                             title=f"{name}: {coverage.get('modes_covered', 0)}/{len(centres)} modes")
+        summary[name] = {
+            'estimated_divergence': result['test']['divergence_bound'],
+            **coverage,
+            'seconds': round(result['wall_time'], 1),
+        }
+        fig = scatter_figure(
+            samples, held_out, bounds=(-4, 4), title=f'{name}: {coverage.get("modes_covered", 0)}/{len(centres)} modes'
+        )
         fig.savefig(os.path.join(out, f'{name}.png'))
-        print(f"{name:18s} bound {summary[name]['estimated_divergence']:.4f} | modes "
-              f"{coverage.get('modes_covered')}/{len(centres)} | high quality {coverage.get('high_quality')} | "
-              f"{summary[name]['seconds']} s", flush=True)
+        print(
+            f'{name:18s} bound {summary[name]["estimated_divergence"]:.4f} | modes '
+            f'{coverage.get("modes_covered")}/{len(centres)} | high quality {coverage.get("high_quality")} | '
+            f'{summary[name]["seconds"]} s',
+            flush=True,
+        )
     with open(os.path.join(out, 'summary.json'), 'w') as f:
         json.dump(summary, f, indent=1)
     return summary
@@ -84,14 +109,22 @@ def main(argv=None):
     parser.add_argument('--steps', type=int, default=2000)
     parser.add_argument('--batch-size', type=int, default=256)
     parser.add_argument('--out', default='workdirs/fgan-2d')
-    parser.add_argument('--divergences', default=','.join(divergences.DIVERGENCES),
-                        help='comma-separated rows of zoo.gan.divergences')
+    parser.add_argument(
+        '--divergences', default=','.join(divergences.DIVERGENCES), help='comma-separated rows of zoo.gan.divergences'
+    )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--lr', type=float, default=1e-3)
     parser.add_argument('--critic-steps', type=int, default=1)
     args = parser.parse_args(argv)
-    run_all(args.divergences.split(','), args.steps, args.batch_size, args.out, args.seed, lr=args.lr,
-            critic_steps=args.critic_steps)
+    run_all(
+        args.divergences.split(','),
+        args.steps,
+        args.batch_size,
+        args.out,
+        args.seed,
+        lr=args.lr,
+        critic_steps=args.critic_steps,
+    )
 
 
 if __name__ == '__main__':

@@ -24,8 +24,10 @@ from pathlib import Path
 from experiments import configs
 from zoo.train.config import Config, ConfigError, override
 
-USAGE = ('usage: python -m experiments.train NAME [flags]   (python -m experiments.train NAME --help)\n'
-         'NAME: {models}, or a task\'s import path package.module:Class')
+USAGE = (
+    'usage: python -m experiments.train NAME [flags]   (python -m experiments.train NAME --help)\n'
+    "NAME: {models}, or a task's import path package.module:Class"
+)
 
 
 def is_import_path(name: str) -> bool:
@@ -35,24 +37,40 @@ def is_import_path(name: str) -> bool:
 def parse_args(name: str, argv=None) -> argparse.Namespace:
     """The shared flags; ``--config`` choices come from ``experiments/configs/<name>.py``."""
     choices = None if is_import_path(name) else configs.names(name)
-    parser = argparse.ArgumentParser(prog=f'python -m experiments.train {name}',
-                                     description=f'Train {name}' + ('' if choices else
-                                                                    ' from Config(task=NAME) and the flags'))
-    parser.add_argument('--config', default=choices[0] if choices else None, choices=choices,
-                        help=f'default: {choices[0]}' if choices else argparse.SUPPRESS)
-    parser.add_argument('--dataset', help="digits, mnist, fashion_mnist, cifar10, celeb_a, npz:PATH or folder:PATH")
-    parser.add_argument('--workdir', default=None,
-                        help="default: workdirs/<name>-<config>, and -<dataset> when it is not the config's own")
+    parser = argparse.ArgumentParser(
+        prog=f'python -m experiments.train {name}',
+        description=f'Train {name}' + ('' if choices else ' from Config(task=NAME) and the flags'),
+    )
+    parser.add_argument(
+        '--config',
+        default=choices[0] if choices else None,
+        choices=choices,
+        help=f'default: {choices[0]}' if choices else argparse.SUPPRESS,
+    )
+    parser.add_argument('--dataset', help='digits, mnist, fashion_mnist, cifar10, celeb_a, npz:PATH or folder:PATH')
+    parser.add_argument(
+        '--workdir',
+        default=None,
+        help="default: workdirs/<name>-<config>, and -<dataset> when it is not the config's own",
+    )
     parser.add_argument('--steps', type=int, help='total training steps')
     parser.add_argument('--seconds', type=float, help='wall-time budget for training (stops early when spent)')
     parser.add_argument('--batch-size', type=int, help='global batch size (over all devices and hosts)')
     parser.add_argument('--seed', type=int)
     parser.add_argument('--data-dir', help='TFDS data directory for prepared datasets')
-    parser.add_argument('--set', action='append', default=[], metavar='FIELD=VALUE',
-                        help='override any config field, e.g. --set optimizer.lr=3e-4 --set model.hidden=128')
+    parser.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='FIELD=VALUE',
+        help='override any config field, e.g. --set optimizer.lr=3e-4 --set model.hidden=128',
+    )
     parser.add_argument('--debug', action='store_true', help='print tracebacks instead of one-line errors')
-    parser.add_argument('--distributed', action='store_true',
-                        help='multi-host: jax.distributed.initialize() with cluster auto-detection')
+    parser.add_argument(
+        '--distributed',
+        action='store_true',
+        help='multi-host: jax.distributed.initialize() with cluster auto-detection',
+    )
     parser.add_argument('--coordinator', help='multi-host: coordinator HOST:PORT (process 0)')
     parser.add_argument('--num-processes', type=int)
     parser.add_argument('--process-id', type=int)
@@ -70,8 +88,14 @@ def base_config(name: str, args: argparse.Namespace) -> Config:
 
 def build_config(name: str, args: argparse.Namespace) -> Config:
     """The base config with the flags and ``--set`` overrides applied (and validated)."""
-    flags = {'dataset': args.dataset, 'steps': args.steps, 'seconds': args.seconds,
-             'batch_size': args.batch_size, 'seed': args.seed, 'data_dir': args.data_dir}
+    flags = {
+        'dataset': args.dataset,
+        'steps': args.steps,
+        'seconds': args.seconds,
+        'batch_size': args.batch_size,
+        'seed': args.seed,
+        'data_dir': args.data_dir,
+    }
     assignments = [f'{k}={v!r}' for k, v in flags.items() if v is not None]
     return override(base_config(name, args), assignments + list(args.set))
 
@@ -98,8 +122,9 @@ def result_line(summary: dict) -> str:
     """'test bpd 2.2769 | validation bpd 2.2512 | 600 steps in 43 s | 17.0 ms/step (median)';
     the step time only where the run measured one."""
     key = summary['headline']
-    parts = [f'{split} {key} {summary[split][key]:.4f}' for split in ('test', 'validation')
-             if key in summary.get(split, {})]
+    parts = [
+        f'{split} {key} {summary[split][key]:.4f}' for split in ('test', 'validation') if key in summary.get(split, {})
+    ]
     if not summary['complete']:
         parts.append(f'{summary["step"]} steps in {summary["wall_time"]:.0f} s')
         if summary['step_time']:
@@ -112,15 +137,18 @@ def run(name: str, argv=None) -> dict:
     args = parse_args(name, argv)
     if args.distributed or args.coordinator:
         import jax
+
         # CPU hosts need an explicit collectives backend; GPUs and TPUs ignore this.
         jax.config.update('jax_cpu_collectives_implementation', 'gloo')
         jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
 
     from zoo.train import train  # after distributed init: importing may touch the backend
+
     config = build_config(name, args)
     workdir = args.workdir or default_workdir(name, args, config)
     summary = train(config, workdir)
     import jax
+
     if jax.process_index() == 0:
         print(f'workdir: {workdir}')
         if len(summary['test']) > 1:
@@ -150,7 +178,9 @@ def cli(argv=None) -> dict:
     """``python -m experiments.train NAME [flags]``: NAME first, then ``main``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0].startswith('-'):
-        print(USAGE.format(models=', '.join(configs.models())),
-              file=sys.stdout if argv[:1] in (['-h'], ['--help']) else sys.stderr)
+        print(
+            USAGE.format(models=', '.join(configs.models())),
+            file=sys.stdout if argv[:1] in (['-h'], ['--help']) else sys.stderr,
+        )
         sys.exit(0 if argv[:1] in (['-h'], ['--help']) else 2)
     return main(argv[0], argv[1:])

@@ -63,15 +63,25 @@ def evaluate(workdir: str, num_samples: int, split: str = 'test', seed: int = 0,
     conditions = conditions or {}
     trained = load_trained(workdir)
     config = trained.config
-    dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-                                validation_fraction=config.validation_fraction)
+    dataset = data.open_dataset(
+        config.dataset,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        validation_fraction=config.validation_fraction,
+    )
     train, train_labels = split_arrays(dataset, 'train')
     held_out, labels = split_arrays(dataset, split)
     generated = trained.task.sample(trained.state, jax.random.key(seed), num_samples, **conditions)
     # The data floor: as many training examples as samples, against the same held-out split.
     subset = np.random.default_rng(seed).choice(len(train), min(num_samples, len(train)), replace=False)
-    result = {'task': config.task, 'dataset': config.dataset, 'step': trained.step, 'split': split,
-              'num_samples': num_samples, 'conditions': conditions}
+    result = {
+        'task': config.task,
+        'dataset': config.dataset,
+        'step': trained.step,
+        'split': split,
+        'num_samples': num_samples,
+        'conditions': conditions,
+    }
     if dataset.info.key == 'image':
         if train_labels is None:
             raise SystemExit(f'error: {config.dataset} has no labels; the image statistics need a classifier')
@@ -88,19 +98,24 @@ def evaluate(workdir: str, num_samples: int, split: str = 'test', seed: int = 0,
     with open(os.path.join(workdir, f'sample_quality{suffix}.json'), 'w') as f:
         json.dump(result, f, indent=1)
     if dataset.info.key == 'image':
-        result['picture'] = save_grid(os.path.join(workdir, f'quality_samples{suffix}.png'), generated[:64],
-                                      dataset.info.num_levels)
+        result['picture'] = save_grid(
+            os.path.join(workdir, f'quality_samples{suffix}.png'), generated[:64], dataset.info.num_levels
+        )
     return result
 
 
 def summary_line(workdir: str, r: dict) -> str:
     floor = r['data_floor']
-    line = f"{workdir}: {r['task']} step {r['step']}{''.join(f' {k}={v}' for k, v in r['conditions'].items())}" \
-           f" | MMD^2 {r['mmd2']:.4f} (data {floor['mmd2']:.4f})"
+    line = (
+        f'{workdir}: {r["task"]} step {r["step"]}{"".join(f" {k}={v}" for k, v in r["conditions"].items())}'
+        f' | MMD^2 {r["mmd2"]:.4f} (data {floor["mmd2"]:.4f})'
+    )
     if 'coverage' in r:
-        line += (f" | coverage {r['coverage']:.2f} (class histogram TV {r['histogram_tv']:.3f}) | classifier-feature"
-                 f" Fréchet {r['classifier_frechet']:.2f} (data {floor['classifier_frechet']:.2f}) | classifier"
-                 f" accuracy {r['classifier_accuracy']:.3f} | {r['picture']}")
+        line += (
+            f' | coverage {r["coverage"]:.2f} (class histogram TV {r["histogram_tv"]:.3f}) | classifier-feature'
+            f' Fréchet {r["classifier_frechet"]:.2f} (data {floor["classifier_frechet"]:.2f}) | classifier'
+            f' accuracy {r["classifier_accuracy"]:.3f} | {r["picture"]}'
+        )
     return line
 
 
@@ -110,8 +125,12 @@ def main(argv=None):
     parser.add_argument('--num-samples', type=int, default=1000)
     parser.add_argument('--split', default='test', choices=('validation', 'test'))
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--condition', action='append', metavar='NAME=VALUE',
-                        help="a keyword for the task's sample(), e.g. source=buffer for an EBM (repeatable)")
+    parser.add_argument(
+        '--condition',
+        action='append',
+        metavar='NAME=VALUE',
+        help="a keyword for the task's sample(), e.g. source=buffer for an EBM (repeatable)",
+    )
     args = parser.parse_args(argv)
     conditions = parse_conditions(args.condition)
     for workdir in args.workdirs:

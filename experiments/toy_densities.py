@@ -33,9 +33,12 @@ DENSITIES = ('two_moons', 'eight_gaussians', 'checkerboard')
 
 def models(blocks: int = 8, hidden: int = 64) -> dict:
     """The two contenders, sized alike (about 33k parameters each at the defaults)."""
-    return {'coupling flow': DenseFlow(dim=2, num_layers=blocks, hidden=hidden, depth=2),
-            'i-ResNet': ResidualFlow2D(blocks=blocks, hidden=(hidden, hidden), logdet='exact',
-                                       activation='lipswish', coeff=0.9)}
+    return {
+        'coupling flow': DenseFlow(dim=2, num_layers=blocks, hidden=hidden, depth=2),
+        'i-ResNet': ResidualFlow2D(
+            blocks=blocks, hidden=(hidden, hidden), logdet='exact', activation='lipswish', coeff=0.9
+        ),
+    }
 
 
 def fit(model, density: str, steps: int, batch_size: int, lr: float, seed: int):
@@ -46,8 +49,10 @@ def fit(model, density: str, steps: int, batch_size: int, lr: float, seed: int):
     key = jax.random.key(seed)
     first = {'point': toy2d.sample(density, jax.random.fold_in(key, 1), 1000)}  # ActNorm's init batch
     state = jax.jit(task.init)(jax.random.PRNGKey(seed), first)
-    step = jax.jit(lambda state, key: train_step(task, state, {'point': toy2d.sample(density, key, batch_size)})[0],
-                   donate_argnums=0)
+    step = jax.jit(
+        lambda state, key: train_step(task, state, {'point': toy2d.sample(density, key, batch_size)})[0],
+        donate_argnums=0,
+    )
     start = time.time()
     for i in range(steps):
         state = step(state, jax.random.fold_in(key, 10 + i))
@@ -59,13 +64,25 @@ def test_log_likelihood(model, variables, density: str, seed: int, n: int = 2000
     return float(jnp.mean(jax.jit(lambda v, x: model.apply(v, x, method=model.log_prob))(variables, x)))
 
 
-def run(out: str, densities=DENSITIES, steps: int = 1500, batch_size: int = 500, lr: float = 2e-3,
-        seed: int = 0, resolution: int = 100) -> dict:
+def run(
+    out: str,
+    densities=DENSITIES,
+    steps: int = 1500,
+    batch_size: int = 500,
+    lr: float = 2e-3,
+    seed: int = 0,
+    resolution: int = 100,
+) -> dict:
     """Train both models on each density, save the figure and the numbers; returns the numbers."""
     contenders = models()
     results = {}
-    fig, axes = plt.subplots(len(densities), 1 + len(contenders), squeeze=False, layout='constrained',
-                             figsize=(2.4 * (1 + len(contenders)), 2.4 * len(densities)))
+    fig, axes = plt.subplots(
+        len(densities),
+        1 + len(contenders),
+        squeeze=False,
+        layout='constrained',
+        figsize=(2.4 * (1 + len(contenders)), 2.4 * len(densities)),
+    )
     for row, density in enumerate(densities):
         plot_samples(axes[row, 0], toy2d.sample(density, seed, 20000), title='data' if row == 0 else None)
         axes[row, 0].set_ylabel(density, fontsize=9)
@@ -73,12 +90,18 @@ def run(out: str, densities=DENSITIES, steps: int = 1500, batch_size: int = 500,
             variables, seconds = fit(model, density, steps, batch_size, lr, seed)
             ll = test_log_likelihood(model, variables, density, seed)
             n_params = sum(p.size for p in jax.tree.leaves(variables['params']))
-            results.setdefault(density, {})[name] = {'test_log_likelihood': ll, 'params': int(n_params),
-                                                     'train_seconds': round(seconds, 1)}
-            print(f'{density:16s} {name:14s} test log-likelihood {ll:8.4f} nats  '
-                  f'({n_params} params, {seconds:.0f} s)', flush=True)
-            grid = density_on_grid(jax.jit(lambda x, v=variables, m=model: m.apply(v, x, method=m.log_prob)),
-                                   resolution=resolution)
+            results.setdefault(density, {})[name] = {
+                'test_log_likelihood': ll,
+                'params': int(n_params),
+                'train_seconds': round(seconds, 1),
+            }
+            print(
+                f'{density:16s} {name:14s} test log-likelihood {ll:8.4f} nats  ({n_params} params, {seconds:.0f} s)',
+                flush=True,
+            )
+            grid = density_on_grid(
+                jax.jit(lambda x, v=variables, m=model: m.apply(v, x, method=m.log_prob)), resolution=resolution
+            )
             plot_density(axes[row, col], grid, title=f'{name}\n' if row == 0 else None)
             axes[row, col].set_xlabel(f'test LL {ll:.3f}', fontsize=8)
     save_figure(fig, os.path.join(out, 'toy_densities.png'))

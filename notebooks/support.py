@@ -33,24 +33,48 @@ import jax
 from zoo.train import Config, OptimizerConfig, load_trained, read_metrics, train
 
 REPO = Path(__file__).resolve().parents[1]
-TRUE = ("1", "true", "yes", "on")
+TRUE = ('1', 'true', 'yes', 'on')
 
 # The tiny path: every run a few seconds (the tests execute the notebooks with it).
-NO_BOOKKEEPING = ["--set", "eval_every=0", "--set", "sample_every=0", "--set", "checkpoint_every=0"]
+NO_BOOKKEEPING = ['--set', 'eval_every=0', '--set', 'sample_every=0', '--set', 'checkpoint_every=0']
 TINY = {
-    "glow": ["--steps", "30", "--batch-size", "32", "--set", "model.flow_steps=2", "--set", "model.hidden=16",
-             "--set", "optimizer.warmup_steps=10", "--set", "optimizer.ema_decay=0.0",
-             "--set", "task_kwargs.temperatures=(0.7,)", "--set", "task_kwargs.num_samples=16"],
-    "vae": ["--steps", "40", "--set", "model.hidden=32", "--set", "task_kwargs.iwae_samples=4",
-            "--set", "task_kwargs.iwae_chunk=4"],
-    "vae_cluster": ["--steps", "40", "--set", "model.hidden=32", "--set", "model.channels=(8, 16)"],
-    "ogan": ["--steps", "20", "--set", "log_every=10"],
+    'glow': [
+        '--steps',
+        '30',
+        '--batch-size',
+        '32',
+        '--set',
+        'model.flow_steps=2',
+        '--set',
+        'model.hidden=16',
+        '--set',
+        'optimizer.warmup_steps=10',
+        '--set',
+        'optimizer.ema_decay=0.0',
+        '--set',
+        'task_kwargs.temperatures=(0.7,)',
+        '--set',
+        'task_kwargs.num_samples=16',
+    ],
+    'vae': [
+        '--steps',
+        '40',
+        '--set',
+        'model.hidden=32',
+        '--set',
+        'task_kwargs.iwae_samples=4',
+        '--set',
+        'task_kwargs.iwae_chunk=4',
+    ],
+    'vae_cluster': ['--steps', '40', '--set', 'model.hidden=32', '--set', 'model.channels=(8, 16)'],
+    'ogan': ['--steps', '20', '--set', 'log_every=10'],
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Where notebooks read and write runs and figures, and whether to run tiny."""
+
     tiny: bool
     figures_dir: Path
     workdirs: Path
@@ -61,40 +85,43 @@ class Settings:
 
     def workdir(self, model: str) -> Path:
         """Where ``make train-<model>`` writes its digits run (a separate one on the tiny path)."""
-        return self.workdirs / (f"{model}-digits" + ("-tiny" if self.tiny else ""))
+        return self.workdirs / (f'{model}-digits' + ('-tiny' if self.tiny else ''))
 
 
 def settings() -> Settings:
     """Settings from the ``ZOO_*`` environment variables (see the module docstring)."""
-    tiny = os.environ.get("ZOO_NOTEBOOK_TINY", "").strip().lower() in TRUE
+    tiny = os.environ.get('ZOO_NOTEBOOK_TINY', '').strip().lower() in TRUE
     env = lambda name, default: Path(os.environ.get(name) or default)
-    s = Settings(tiny=tiny, figures_dir=env("ZOO_NOTEBOOK_FIGURES", REPO / "notebooks" / "figures"),
-                 workdirs=env("ZOO_WORKDIRS", REPO / "workdirs"))
-    _cache_compilations(s.workdirs / "jax_cache")
+    s = Settings(
+        tiny=tiny,
+        figures_dir=env('ZOO_NOTEBOOK_FIGURES', REPO / 'notebooks' / 'figures'),
+        workdirs=env('ZOO_WORKDIRS', REPO / 'workdirs'),
+    )
+    _cache_compilations(s.workdirs / 'jax_cache')
     return s
 
 
 def _cache_compilations(directory: Path) -> None:
     """JAX's persistent compilation cache, here and in the runs started from here."""
-    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(directory)
-    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    if not os.environ.get('JAX_COMPILATION_CACHE_DIR'):
+        os.environ['JAX_COMPILATION_CACHE_DIR'] = str(directory)
+    jax.config.update('jax_compilation_cache_dir', os.environ['JAX_COMPILATION_CACHE_DIR'])
 
 
 def run_experiment(*args) -> None:
     """``python -m experiments.<args>`` from the repository root, its output printed here."""
-    command = [sys.executable, "-m", f"experiments.{args[0]}", *map(str, args[1:])]
-    print("$ python " + " ".join(command[1:]), flush=True)
+    command = [sys.executable, '-m', f'experiments.{args[0]}', *map(str, args[1:])]
+    print('$ python ' + ' '.join(command[1:]), flush=True)
     result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = [line.rpartition("\r")[2] for line in result.stdout.splitlines()]  # progress bars: last state
-    print("\n".join(line for line in lines if line.strip()))
+    lines = [line.rpartition('\r')[2] for line in result.stdout.splitlines()]  # progress bars: last state
+    print('\n'.join(line for line in lines if line.strip()))
     if result.returncode:
-        raise RuntimeError(f"{command[2]} exited with status {result.returncode} (its output is above)")
+        raise RuntimeError(f'{command[2]} exited with status {result.returncode} (its output is above)')
 
 
 def has_checkpoint(workdir) -> bool:
     """Whether ``workdir`` holds at least one finished checkpoint step."""
-    directory = Path(workdir) / "checkpoints"
+    directory = Path(workdir) / 'checkpoints'
     return directory.is_dir() and any(p.name.isdigit() for p in directory.iterdir())
 
 
@@ -103,18 +130,23 @@ def trained_run(model: str, s: Settings | None = None):
     s = s or settings()
     workdir = s.workdir(model)
     if not has_checkpoint(workdir):
-        print(f"no checkpoint in {workdir}: training it now (`make train-{model.replace('_', '-')}`"
-              + (", shrunk for the tiny path" if s.tiny else "") + ")")
-        run_experiment("train", model, "--workdir", workdir,
-                       *((TINY.get(model, []) + NO_BOOKKEEPING) if s.tiny else []))
+        print(
+            f'no checkpoint in {workdir}: training it now (`make train-{model.replace("_", "-")}`'
+            + (', shrunk for the tiny path' if s.tiny else '')
+            + ')'
+        )
+        run_experiment(
+            'train', model, '--workdir', workdir, *((TINY.get(model, []) + NO_BOOKKEEPING) if s.tiny else [])
+        )
     trained = load_trained(workdir)
-    print(f"loaded {workdir} (step {trained.step})")
+    print(f'loaded {workdir} (step {trained.step})')
     return trained
 
 
 @dataclasses.dataclass
 class GlowRun:
     """A trained Glow: ``model.apply(variables, ..., method=...)``, and the step it reached."""
+
     model: object
     variables: dict
     step: int
@@ -122,23 +154,34 @@ class GlowRun:
 
 def load_glow(s: Settings | None = None) -> GlowRun:
     """The Glow of ``make train-glow`` (trained first when it has no checkpoint)."""
-    trained = trained_run("glow", s)
-    return GlowRun(trained.task.model, trained.state.variables("flow"), trained.step)
+    trained = trained_run('glow', s)
+    return GlowRun(trained.task.model, trained.state.variables('flow'), trained.step)
 
 
-def train_toy_flow(name: str, steps: int, workdir, batch_size: int = 256, seed: int = 0, lr: float = 2e-3,
-                   model: dict | None = None):
+def train_toy_flow(
+    name: str, steps: int, workdir, batch_size: int = 256, seed: int = 0, lr: float = 2e-3, model: dict | None = None
+):
     """A ``DenseFlow`` (``model``: its settings) fitted by maximum likelihood to toy density
     ``name`` (``toy2d:NAME``, a fixed draw of 10,000 points) with the library's loop.
 
     Returns ``(flow, variables, losses)``: the module, its (EMA-free) variables, and the
     mean NLL in nats logged every 10 steps.
     """
-    config = Config(task="density", dataset=f"toy2d:{name}", model=model or {}, seed=seed, steps=steps,
-                    batch_size=batch_size, eval_batch_size=1000,
-                    optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
-                    log_every=10, eval_every=0, sample_every=0, checkpoint_every=0)
+    config = Config(
+        task='density',
+        dataset=f'toy2d:{name}',
+        model=model or {},
+        seed=seed,
+        steps=steps,
+        batch_size=batch_size,
+        eval_batch_size=1000,
+        optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
+        log_every=10,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=0,
+    )
     train(config, str(workdir))
     trained = load_trained(workdir)
-    losses = [r["loss"] for r in read_metrics(Path(workdir) / "metrics.jsonl") if "loss" in r]
-    return trained.task.model, trained.state.variables("flow"), losses
+    losses = [r['loss'] for r in read_metrics(Path(workdir) / 'metrics.jsonl') if 'loss' in r]
+    return trained.task.model, trained.state.variables('flow'), losses

@@ -6,20 +6,27 @@ from experiments import bench
 
 
 def test_tiny_bench_writes_json_and_table(tmp_path):
-    settings = bench.Settings(batch=2, repeats=1, warmup=0, depths=(1,), variants=("scan+invertible",),
-                              permutations=("reverse",), model=dict(scales=1, flow_steps=1, hidden=4),
-                              sections=("model", "depth", "bf16", "conv1x1"))  # residual: test_bench_estimators
+    settings = bench.Settings(
+        batch=2,
+        repeats=1,
+        warmup=0,
+        depths=(1,),
+        variants=('scan+invertible',),
+        permutations=('reverse',),
+        model=dict(scales=1, flow_steps=1, hidden=4),
+        sections=('model', 'depth', 'bf16', 'conv1x1'),
+    )  # residual: test_bench_estimators
     text = bench.write(bench.run_bench(settings), str(tmp_path))
-    results = json.loads((tmp_path / "bench_digits.json").read_text())
-    assert (tmp_path / "bench_digits.md").read_text() == text
-    assert results["model"]["compile_s"] > 0 and results["model"]["images_per_s"] > 0
-    assert results["model"]["xla_memory"]["total"] > 0
-    assert results["model"]["sample"]["images_per_s"] > 0 and results["model"]["eval"]["images_per_s"] > 0
-    assert [(r["steps"], r["variant"]) for r in results["depth"]] == [(1, "scan+invertible")]
-    assert abs(results["bf16"]["bpd_drift"]) < 0.05
-    assert results["conv1x1"][0]["permutation"] == "reverse"
-    assert "residual" not in results
-    for heading in ("## Model", "## Depth K", "## Mixed precision", "## 1x1 conv variants"):
+    results = json.loads((tmp_path / 'bench_digits.json').read_text())
+    assert (tmp_path / 'bench_digits.md').read_text() == text
+    assert results['model']['compile_s'] > 0 and results['model']['images_per_s'] > 0
+    assert results['model']['xla_memory']['total'] > 0
+    assert results['model']['sample']['images_per_s'] > 0 and results['model']['eval']['images_per_s'] > 0
+    assert [(r['steps'], r['variant']) for r in results['depth']] == [(1, 'scan+invertible')]
+    assert abs(results['bf16']['bpd_drift']) < 0.05
+    assert results['conv1x1'][0]['permutation'] == 'reverse'
+    assert 'residual' not in results
+    for heading in ('## Model', '## Depth K', '## Mixed precision', '## 1x1 conv variants'):
         assert heading in text
 
 

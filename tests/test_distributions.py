@@ -26,8 +26,9 @@ def test_kl_diagonal_gaussians_matches_quadrature(x64):
 
 def test_kl_standard_normal_is_the_special_case_and_zero_at_the_prior(x64):
     mean, log_scale = jnp.array([0.0, 1.2, -0.4]), jnp.array([0.0, -0.3, 0.8])
-    np.testing.assert_allclose(D.kl_standard_normal(mean, log_scale),
-                               D.kl_diagonal_gaussians(mean, log_scale, 0.0, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        D.kl_standard_normal(mean, log_scale), D.kl_diagonal_gaussians(mean, log_scale, 0.0, 0.0), rtol=1e-12
+    )
     assert D.kl_standard_normal(mean, log_scale)[0] == 0.0
 
 
@@ -53,8 +54,9 @@ def test_bernoulli_log_prob_is_log_sigmoid_and_stable(x64):
 
 def test_gaussian_fixed_scale_is_the_normal_density(x64):
     x, mean = jnp.array([0.2, -1.0, 3.0]), jnp.array([0.0, 0.5, 2.0])
-    np.testing.assert_allclose(D.gaussian_fixed_scale_log_prob(x, mean, 0.3),
-                               stats.norm.logpdf(x, mean, 0.3), rtol=1e-12)
+    np.testing.assert_allclose(
+        D.gaussian_fixed_scale_log_prob(x, mean, 0.3), stats.norm.logpdf(x, mean, 0.3), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize('num_levels', [2, 17, 256])
@@ -85,8 +87,9 @@ X = np.linspace(-4, 4, 17)
 
 def test_log_densities_match_scipy():
     np.testing.assert_allclose(D.gaussian_log_prob(X, 0.5, np.log(2.0)), stats.norm(0.5, 2.0).logpdf(X), rtol=1e-5)
-    np.testing.assert_allclose(D.logistic_log_prob(X, -0.3, np.log(0.7)), stats.logistic(-0.3, 0.7).logpdf(X),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        D.logistic_log_prob(X, -0.3, np.log(0.7)), stats.logistic(-0.3, 0.7).logpdf(X), rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize('name, dist', [('gaussian', stats.norm), ('logistic', stats.logistic)])

@@ -47,38 +47,62 @@ def test_every_config_initialises_on_its_dataset(model, name, npz_next_to_config
     """Shapes only (jax.eval_shape): a paper config's networks fit its dataset's images."""
     config, info, task = config_and_task(model, name)
     n = config.batch_size
-    batch = {'image': np.zeros((n, *info.image_shape), np.uint8), 'label': np.zeros(n, np.int32),
-             'index': np.arange(n, dtype=np.int32)}
+    batch = {
+        'image': np.zeros((n, *info.image_shape), np.uint8),
+        'label': np.zeros(n, np.int32),
+        'index': np.arange(n, dtype=np.int32),
+    }
     state = jax.eval_shape(task.init, jax.random.key(0), batch)
     assert jax.tree.leaves(state.params)
 
 
 def test_command_line_flags_reach_the_config():
-    args = runner.parse_args('glow', ['--steps', '7', '--batch-size', '8', '--seed', '3', '--seconds', '60',
-                                      '--dataset', 'npz:x.npz', '--set', 'optimizer.lr=0.1'])
+    args = runner.parse_args(
+        'glow',
+        [
+            '--steps',
+            '7',
+            '--batch-size',
+            '8',
+            '--seed',
+            '3',
+            '--seconds',
+            '60',
+            '--dataset',
+            'npz:x.npz',
+            '--set',
+            'optimizer.lr=0.1',
+        ],
+    )
     config = runner.build_config('glow', args)
     assert (config.steps, config.batch_size, config.seed, config.optimizer.lr) == (7, 8, 3, 0.1)
     assert (config.dataset, config.seconds) == ('npz:x.npz', 60.0)
 
 
-@pytest.mark.parametrize('argv, workdir', [
-    (['--config', 'digits'], 'workdirs/glow-digits'),
-    (['--dataset', 'digits'], 'workdirs/glow-digits'),
-    (['--dataset', 'npz:data/my_images.npz'], 'workdirs/glow-digits-my_images'),
-    (['--dataset', 'folder:/photos/cats/'], 'workdirs/glow-digits-cats'),
-    (['--config', 'cifar10', '--dataset', 'mnist'], 'workdirs/glow-cifar10-mnist'),
-])
+@pytest.mark.parametrize(
+    'argv, workdir',
+    [
+        (['--config', 'digits'], 'workdirs/glow-digits'),
+        (['--dataset', 'digits'], 'workdirs/glow-digits'),
+        (['--dataset', 'npz:data/my_images.npz'], 'workdirs/glow-digits-my_images'),
+        (['--dataset', 'folder:/photos/cats/'], 'workdirs/glow-digits-cats'),
+        (['--config', 'cifar10', '--dataset', 'mnist'], 'workdirs/glow-cifar10-mnist'),
+    ],
+)
 def test_default_workdir_names_a_dataset_that_is_not_the_configs_own(argv, workdir):
     args = runner.parse_args('glow', argv)
     assert runner.default_workdir('glow', args, runner.build_config('glow', args)) == workdir
 
 
-@pytest.mark.parametrize('argv, message', [
-    (['--set', 'optimizer.lr=abc'], "optimizer.lr='abc': expected float"),
-    (['--set', 'learning_rate=1'], "unknown config field 'learning_rate'"),
-    (['--batch-size', '0'], 'batch_size must be >= 1, got 0'),
-    (['--set', 'model.hiden=3'], 'hiden'),
-])
+@pytest.mark.parametrize(
+    'argv, message',
+    [
+        (['--set', 'optimizer.lr=abc'], "optimizer.lr='abc': expected float"),
+        (['--set', 'learning_rate=1'], "unknown config field 'learning_rate'"),
+        (['--batch-size', '0'], 'batch_size must be >= 1, got 0'),
+        (['--set', 'model.hiden=3'], 'hiden'),
+    ],
+)
 def test_mistakes_print_one_line_and_exit_2(argv, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         runner.main('glow', ['--workdir', str(tmp_path)] + argv)
@@ -116,8 +140,15 @@ def test_every_make_train_target_names_a_model():
 
 
 def test_result_line_leaves_out_an_unmeasured_step_time():
-    summary = {'headline': 'bpd', 'complete': False, 'step': 3, 'wall_time': 2.0, 'step_time': None,
-               'test': {'bpd': 2.5}, 'validation': {}}
+    summary = {
+        'headline': 'bpd',
+        'complete': False,
+        'step': 3,
+        'wall_time': 2.0,
+        'step_time': None,
+        'test': {'bpd': 2.5},
+        'validation': {},
+    }
     assert runner.result_line(summary) == 'test bpd 2.5000 | 3 steps in 2 s'
     summary['step_time'] = 0.0052
     assert runner.result_line(summary).endswith('| 5.2 ms/step (median)')
@@ -126,8 +157,16 @@ def test_result_line_leaves_out_an_unmeasured_step_time():
 @pytest.mark.slow
 def test_glow_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glow')
-    small = ['--set', 'model.flow_steps=1', '--set', 'model.hidden=8', '--set', 'log_every=2',
-             '--set', 'checkpoint_every=2']
+    small = [
+        '--set',
+        'model.flow_steps=1',
+        '--set',
+        'model.hidden=8',
+        '--set',
+        'log_every=2',
+        '--set',
+        'checkpoint_every=2',
+    ]
     summary = runner.main('glow', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3
     last = capsys.readouterr().out.strip().splitlines()[-1]
@@ -145,7 +184,11 @@ def test_glow_digits_default_runs_end_to_end(tmp_path, capsys):
 @pytest.mark.slow
 def test_python_dash_m_experiments_train_exits_2_on_a_mistake(tmp_path):
     """The real process a user starts: one error line on stderr, status 2."""
-    result = subprocess.run([sys.executable, '-m', 'experiments.train', 'glow', '--workdir', str(tmp_path),
-                             '--set', 'learning_rate=1'], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, '-m', 'experiments.train', 'glow', '--workdir', str(tmp_path), '--set', 'learning_rate=1'],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown config field 'learning_rate'")

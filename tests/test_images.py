@@ -26,6 +26,7 @@ def test_to_pixels_clips_out_of_range_values():
 
 # --- [-1, 1] (GANs) -----------------------------------------------------------------------------
 
+
 def test_to_signed_maps_black_and_white_to_minus_1_and_1_and_signed_to_pixels_inverts_it():
     pixels = jnp.arange(17, dtype=jnp.uint8).reshape(1, 17, 1, 1)
     x = images.to_signed(pixels, 17)
@@ -36,9 +37,11 @@ def test_to_signed_maps_black_and_white_to_minus_1_and_1_and_signed_to_pixels_in
     half = 1 / 16
     np.testing.assert_array_equal(
         images.signed_to_pixels(jnp.array([-3.0, -1.0 + 0.99 * half, -1.0 + 1.01 * half, 1.0 - 0.99 * half, 3.0]), 17),
-        [0, 0, 1, 16, 16])
+        [0, 0, 1, 16, 16],
+    )
     with pytest.raises(TypeError, match='integer array'):
         images.to_signed(np.zeros(2, np.float32), 17)
+
 
 def test_bad_pixels_are_refused_where_they_are_concrete():
     with pytest.raises(TypeError, match='integer array'):
@@ -72,7 +75,8 @@ def test_to_intensity_maps_black_and_white_to_0_and_1_and_inverts():
     assert float(x.min()) == 0.0 and float(x.max()) == 1.0
     np.testing.assert_array_equal(images.intensity_to_pixels(x, 17), ALL_LEVELS)
     # Rounding: a value within half a level of p decodes to p; out of range clips.
-    np.testing.assert_array_equal(images.intensity_to_pixels(jnp.array([-0.5, 0.49 / 16, 0.51 / 16, 1.5]), 17),
-                                  [0, 0, 1, 16])
+    np.testing.assert_array_equal(
+        images.intensity_to_pixels(jnp.array([-0.5, 0.49 / 16, 0.51 / 16, 1.5]), 17), [0, 0, 1, 16]
+    )
     with pytest.raises(TypeError, match='integer array'):
         images.to_intensity(np.zeros(2, np.float32), 17)

@@ -6,8 +6,7 @@ from experiments import toy_densities
 
 
 def test_toy_densities_writes_png_and_log_likelihoods(tmp_path):
-    results = toy_densities.run(str(tmp_path), densities=('eight_gaussians',), steps=2, batch_size=32,
-                                resolution=8)
+    results = toy_densities.run(str(tmp_path), densities=('eight_gaussians',), steps=2, batch_size=32, resolution=8)
     saved = json.loads((tmp_path / 'toy_densities.json').read_text())
     assert set(saved['results']['eight_gaussians']) == {'coupling flow', 'i-ResNet'}
     assert saved['results'] == json.loads(json.dumps(results))

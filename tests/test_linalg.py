@@ -130,8 +130,7 @@ def test_exp_rank_one_closed_form(scale):
     np.testing.assert_allclose(linalg.log_det_exp_rank_one(x, y), np.linalg.slogdet(dense)[1], atol=1e-12)
     z = jax.random.normal(jax.random.key(14), (3, 5), jnp.float64)
     np.testing.assert_allclose(linalg.exp_rank_one_apply(x, y, z), z @ dense.T, atol=1e-12)
-    np.testing.assert_allclose(linalg.exp_rank_one_apply(x, y, z, inverse=True), z @ np.linalg.inv(dense).T,
-                               atol=1e-12)
+    np.testing.assert_allclose(linalg.exp_rank_one_apply(x, y, z, inverse=True), z @ np.linalg.inv(dense).T, atol=1e-12)
     grad = jax.grad(lambda x: jnp.sum(linalg.exp_rank_one(x, y)))(x)
     assert np.all(np.isfinite(grad))
 

@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from zoo import linalg
-from zoo.lipschitz import (SpectralConv, SpectralDense, clip_weights, critic_gradient_norm, gradient_penalty,
-                           interpolate, normalize_weight, spectral_norm_regularizer)
+from zoo.lipschitz import (
+    SpectralConv,
+    SpectralDense,
+    clip_weights,
+    critic_gradient_norm,
+    gradient_penalty,
+    interpolate,
+    normalize_weight,
+    spectral_norm_regularizer,
+)
 
 
 def _conv_matrix(kernel, shape, strides=(1, 1), padding='SAME'):
@@ -42,23 +50,30 @@ def test_spectral_dense_normalizes_and_updates_its_vector_only_when_asked():
 
 
 def test_spectral_dense_shrink_keeps_small_weights():
-    layer = SpectralDense(3, coeff=0.9, mode='shrink', use_bias=False,
-                          kernel_init=nn.initializers.constant(0.01))
+    layer = SpectralDense(3, coeff=0.9, mode='shrink', use_bias=False, kernel_init=nn.initializers.constant(0.01))
     x = jnp.ones((2, 4))
     variables = layer.init(jax.random.key(0), x)
     np.testing.assert_allclose(layer.apply(variables, x), x @ variables['params']['kernel'], rtol=1e-6)
 
 
 def test_spectral_conv_bounds_the_conv_operator_norm():
-    layer = SpectralConv(3, kernel_size=(3, 3), coeff=0.9, mode='shrink', init_iters=1000, use_bias=False,
-                         kernel_init=nn.initializers.normal(1.0))
+    layer = SpectralConv(
+        3,
+        kernel_size=(3, 3),
+        coeff=0.9,
+        mode='shrink',
+        init_iters=1000,
+        use_bias=False,
+        kernel_init=nn.initializers.normal(1.0),
+    )
     x = jax.random.normal(jax.random.key(2), (2, 5, 5, 2))
     variables = layer.init(jax.random.key(3), x)
     kernel = variables['params']['kernel']
     sigma = np.linalg.svd(_conv_matrix(kernel, (5, 5, 2)), compute_uv=False)[0]
     assert sigma > 0.9
-    expected = jax.lax.conv_general_dilated(x, kernel * 0.9 / sigma, (1, 1), 'SAME',
-                                            dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    expected = jax.lax.conv_general_dilated(
+        x, kernel * 0.9 / sigma, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC')
+    )
     np.testing.assert_allclose(layer.apply(variables, x), expected, rtol=1e-3, atol=1e-4)
     with pytest.raises(ValueError, match='input size'):
         layer.apply(variables, jnp.ones((2, 6, 6, 2)))
@@ -146,7 +161,7 @@ def test_spectral_layers_jit_and_grad():
     @jax.jit
     def loss(params):
         y, state = layer.apply({**variables, 'params': params}, x, update_stats=True, mutable=['spectral'])
-        return jnp.sum(y ** 2), state
+        return jnp.sum(y**2), state
 
     (value, state), grads = jax.value_and_grad(loss, has_aux=True)(variables['params'])
     assert np.isfinite(value) and all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
@@ -155,8 +170,15 @@ def test_spectral_layers_jit_and_grad():
 
 def test_spectral_kernel_returns_the_normalised_weight_and_updates_when_mutable():
     from zoo.lipschitz import SpectralKernel
-    layer = SpectralKernel((3, 3, 2, 2), input_shape=(4, 4, 2), coeff=0.5, mode='shrink', init_iters=1000,
-                           kernel_init=nn.initializers.normal(1.0))
+
+    layer = SpectralKernel(
+        (3, 3, 2, 2),
+        input_shape=(4, 4, 2),
+        coeff=0.5,
+        mode='shrink',
+        init_iters=1000,
+        kernel_init=nn.initializers.normal(1.0),
+    )
     variables = layer.init(jax.random.key(14))
     kernel = variables['params']['kernel']
     sigma = np.linalg.svd(_conv_matrix(kernel, (4, 4, 2)), compute_uv=False)[0]

@@ -17,79 +17,86 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+NOTEBOOKS = Path(__file__).resolve().parents[1] / 'notebooks'
+PATHS = sorted(NOTEBOOKS.glob('*.ipynb'))
 FIGURES = {
-    "gan_divergences.ipynb": "gan_divergences.png",
-    "glow_interpolation.ipynb": "glow_interpolation.png",
-    "glow_sampling.ipynb": "glow_sampling.png",
-    "toy_densities.ipynb": "toy_densities.png",
-    "vae_latent_space.ipynb": "vae_latent_space.png",
+    'gan_divergences.ipynb': 'gan_divergences.png',
+    'glow_interpolation.ipynb': 'glow_interpolation.png',
+    'glow_sampling.ipynb': 'glow_sampling.png',
+    'toy_densities.ipynb': 'toy_densities.png',
+    'vae_latent_space.ipynb': 'vae_latent_space.png',
 }
 
 
 def user_environment(root: Path) -> dict:
     """This process's environment as a user's shell would have it: no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update({
-        "ZOO_NOTEBOOK_TINY": "1",
-        "ZOO_NOTEBOOK_FIGURES": str(root / "figures"),
-        "ZOO_WORKDIRS": str(root / "workdirs"),
-        "JAX_PLATFORMS": "cpu",
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        # Keep the test session's XLA flags (conftest.py: backend optimisation level 0, which
-        # makes compiling these tiny models 2-3x cheaper), and run the kernel's XLA on one
-        # thread beside the other pytest worker.
-        "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip(),
-    })
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.update(
+        {
+            'ZOO_NOTEBOOK_TINY': '1',
+            'ZOO_NOTEBOOK_FIGURES': str(root / 'figures'),
+            'ZOO_WORKDIRS': str(root / 'workdirs'),
+            'JAX_PLATFORMS': 'cpu',
+            'MPLBACKEND': 'module://matplotlib_inline.backend_inline',
+            # Keep the test session's XLA flags (conftest.py: backend optimisation level 0, which
+            # makes compiling these tiny models 2-3x cheaper), and run the kernel's XLA on one
+            # thread beside the other pytest worker.
+            'XLA_FLAGS': (os.environ.get('XLA_FLAGS', '') + ' --xla_cpu_multi_thread_eigen=false').strip(),
+        }
+    )
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope='module')
 def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("notebooks")
+    return tmp_path_factory.mktemp('notebooks')
 
 
 def test_every_notebook_is_listed():
     assert sorted(p.name for p in PATHS) == sorted(FIGURES)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('path', PATHS, ids=lambda p: p.stem)
 def test_outputs_are_stripped(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, \
-                f"{path.name}: strip outputs before committing (jupyter nbconvert --clear-output --inplace)"
+        if cell.cell_type == 'code':
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f'{path.name}: strip outputs before committing (jupyter nbconvert --clear-output --inplace)'
+            )
 
 
-@pytest.mark.parametrize("path", [*PATHS, NOTEBOOKS / "support.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize('path', [*PATHS, NOTEBOOKS / 'support.py'], ids=lambda p: p.name)
 def test_notebooks_import_only_the_library_and_support(path):
     """`experiments` is importable only from the repository root, where no kernel starts."""
     text = path.read_text()
-    assert "from experiments" not in text and "import experiments" not in text
+    assert 'from experiments' not in text and 'import experiments' not in text
 
 
 def test_support_imports_from_the_notebook_folder(tmp_path):
-    result = subprocess.run([sys.executable, "-c", "import support; print(support.settings().tiny)"],
-                            cwd=NOTEBOOKS, env=user_environment(tmp_path), capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, '-c', 'import support; print(support.settings().tiny)'],
+        cwd=NOTEBOOKS,
+        env=user_environment(tmp_path),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    assert result.stdout.strip() == 'True'
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize('path', PATHS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tiny_root, monkeypatch):
     from nbclient import NotebookClient
 
-    monkeypatch.delenv("PYTHONPATH", raising=False)
+    monkeypatch.delenv('PYTHONPATH', raising=False)
     for k, v in user_environment(tiny_root).items():
         monkeypatch.setenv(k, v)  # the kernel inherits this process's environment
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if o.output_type == 'error']
     assert not errors
-    figure = tiny_root / "figures" / FIGURES[path.name]
+    figure = tiny_root / 'figures' / FIGURES[path.name]
     assert figure.is_file() and figure.stat().st_size > 1000

@@ -26,9 +26,25 @@ def my_task(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_an_outside_task_trains_through_the_loop(my_task, tmp_path, capsys):
     workdir = str(tmp_path / 'run')
-    summary = runner.main(my_task, ['--workdir', workdir, '--steps', '40', '--batch-size', '32',
-                                    '--set', 'optimizer.lr=0.05', '--set', 'optimizer.warmup_steps=0',
-                                    '--set', 'log_every=10', '--set', 'eval_every=0'])
+    summary = runner.main(
+        my_task,
+        [
+            '--workdir',
+            workdir,
+            '--steps',
+            '40',
+            '--batch-size',
+            '32',
+            '--set',
+            'optimizer.lr=0.05',
+            '--set',
+            'optimizer.warmup_steps=0',
+            '--set',
+            'log_every=10',
+            '--set',
+            'eval_every=0',
+        ],
+    )
     assert summary['step'] == 40 and summary['headline'] == 'nll'
     losses = [r['loss'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r]
     assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]  # the mean moves to the data
@@ -51,4 +67,3 @@ def test_an_import_path_has_no_named_configs(my_task, capsys):
     with pytest.raises(SystemExit) as exit_info:
         runner.main(my_task, ['--config', 'digits'])
     assert exit_info.value.code == 2
-

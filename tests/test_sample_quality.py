@@ -17,8 +17,9 @@ def test_mmd_is_zero_on_average_for_one_distribution_and_positive_for_a_shift():
     keys = jax.random.split(jax.random.key(0), 42)
     bandwidth = jnp.array([1.0, 2.0, 4.0])
     mmd = jax.jit(sq.mmd_squared)
-    null = np.array([float(mmd(gaussian(keys[2 * i], 200), gaussian(keys[2 * i + 1], 200), bandwidth))
-                     for i in range(20)])
+    null = np.array(
+        [float(mmd(gaussian(keys[2 * i], 200), gaussian(keys[2 * i + 1], 200), bandwidth)) for i in range(20)]
+    )
     # Unbiased: the mean of independent null estimates is 0 within its standard error.
     assert abs(null.mean()) < 3 * null.std(ddof=1) / np.sqrt(len(null))
     shifted = float(mmd(gaussian(keys[40], 200), gaussian(keys[41], 200, shift=0.5), bandwidth))
@@ -28,7 +29,7 @@ def test_mmd_is_zero_on_average_for_one_distribution_and_positive_for_a_shift():
 def test_mmd_matches_a_brute_force_sum():
     x, y = np.random.default_rng(0).normal(size=(2, 7, 3))
     s = 1.3
-    k = lambda a, b: np.exp(-np.sum((a - b) ** 2) / (2 * s ** 2))
+    k = lambda a, b: np.exp(-np.sum((a - b) ** 2) / (2 * s**2))
     xx = sum(k(x[i], x[j]) for i in range(7) for j in range(7) if i != j) / 42
     yy = sum(k(y[i], y[j]) for i in range(7) for j in range(7) if i != j) / 42
     xy = sum(k(x[i], y[j]) for i in range(7) for j in range(7)) / 49
@@ -79,4 +80,6 @@ def test_classifier_on_digits_test_images(digits_classifier):
     noise = np.random.default_rng(0).integers(0, 17, images[:half].shape).astype(np.uint8)
     different = sq.image_sample_quality(noise, images[half:], digits_classifier, labels[half:])
     assert same['coverage'] == 1.0 and same['histogram_tv'] < 0.15
-    assert different['mmd2'] > 10 * abs(same['mmd2']) and different['classifier_frechet'] > 5 * same['classifier_frechet']
+    assert (
+        different['mmd2'] > 10 * abs(same['mmd2']) and different['classifier_frechet'] > 5 * same['classifier_frechet']
+    )

@@ -10,11 +10,20 @@ from zoo.train import Config, OptimizerConfig, train
 
 
 def tiny_gan(dataset: str, **task_kwargs) -> Config:
-    return Config(task='hinge_gan', dataset=dataset, steps=2, batch_size=16, eval_batch_size=100, log_every=1,
-                  eval_every=0, sample_every=0, checkpoint_every=2,
-                  model=dict(generator=dict(hidden=8, depth=1), critic=dict(hidden=8, depth=1)),
-                  task_kwargs=dict(net='mlp', latent_dim=4, num_samples=4, **task_kwargs),
-                  optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0))
+    return Config(
+        task='hinge_gan',
+        dataset=dataset,
+        steps=2,
+        batch_size=16,
+        eval_batch_size=100,
+        log_every=1,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=2,
+        model=dict(generator=dict(hidden=8, depth=1), critic=dict(hidden=8, depth=1)),
+        task_kwargs=dict(net='mlp', latent_dim=4, num_samples=4, **task_kwargs),
+        optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0),
+    )
 
 
 def test_an_image_run_gets_every_statistic_and_its_data_floor(tmp_path, capsys):
@@ -39,7 +48,9 @@ def test_a_point_run_gets_mmd(tmp_path):
 
 
 def test_conditions_parse_as_python_literals_or_strings():
-    assert sample_quality.parse_conditions(['source=buffer', 'temperature=0.7']) == {'source': 'buffer',
-                                                                                     'temperature': 0.7}
+    assert sample_quality.parse_conditions(['source=buffer', 'temperature=0.7']) == {
+        'source': 'buffer',
+        'temperature': 0.7,
+    }
     with pytest.raises(SystemExit, match='NAME=VALUE'):
         sample_quality.parse_conditions(['buffer'])

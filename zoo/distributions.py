@@ -66,7 +66,7 @@ def kl_standard_normal(mean, log_scale):
 def kl_diagonal_gaussians(mean_q, log_scale_q, mean_p, log_scale_p):
     """KL(N(mu_q, s_q^2) || N(mu_p, s_p^2)) elementwise:
 
-        log(s_p / s_q) + (s_q^2 + (mu_q - mu_p)^2) / (2 s_p^2) - 1/2 .
+    log(s_p / s_q) + (s_q^2 + (mu_q - mu_p)^2) / (2 s_p^2) - 1/2 .
     """
     variance_ratio = jnp.exp(2.0 * (log_scale_q - log_scale_p))
     mahalanobis = jnp.square((mean_q - mean_p) * jnp.exp(-log_scale_p))
@@ -110,21 +110,22 @@ def discretized_logistic_log_prob(pixels, loc, log_scale, num_levels: int = 256)
     upper = (x + half_bin - loc) * inv_scale
     lower = (x - half_bin - loc) * inv_scale
     # log(sigmoid(u) - sigmoid(l)) = log sigmoid(u) + log sigmoid(-l) + log(1 - exp(l - u)).
-    middle = (jax.nn.log_sigmoid(upper) + jax.nn.log_sigmoid(-lower)
-              + jnp.log(-jnp.expm1(jnp.minimum(lower - upper, -1e-12))))
-    first = jax.nn.log_sigmoid(upper)          # P(p = 0) = sigmoid(u)
-    last = jax.nn.log_sigmoid(-lower)          # P(p = L-1) = 1 - sigmoid(l)
+    middle = (
+        jax.nn.log_sigmoid(upper) + jax.nn.log_sigmoid(-lower) + jnp.log(-jnp.expm1(jnp.minimum(lower - upper, -1e-12)))
+    )
+    first = jax.nn.log_sigmoid(upper)  # P(p = 0) = sigmoid(u)
+    last = jax.nn.log_sigmoid(-lower)  # P(p = L-1) = 1 - sigmoid(l)
     return jnp.where(pixels == 0, first, jnp.where(pixels == num_levels - 1, last, middle))
 
 
 PRIORS = {
-    "gaussian": (gaussian_log_prob, sample_gaussian),
-    "logistic": (logistic_log_prob, sample_logistic),
+    'gaussian': (gaussian_log_prob, sample_gaussian),
+    'logistic': (logistic_log_prob, sample_logistic),
 }
 
 
 def get_prior(name: str):
     """(log_prob, sample) of a standard prior by name: 'gaussian' or 'logistic'."""
     if name not in PRIORS:
-        raise ValueError(f"unknown prior {name!r}; choose one of {sorted(PRIORS)}")
+        raise ValueError(f'unknown prior {name!r}; choose one of {sorted(PRIORS)}')
     return PRIORS[name]

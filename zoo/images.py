@@ -20,20 +20,24 @@ def check_pixels(pixels, num_levels: int | None = None) -> None:
     """
     if not jnp.issubdtype(jnp.asarray(pixels).dtype, jnp.integer):
         raise TypeError(
-            f"pixels must be an integer array in [0, num_levels), got dtype {pixels.dtype}; "
-            "convert floats with zoo.images.to_pixels")
+            f'pixels must be an integer array in [0, num_levels), got dtype {pixels.dtype}; '
+            'convert floats with zoo.images.to_pixels'
+        )
     if num_levels is None or isinstance(pixels, jax.core.Tracer) or np.size(pixels) == 0:
         return
     values = np.asarray(pixels)  # np.min on a jax array would trace under jit
     low, high = int(values.min()), int(values.max())
     if low < 0 or high >= num_levels:
-        raise ValueError(f"pixels must lie in [0, {num_levels}) for {num_levels} levels, got values in "
-                         f"[{low}, {high}]; is num_levels right for this dataset?")
+        raise ValueError(
+            f'pixels must lie in [0, {num_levels}) for {num_levels} levels, got values in '
+            f'[{low}, {high}]; is num_levels right for this dataset?'
+        )
 
 
 # --- The [-1, 1] range of GANs -----------------------------------------------------------------
 # A GAN generator ends in tanh, so its pixels live in [-1, 1]: black at -1, white at exactly 1
 # (DCGAN, Radford et al. 2016, sec. 4: "no pre-processing besides scaling to the range of tanh").
+
 
 def to_signed(pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
     """x = 2 p / (L - 1) - 1 in [-1, 1]."""
@@ -45,6 +49,7 @@ def signed_to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
     """p = clip(round((x + 1) (L - 1) / 2), 0, L - 1) as uint8: the inverse of ``to_signed``."""
     p = jnp.round((x + 1.0) * (0.5 * (num_levels - 1)))
     return jnp.clip(p, 0, num_levels - 1).astype(jnp.uint8)
+
 
 def dequantize(key: jax.Array, pixels: jax.Array, num_levels: int, dtype=jnp.float32) -> jax.Array:
     """x = (p + u) / L - 1/2, u ~ U[0, 1): a continuous point inside each pixel's bin."""
@@ -69,6 +74,7 @@ def to_pixels(x: jax.Array, num_levels: int) -> jax.Array:
 # Two encodings, each with its decoder.  ``to_unit`` spreads pixel p over its bin
 # [p/L, (p+1)/L) (a density model's view: IGEBM's [0, 1] images); ``to_intensity`` puts
 # black at 0 and white at exactly 1 (a Bernoulli mean's view: the VAE literature's MNIST).
+
 
 def to_unit(pixels: jax.Array, num_levels: int, key: jax.Array | None = None, dtype=jnp.float32) -> jax.Array:
     """x = (p + u) / L in [0, 1): u ~ U[0, 1) given ``key`` (dequantised), else u = 1/2 (bin centres)."""

@@ -27,6 +27,7 @@ def log_abs_det(w: jax.Array) -> jax.Array:
 
 # ---------------------------------------------------------------- spectral norm
 
+
 def _normalize(x: jax.Array, eps: float = 1e-12) -> jax.Array:
     return x / (jnp.sqrt(jnp.sum(x * x)) + eps)
 
@@ -76,13 +77,20 @@ def conv_operator(kernel: jax.Array, input_shape, strides=(1, 1), padding='SAME'
     Behrmann et al. 2019, sec. 3).  ``kernel`` is HWIO.
     """
     if kernel.ndim != 4 or len(input_shape) != 3 or input_shape[-1] != kernel.shape[2]:
-        raise ValueError(f'conv_operator needs an HWIO kernel and an (H, W, C_in) input with matching '
-                         f'channels, got kernel {kernel.shape} and input {tuple(input_shape)}')
+        raise ValueError(
+            f'conv_operator needs an HWIO kernel and an (H, W, C_in) input with matching '
+            f'channels, got kernel {kernel.shape} and input {tuple(input_shape)}'
+        )
 
     def apply(x):
-        y = jax.lax.conv_general_dilated(x[None], kernel, tuple(strides), padding,
-                                         dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
-                                         precision=jax.lax.Precision.HIGHEST)
+        y = jax.lax.conv_general_dilated(
+            x[None],
+            kernel,
+            tuple(strides),
+            padding,
+            dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+            precision=jax.lax.Precision.HIGHEST,
+        )
         return y[0]
 
     x0 = jax.ShapeDtypeStruct(tuple(input_shape), kernel.dtype)
@@ -90,8 +98,9 @@ def conv_operator(kernel: jax.Array, input_shape, strides=(1, 1), padding='SAME'
     return apply, lambda y: transpose(y)[0]
 
 
-def conv_spectral_norm(kernel: jax.Array, u: jax.Array, input_shape, strides=(1, 1),
-                       padding='SAME', num_iters: int = 1):
+def conv_spectral_norm(
+    kernel: jax.Array, u: jax.Array, input_shape, strides=(1, 1), padding='SAME', num_iters: int = 1
+):
     """Operator norm of a 2-D convolution on (H, W, C_in) inputs; u has the output's shape.
 
     Returns ``(sigma, u_new)`` (see ``operator_spectral_norm`` and ``conv_operator``).
@@ -104,6 +113,7 @@ def conv_spectral_norm(kernel: jax.Array, u: jax.Array, input_shape, strides=(1,
 
 
 # ---------------------------------------------------------------- volumes and log-dets
+
 
 def _gram(b: jax.Array) -> jax.Array:
     if b.ndim != 2:
@@ -160,6 +170,7 @@ def log1p_series(a: jax.Array, num_terms: int) -> jax.Array:
 
 # ---------------------------------------------------------------- exp(x y^T)
 
+
 def _expm1_ratio(s: jax.Array) -> jax.Array:
     """(e^s - 1) / s, equal to 1 at s = 0 (the safe-where keeps gradients finite there)."""
     small = jnp.abs(s) < 1e-6
@@ -194,6 +205,7 @@ def log_det_exp_rank_one(x: jax.Array, y: jax.Array) -> jax.Array:
 
 
 # ---------------------------------------------------------------- orthogonal maps between unit vectors
+
 
 def householder_vector(a: jax.Array, b: jax.Array) -> jax.Array:
     """v = (a - b) / |a - b|: the reflection I - 2 v v^T maps unit a to unit b.

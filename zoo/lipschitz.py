@@ -68,9 +68,11 @@ class _SpectralMixin:
         key = self.make_rng('params') if self.is_initializing() else jax.random.key(0)
         u_var = self.variable('spectral', 'u', lambda: _unit(jax.random.normal(key, u_shape, dtype)))
         if u_var.value.shape != tuple(u_shape):
-            raise ValueError(f'{type(self).__name__}: stored power-iteration vector has shape {u_var.value.shape} '
-                             f'but this input needs {tuple(u_shape)}; the layer is tied to the input size it was '
-                             'initialised with')
+            raise ValueError(
+                f'{type(self).__name__}: stored power-iteration vector has shape {u_var.value.shape} '
+                f'but this input needs {tuple(u_shape)}; the layer is tied to the input size it was '
+                'initialised with'
+            )
         # Many iterations at init so that the first steps already use a good sigma.
         iters = self.init_iters if self.is_initializing() else self.num_iters
         sigma, u = operator_spectral_norm(apply, apply_transpose, u_var.value, iters)
@@ -146,9 +148,13 @@ class SpectralConv(nn.Module, _SpectralMixin):
         apply, apply_transpose = conv_operator(kernel, x.shape[1:], self.strides, self.padding)
         out_shape = jax.eval_shape(apply, jax.ShapeDtypeStruct(x.shape[1:], x.dtype)).shape
         sigma = self._sigma(apply, apply_transpose, out_shape, x.dtype, update_stats)
-        y = jax.lax.conv_general_dilated(x, normalize_weight(kernel, sigma, self.coeff, self.mode),
-                                         tuple(self.strides), self.padding,
-                                         dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+        y = jax.lax.conv_general_dilated(
+            x,
+            normalize_weight(kernel, sigma, self.coeff, self.mode),
+            tuple(self.strides),
+            self.padding,
+            dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+        )
         if self.use_bias:
             y = y + self.param('bias', nn.initializers.zeros, (self.features,), x.dtype)
         return y
@@ -184,8 +190,10 @@ class SpectralKernel(nn.Module, _SpectralMixin):
             apply, apply_transpose = conv_operator(kernel, self.input_shape, self.strides, self.padding)
             out_shape = jax.eval_shape(apply, jax.ShapeDtypeStruct(tuple(self.input_shape), self.dtype)).shape
         else:
-            raise ValueError(f'SpectralKernel needs a 2-D dense shape or a 4-D conv shape with input_shape, '
-                             f'got shape {tuple(self.shape)} and input_shape {self.input_shape}')
+            raise ValueError(
+                f'SpectralKernel needs a 2-D dense shape or a 4-D conv shape with input_shape, '
+                f'got shape {tuple(self.shape)} and input_shape {self.input_shape}'
+            )
         sigma = self._sigma(apply, apply_transpose, out_shape, self.dtype, update_stats)
         return normalize_weight(kernel, sigma, self.coeff, self.mode)
 
@@ -222,8 +230,9 @@ def critic_gradient_norm(critic, x: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.sum(jnp.square(grads).reshape(x.shape[0], -1), axis=1) + 1e-12)
 
 
-def gradient_penalty(critic, key: jax.Array, x_real: jax.Array, x_fake: jax.Array, weight: float = 10.0,
-                     one_sided: bool = False) -> jax.Array:
+def gradient_penalty(
+    critic, key: jax.Array, x_real: jax.Array, x_fake: jax.Array, weight: float = 10.0, one_sided: bool = False
+) -> jax.Array:
     """lambda E[(|grad D(x_hat)| - 1)^2] (two-sided) or lambda E[max(|grad D(x_hat)| - 1, 0)^2] (one-sided).
 
     x_hat interpolates real and fake examples (``interpolate``); Gulrajani et al. 2017
@@ -242,4 +251,3 @@ def clip_weights(params, limit: float = 0.01):
     if limit <= 0:
         raise ValueError(f'clip limit must be positive, got {limit}')
     return jax.tree.map(lambda w: jnp.clip(w, -limit, limit), params)
-

@@ -41,7 +41,7 @@ def mmd_squared(x, y, bandwidths):
     characteristic kernel.  Jit-able; O((m + n)^2 d) memory and time.
     """
     bandwidths = jnp.atleast_1d(jnp.asarray(bandwidths, x.dtype))
-    kernel = lambda d2: jnp.sum(jnp.exp(-d2[..., None] / (2.0 * bandwidths ** 2)), -1)
+    kernel = lambda d2: jnp.sum(jnp.exp(-d2[..., None] / (2.0 * bandwidths**2)), -1)
     m, n = x.shape[0], y.shape[0]
     k_xx, k_yy, k_xy = (kernel(_squared_distances(a, b)) for a, b in ((x, x), (y, y), (x, y)))
     within = lambda k, size: (jnp.sum(k) - jnp.trace(k)) / (size * (size - 1))
@@ -90,9 +90,11 @@ class SampleClassifier:
 
     def __init__(self, num_levels: int, hidden: int = 256, max_iter: int = 200, seed: int = 0):
         from sklearn.neural_network import MLPClassifier
+
         self.num_levels = num_levels
-        self.model = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=max_iter, early_stopping=True,
-                                   random_state=seed)
+        self.model = MLPClassifier(
+            hidden_layer_sizes=(hidden,), max_iter=max_iter, early_stopping=True, random_state=seed
+        )
 
     def fit(self, pixels, labels) -> 'SampleClassifier':
         """Train on (pixels, labels); returns self."""
@@ -122,8 +124,11 @@ def class_coverage(predicted, num_classes: int, reference=None, min_share: float
     distance between the generated and the reference class histograms (0: same mix).
     """
     generated = np.bincount(np.asarray(predicted), minlength=num_classes) / len(predicted)
-    target = (np.full(num_classes, 1.0 / num_classes) if reference is None
-              else np.bincount(np.asarray(reference), minlength=num_classes) / len(reference))
+    target = (
+        np.full(num_classes, 1.0 / num_classes)
+        if reference is None
+        else np.bincount(np.asarray(reference), minlength=num_classes) / len(reference)
+    )
     covered = generated >= min_share * target
     return {'coverage': float(np.mean(covered)), 'histogram_tv': float(0.5 * np.sum(np.abs(generated - target)))}
 
@@ -141,22 +146,33 @@ def mixture_mode_coverage(points, centres, std: float, radius: float = 3.0, min_
     nearest, good = distances.argmin(1), distances.min(1) <= radius * std
     counts = np.bincount(nearest[good], minlength=len(centres))
     covered = counts >= min_share * len(points) / len(centres)
-    return {'modes_covered': int(covered.sum()), 'coverage': float(covered.mean()),
-            'high_quality': float(good.mean())}
+    return {'modes_covered': int(covered.sum()), 'coverage': float(covered.mean()), 'high_quality': float(good.mean())}
 
 
-def image_sample_quality(generated, held_out, classifier: SampleClassifier, reference_labels=None,
-                         max_mmd_samples: int = 2000) -> dict:
+def image_sample_quality(
+    generated, held_out, classifier: SampleClassifier, reference_labels=None, max_mmd_samples: int = 2000
+) -> dict:
     """Pixel-space kernel MMD^2, class coverage and classifier-feature Fréchet distance
     of ``generated`` against ``held_out`` images (uint8, same shape)."""
     n = min(len(generated), len(held_out), max_mmd_samples)
     return {
-        'mmd2': kernel_mmd(flat_intensities(generated[:n], classifier.num_levels),
-                           flat_intensities(held_out[:n], classifier.num_levels)),
+        'mmd2': kernel_mmd(
+            flat_intensities(generated[:n], classifier.num_levels),
+            flat_intensities(held_out[:n], classifier.num_levels),
+        ),
         **class_coverage(classifier.predict(generated), classifier.num_classes, reference_labels),
         'classifier_frechet': frechet_distance(classifier.features(generated), classifier.features(held_out)),
     }
 
 
-__all__ = ['mmd_squared', 'median_bandwidth', 'kernel_mmd', 'frechet_distance', 'SampleClassifier',
-           'class_coverage', 'mixture_mode_coverage', 'image_sample_quality', 'flat_intensities']
+__all__ = [
+    'mmd_squared',
+    'median_bandwidth',
+    'kernel_mmd',
+    'frechet_distance',
+    'SampleClassifier',
+    'class_coverage',
+    'mixture_mode_coverage',
+    'image_sample_quality',
+    'flat_intensities',
+]

@@ -140,14 +140,15 @@ def build_model(cls, settings: dict, *, where: str = 'model', **fixed):
         raise ConfigError(f'{where}: {cls.__name__} has no settings {unknown}; it takes {settable}')
     taken = sorted(set(settings) & set(fixed))
     if taken:
-        raise ConfigError(f'{where}: {taken} come from the dataset and cannot be set; {cls.__name__} takes '
-                          f'{settable}')
+        raise ConfigError(f'{where}: {taken} come from the dataset and cannot be set; {cls.__name__} takes {settable}')
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # unresolvable annotations: leave those fields to the constructor
         hints = {}
-    checked = {name: _check_setting(f'{where}.{name}', value, hints.get(name), fields[name].default)
-               for name, value in settings.items()}
+    checked = {
+        name: _check_setting(f'{where}.{name}', value, hints.get(name), fields[name].default)
+        for name, value in settings.items()
+    }
     try:
         return cls(**fixed, **checked)
     except (TypeError, ValueError) as e:

@@ -24,13 +24,29 @@ def digits() -> Config:
     with beta1 = 0, and samples from 40-step chains on the EMA (0.99) of the weights.
     """
     return Config(
-        task='ebm', dataset='digits',
+        task='ebm',
+        dataset='digits',
         model=dict(features=(32, 64, 64), hidden=128, spectral_norm=False),
-        task_kwargs=dict(langevin_steps=40, step_size=20.0, noise_scale=0.01, alpha=0.1, buffer_size=1000,
-                         reuse_prob=0.0, num_samples=64, sample_steps=40, sample_source='fresh'),
-        steps=800, batch_size=64, eval_batch_size=300,
+        task_kwargs=dict(
+            langevin_steps=40,
+            step_size=20.0,
+            noise_scale=0.01,
+            alpha=0.1,
+            buffer_size=1000,
+            reuse_prob=0.0,
+            num_samples=64,
+            sample_steps=40,
+            sample_source='fresh',
+        ),
+        steps=800,
+        batch_size=64,
+        eval_batch_size=300,
         optimizer=OptimizerConfig(lr=1e-3, b1=0.0, b2=0.999, warmup_steps=0, ema_decay=0.99),
-        log_every=50, eval_every=400, sample_every=400, checkpoint_every=400)
+        log_every=50,
+        eval_every=400,
+        sample_every=400,
+        checkpoint_every=400,
+    )
 
 
 def mnist32() -> Config:
@@ -43,13 +59,30 @@ def mnist32() -> Config:
     about 1,000 training steps of K = 30 rather than 150 of K = 40.
     """
     return Config(
-        task='ebm', dataset='npz:mnist32.npz',
+        task='ebm',
+        dataset='npz:mnist32.npz',
         model=dict(features=(32, 64, 64), strides=(2, 2, 2), hidden=128, spectral_norm=False),
-        task_kwargs=dict(langevin_steps=30, step_size=20.0, noise_scale=0.01, alpha=0.1, buffer_size=1000,
-                         reuse_prob=0.0, num_samples=64, sample_steps=30, sample_source='fresh'),
-        steps=1_000_000, seconds=300.0, batch_size=64, eval_batch_size=500,
+        task_kwargs=dict(
+            langevin_steps=30,
+            step_size=20.0,
+            noise_scale=0.01,
+            alpha=0.1,
+            buffer_size=1000,
+            reuse_prob=0.0,
+            num_samples=64,
+            sample_steps=30,
+            sample_source='fresh',
+        ),
+        steps=1_000_000,
+        seconds=300.0,
+        batch_size=64,
+        eval_batch_size=500,
         optimizer=OptimizerConfig(lr=1e-3, b1=0.0, b2=0.999, warmup_steps=0, ema_decay=0.99),
-        log_every=50, eval_every=500, sample_every=500, checkpoint_every=500)
+        log_every=50,
+        eval_every=500,
+        sample_every=500,
+        checkpoint_every=500,
+    )
 
 
 def cifar10() -> Config:
@@ -61,10 +94,26 @@ def cifar10() -> Config:
     a persistent model's fresh chains from noise were far worse than its buffer (RESULTS.md).
     IGEBM reports an unconditional CIFAR-10 FID of about 40.6 (Du & Mordatch 2019; second-hand)."""
     return Config(
-        task='ebm', dataset='cifar10',
+        task='ebm',
+        dataset='cifar10',
         model=dict(features=(128, 128, 256, 256), hidden=512, spectral_norm=True),
-        task_kwargs=dict(langevin_steps=60, step_size=20.0, noise_scale=0.005, alpha=1.0, buffer_size=10_000,
-                         reuse_prob=0.95, num_samples=64, sample_steps=200, sample_source='buffer'),
-        steps=100_000, batch_size=128, eval_batch_size=500,
+        task_kwargs=dict(
+            langevin_steps=60,
+            step_size=20.0,
+            noise_scale=0.005,
+            alpha=1.0,
+            buffer_size=10_000,
+            reuse_prob=0.95,
+            num_samples=64,
+            sample_steps=200,
+            sample_source='buffer',
+        ),
+        steps=100_000,
+        batch_size=128,
+        eval_batch_size=500,
         optimizer=OptimizerConfig(lr=1e-4, b1=0.0, b2=0.999, warmup_steps=0),
-        log_every=100, eval_every=5000, sample_every=2000, checkpoint_every=2000)
+        log_every=100,
+        eval_every=5000,
+        sample_every=2000,
+        checkpoint_every=2000,
+    )

@@ -14,21 +14,55 @@ def digits() -> Config:
     loss stall, 15 vs 5 at 1500 steps).
     """
     return Config(
-        task='glann', dataset='digits',
+        task='glann',
+        dataset='digits',
         model=dict(generator=dict(hidden=512, depth=2), mapper=dict(hidden=256, depth=2)),
-        task_kwargs=dict(latent_dim=16, noise_dim=16, glo_steps=2000, distance='laplacian', levels=2,
-                         latent_lr=0.01, pool_factor=10, eval_pool=1000, num_samples=64),
-        steps=3000, batch_size=64, eval_batch_size=300, optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0),
-        log_every=100, eval_every=1000, sample_every=1000, checkpoint_every=1000)
+        task_kwargs=dict(
+            latent_dim=16,
+            noise_dim=16,
+            glo_steps=2000,
+            distance='laplacian',
+            levels=2,
+            latent_lr=0.01,
+            pool_factor=10,
+            eval_pool=1000,
+            num_samples=64,
+        ),
+        steps=3000,
+        batch_size=64,
+        eval_batch_size=300,
+        optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0),
+        log_every=100,
+        eval_every=1000,
+        sample_every=1000,
+        checkpoint_every=1000,
+    )
 
 
 def cifar10() -> Config:
     """CIFAR-10 at GLANN's scale: 64-d latents, Lap1 over 3 levels, a larger generator
     (an MLP here; the paper uses a DCGAN-like deconvolutional generator)."""
     return Config(
-        task='glann', dataset='cifar10',
+        task='glann',
+        dataset='cifar10',
         model=dict(generator=dict(hidden=2048, depth=2), mapper=dict(hidden=512, depth=2)),
-        task_kwargs=dict(latent_dim=64, noise_dim=64, glo_steps=100_000, distance='laplacian', levels=3,
-                         latent_lr=0.01, pool_factor=10, eval_pool=10_000, num_samples=64),
-        steps=150_000, batch_size=128, eval_batch_size=500, optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0),
-        log_every=100, eval_every=10_000, sample_every=5000, checkpoint_every=5000)
+        task_kwargs=dict(
+            latent_dim=64,
+            noise_dim=64,
+            glo_steps=100_000,
+            distance='laplacian',
+            levels=3,
+            latent_lr=0.01,
+            pool_factor=10,
+            eval_pool=10_000,
+            num_samples=64,
+        ),
+        steps=150_000,
+        batch_size=128,
+        eval_batch_size=500,
+        optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0),
+        log_every=100,
+        eval_every=10_000,
+        sample_every=5000,
+        checkpoint_every=5000,
+    )

@@ -12,12 +12,20 @@ def digits() -> Config:
     parameter EMA, chosen on the validation split (RESULTS.md, "Glow on the digits").
     """
     return Config(
-        task='glow', dataset='digits',
-        model=dict(scales=2, flow_steps=12, hidden=32, coupling='affine', permutation='lu',
-                   scale_fn='tanh', logit_alpha=1e-6),
-        steps=1000, batch_size=32, eval_batch_size=300,
+        task='glow',
+        dataset='digits',
+        model=dict(
+            scales=2, flow_steps=12, hidden=32, coupling='affine', permutation='lu', scale_fn='tanh', logit_alpha=1e-6
+        ),
+        steps=1000,
+        batch_size=32,
+        eval_batch_size=300,
         optimizer=OptimizerConfig(name='adam', lr=2e-3, warmup_steps=100, schedule='cosine', ema_decay=0.998),
-        log_every=50, eval_every=200, sample_every=1000, checkpoint_every=200)
+        log_every=50,
+        eval_every=200,
+        sample_every=1000,
+        checkpoint_every=200,
+    )
 
 
 def mnist32() -> Config:
@@ -33,12 +41,29 @@ def mnist32() -> Config:
     latents.  Every experiment behind them: RESULTS.md, "Glow on MNIST 32x32".
     """
     return Config(
-        task='glow', dataset='npz:mnist32.npz',
-        model=dict(scales=3, flow_steps=8, hidden=64, coupling='affine', permutation='lu',
-                   learned_split=False, positional_prior=True, scale_fn='tanh', logit_alpha=1e-6),
-        steps=1_000_000, seconds=300.0, batch_size=64, eval_batch_size=500,
+        task='glow',
+        dataset='npz:mnist32.npz',
+        model=dict(
+            scales=3,
+            flow_steps=8,
+            hidden=64,
+            coupling='affine',
+            permutation='lu',
+            learned_split=False,
+            positional_prior=True,
+            scale_fn='tanh',
+            logit_alpha=1e-6,
+        ),
+        steps=1_000_000,
+        seconds=300.0,
+        batch_size=64,
+        eval_batch_size=500,
         optimizer=OptimizerConfig(name='adam', lr=1e-3, warmup_steps=0, schedule='constant', ema_decay=0.995),
-        log_every=50, eval_every=300, sample_every=0, checkpoint_every=300)
+        log_every=50,
+        eval_every=300,
+        sample_every=0,
+        checkpoint_every=300,
+    )
 
 
 def cifar10() -> Config:
@@ -46,20 +71,34 @@ def cifar10() -> Config:
     512 channels, affine coupling, Adamax 1e-3 with warm-up, batch 512 (the paper's 8 GPUs
     x 64).  Paper: 3.35 bits/dim."""
     return Config(
-        task='glow', dataset='cifar10',
+        task='glow',
+        dataset='cifar10',
         model=dict(scales=3, flow_steps=32, hidden=512, coupling='affine', permutation='conv1x1'),
-        steps=200_000, batch_size=512, eval_batch_size=512,
+        steps=200_000,
+        batch_size=512,
+        eval_batch_size=512,
         optimizer=OptimizerConfig(name='adamax', lr=1e-3, warmup_steps=1000, schedule='constant'),
-        log_every=100, eval_every=5000, sample_every=5000, checkpoint_every=2000)
+        log_every=100,
+        eval_every=5000,
+        sample_every=5000,
+        checkpoint_every=2000,
+    )
 
 
 def celeba64() -> Config:
     """CelebA 64x64 (centre crop): 4 levels of the paper's K=32 steps with 512 channels;
     additive coupling as in the paper's CelebA-HQ model (Kingma & Dhariwal 2018, sec. 6)."""
     return Config(
-        task='glow', dataset='celeb_a',
+        task='glow',
+        dataset='celeb_a',
         model=dict(scales=4, flow_steps=32, hidden=512, coupling='additive', permutation='conv1x1'),
         task_kwargs=dict(num_samples=36),
-        steps=200_000, batch_size=64, eval_batch_size=256,
+        steps=200_000,
+        batch_size=64,
+        eval_batch_size=256,
         optimizer=OptimizerConfig(name='adamax', lr=1e-3, warmup_steps=1000, schedule='constant'),
-        log_every=100, eval_every=5000, sample_every=5000, checkpoint_every=2000)
+        log_every=100,
+        eval_every=5000,
+        sample_every=5000,
+        checkpoint_every=2000,
+    )

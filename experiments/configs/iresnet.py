@@ -15,13 +15,29 @@ def digits() -> Config:
     The inverse's tolerance is 1e-5 because float32 rounding of x + g(x) is ~1e-6.
     """
     return Config(
-        task='iresnet', dataset='digits',
-        model=dict(scales=2, blocks=4, hidden=(32, 32), coeff=0.9, activation='lipswish', logdet='series',
-                   num_terms=5, noise='gaussian', inverse_tol=1e-5),
+        task='iresnet',
+        dataset='digits',
+        model=dict(
+            scales=2,
+            blocks=4,
+            hidden=(32, 32),
+            coeff=0.9,
+            activation='lipswish',
+            logdet='series',
+            num_terms=5,
+            noise='gaussian',
+            inverse_tol=1e-5,
+        ),
         task_kwargs=dict(eval_logdet='exact'),
-        steps=600, batch_size=64, eval_batch_size=300,
+        steps=600,
+        batch_size=64,
+        eval_batch_size=300,
         optimizer=OptimizerConfig(name='adam', lr=5e-3, warmup_steps=100, schedule='cosine', ema_decay=0.998),
-        log_every=50, eval_every=300, sample_every=600, checkpoint_every=300)
+        log_every=50,
+        eval_every=300,
+        sample_every=600,
+        checkpoint_every=300,
+    )
 
 
 def digits_residual_flow() -> Config:
@@ -36,10 +52,25 @@ def cifar10() -> Config:
     5 series terms, ELU, Adamax 3e-4 (Behrmann et al. 2019, app. C; paper: 3.45 bits/dim).
     Evaluation with the unbiased Russian roulette (the exact log-det is out of reach at 3072 dims)."""
     return Config(
-        task='iresnet', dataset='cifar10',
-        model=dict(scales=3, blocks=16, hidden=(512, 512), coeff=0.9, activation='elu', logdet='series',
-                   num_terms=5, noise='gaussian'),
+        task='iresnet',
+        dataset='cifar10',
+        model=dict(
+            scales=3,
+            blocks=16,
+            hidden=(512, 512),
+            coeff=0.9,
+            activation='elu',
+            logdet='series',
+            num_terms=5,
+            noise='gaussian',
+        ),
         task_kwargs=dict(eval_logdet='roulette'),
-        steps=200_000, batch_size=128, eval_batch_size=256,
+        steps=200_000,
+        batch_size=128,
+        eval_batch_size=256,
         optimizer=OptimizerConfig(name='adamax', lr=3e-4, warmup_steps=1000, schedule='constant'),
-        log_every=100, eval_every=5000, sample_every=5000, checkpoint_every=2000)
+        log_every=100,
+        eval_every=5000,
+        sample_every=5000,
+        checkpoint_every=2000,
+    )

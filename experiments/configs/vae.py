@@ -6,13 +6,32 @@ from zoo.train.config import Config, OptimizerConfig
 CONFIGS = ('digits', 'digits_conv', 'mnist', 'mnist_iwae', 'fashion_mnist', 'cifar10', 'celeba')
 
 
-def _config(dataset, model, steps, batch_size=128, lr=1e-3, iwae_samples=1000, iwae_chunk=100,
-            likelihood='bernoulli', every=1000, eval_batch_size=250) -> Config:
-    return Config(task='vae', dataset=dataset, model=model,
-                  task_kwargs=dict(likelihood=likelihood, iwae_samples=iwae_samples, iwae_chunk=iwae_chunk),
-                  steps=steps, batch_size=batch_size, eval_batch_size=eval_batch_size,
-                  optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
-                  log_every=100, eval_every=every, sample_every=every, checkpoint_every=every)
+def _config(
+    dataset,
+    model,
+    steps,
+    batch_size=128,
+    lr=1e-3,
+    iwae_samples=1000,
+    iwae_chunk=100,
+    likelihood='bernoulli',
+    every=1000,
+    eval_batch_size=250,
+) -> Config:
+    return Config(
+        task='vae',
+        dataset=dataset,
+        model=model,
+        task_kwargs=dict(likelihood=likelihood, iwae_samples=iwae_samples, iwae_chunk=iwae_chunk),
+        steps=steps,
+        batch_size=batch_size,
+        eval_batch_size=eval_batch_size,
+        optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
+        log_every=100,
+        eval_every=every,
+        sample_every=every,
+        checkpoint_every=every,
+    )
 
 
 def digits() -> Config:
@@ -31,8 +50,15 @@ def mnist() -> Config:
     """Flax's VAE example trained the same way: 784-500-20, Adam 1e-3, batch 128, 10 epochs
     (4690 steps) on dynamically binarised MNIST.  Flax's example reports a test negative ELBO of
     about 104 nats after 10 epochs.  IWAE NLL with k = 5000 in chunks of 500."""
-    return _config('mnist', dict(architecture='mlp', hidden=500, latents=20), steps=4690,
-                   iwae_samples=5000, iwae_chunk=500, every=2000, eval_batch_size=100)
+    return _config(
+        'mnist',
+        dict(architecture='mlp', hidden=500, latents=20),
+        steps=4690,
+        iwae_samples=5000,
+        iwae_chunk=500,
+        every=2000,
+        eval_batch_size=100,
+    )
 
 
 def mnist_iwae() -> Config:
@@ -54,13 +80,27 @@ def fashion_mnist() -> Config:
 
 def cifar10() -> Config:
     """Conv VAE with a discretised logistic likelihood on the 8-bit pixels; 128 latents."""
-    return _config('cifar10', dict(architecture='conv', hidden=512, latents=128, channels=(64, 128)),
-                   steps=50_000, likelihood='logistic', iwae_samples=1000, iwae_chunk=100, every=5000,
-                   eval_batch_size=100)
+    return _config(
+        'cifar10',
+        dict(architecture='conv', hidden=512, latents=128, channels=(64, 128)),
+        steps=50_000,
+        likelihood='logistic',
+        iwae_samples=1000,
+        iwae_chunk=100,
+        every=5000,
+        eval_batch_size=100,
+    )
 
 
 def celeba() -> Config:
     """Conv VAE on 64x64 CelebA (four stride-2 convs), discretised logistic likelihood."""
-    return _config('celeb_a', dict(architecture='conv', hidden=512, latents=128, channels=(32, 64, 128, 256)),
-                   steps=50_000, likelihood='logistic', iwae_samples=100, iwae_chunk=50, every=5000,
-                   eval_batch_size=100)
+    return _config(
+        'celeb_a',
+        dict(architecture='conv', hidden=512, latents=128, channels=(32, 64, 128, 256)),
+        steps=50_000,
+        likelihood='logistic',
+        iwae_samples=100,
+        iwae_chunk=50,
+        every=5000,
+        eval_batch_size=100,
+    )

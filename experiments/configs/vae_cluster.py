@@ -8,10 +8,20 @@ CONFIGS = ('digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba')
 
 
 def _config(dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoulli', every=1000) -> Config:
-    return Config(task='vae_cluster', dataset=dataset, model=model, task_kwargs=dict(likelihood=likelihood),
-                  steps=steps, batch_size=batch_size, eval_batch_size=250,
-                  optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
-                  log_every=100, eval_every=every, sample_every=every, checkpoint_every=every)
+    return Config(
+        task='vae_cluster',
+        dataset=dataset,
+        model=model,
+        task_kwargs=dict(likelihood=likelihood),
+        steps=steps,
+        batch_size=batch_size,
+        eval_batch_size=250,
+        optimizer=OptimizerConfig(lr=lr, warmup_steps=0),
+        log_every=100,
+        eval_every=every,
+        sample_every=every,
+        checkpoint_every=every,
+    )
 
 
 def digits() -> Config:
@@ -21,15 +31,22 @@ def digits() -> Config:
     Tuned on digits (2 seeds each, Hungarian accuracy): 20 latents 0.57, 8 latents 0.70,
     4 latents 0.70; class means started at zero as in the article 0.35 (clusters collapse),
     so they start N(0, 1).  Bernoulli and discretised-logistic likelihoods tie (0.56)."""
-    return _config('digits', dict(architecture='conv', hidden=256, latents=8, channels=(32, 64),
-                                  num_clusters=10, classifier_hidden=256), steps=3000)
+    return _config(
+        'digits',
+        dict(architecture='conv', hidden=256, latents=8, channels=(32, 64), num_clusters=10, classifier_hidden=256),
+        steps=3000,
+    )
 
 
 def mnist() -> Config:
     """The article's MNIST recipe: conv encoder, 20 latents, classifier 256, batch 100, 50 epochs
     (30,000 steps).  The article: test clustering accuracy about 83%; VaDE (paper): 94.46%."""
-    return _config('mnist', dict(architecture='conv', hidden=256, latents=20, channels=(32, 64),
-                                 num_clusters=10, classifier_hidden=256), steps=30_000, every=5000)
+    return _config(
+        'mnist',
+        dict(architecture='conv', hidden=256, latents=20, channels=(32, 64), num_clusters=10, classifier_hidden=256),
+        steps=30_000,
+        every=5000,
+    )
 
 
 def fashion_mnist() -> Config:
@@ -41,13 +58,28 @@ def fashion_mnist() -> Config:
 
 def cifar10() -> Config:
     """Conv clustering VAE with the discretised logistic likelihood; 10 clusters (no published anchor)."""
-    return _config('cifar10', dict(architecture='conv', hidden=512, latents=64, channels=(64, 128),
-                                   num_clusters=10, classifier_hidden=256), steps=50_000,
-                   likelihood='logistic', every=5000)
+    return _config(
+        'cifar10',
+        dict(architecture='conv', hidden=512, latents=64, channels=(64, 128), num_clusters=10, classifier_hidden=256),
+        steps=50_000,
+        likelihood='logistic',
+        every=5000,
+    )
 
 
 def celeba() -> Config:
     """64x64 CelebA, 10 clusters, discretised logistic (exploratory: CelebA has no class labels)."""
-    return _config('celeb_a', dict(architecture='conv', hidden=512, latents=64, channels=(32, 64, 128, 256),
-                                   num_clusters=10, classifier_hidden=256), steps=50_000,
-                   likelihood='logistic', every=5000)
+    return _config(
+        'celeb_a',
+        dict(
+            architecture='conv',
+            hidden=512,
+            latents=64,
+            channels=(32, 64, 128, 256),
+            num_clusters=10,
+            classifier_hidden=256,
+        ),
+        steps=50_000,
+        likelihood='logistic',
+        every=5000,
+    )

@@ -6,10 +6,20 @@ CONFIGS = ('digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba')
 
 
 def _config(dataset, model, steps, beta=1e-3, batch_size=100, lr=1e-4, every=1000) -> Config:
-    return Config(task='vib', dataset=dataset, model=model, task_kwargs=dict(beta=beta, eval_samples=12),
-                  steps=steps, batch_size=batch_size, eval_batch_size=250,
-                  optimizer=OptimizerConfig(lr=lr, warmup_steps=0, ema_decay=0.999),
-                  log_every=100, eval_every=every, sample_every=0, checkpoint_every=every)
+    return Config(
+        task='vib',
+        dataset=dataset,
+        model=model,
+        task_kwargs=dict(beta=beta, eval_samples=12),
+        steps=steps,
+        batch_size=batch_size,
+        eval_batch_size=250,
+        optimizer=OptimizerConfig(lr=lr, warmup_steps=0, ema_decay=0.999),
+        log_every=100,
+        eval_every=every,
+        sample_every=0,
+        checkpoint_every=every,
+    )
 
 
 def digits() -> Config:

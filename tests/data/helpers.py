@@ -17,18 +17,17 @@ def take(iterator, n):
 def keys(batches):
     """Byte strings of every image in `batches` (dicts with 'image', or arrays), to
     compare examples as sets."""
-    return [image.tobytes() for batch in batches
-            for image in (batch["image"] if isinstance(batch, dict) else batch)]
+    return [image.tobytes() for batch in batches for image in (batch['image'] if isinstance(batch, dict) else batch)]
 
 
 def real_images(batches):
     """The unpadded images of evaluation batches, concatenated."""
-    return np.concatenate([b["image"][b["mask"]] for b in batches])
+    return np.concatenate([b['image'][b['mask']] for b in batches])
 
 
 def real_labels(batches):
     """The unpadded labels of evaluation batches, concatenated."""
-    return np.concatenate([b["label"][b["mask"]] for b in batches])
+    return np.concatenate([b['label'][b['mask']] for b in batches])
 
 
 ONE = dict(process_index=0, process_count=1)

@@ -10,7 +10,7 @@ from zoo.data import toy2d
 N = 4000
 
 
-@pytest.mark.parametrize("name", toy2d.TOY_DENSITIES)
+@pytest.mark.parametrize('name', toy2d.TOY_DENSITIES)
 def test_samples_shape_dtype_scale(name):
     x = toy2d.sample(name, 0, N)
     assert x.shape == (N, 2) and x.dtype == jnp.float32
@@ -22,7 +22,7 @@ def test_samples_shape_dtype_scale(name):
     assert np.all(x.std(axis=0) > 0.8)
 
 
-@pytest.mark.parametrize("name", toy2d.TOY_DENSITIES)
+@pytest.mark.parametrize('name', toy2d.TOY_DENSITIES)
 def test_samples_deterministic_and_jittable(name):
     key = jax.random.key(3)
     a = toy2d.sample(name, key, N)
@@ -33,14 +33,14 @@ def test_samples_deterministic_and_jittable(name):
 
 
 def test_unknown_name():
-    with pytest.raises(ValueError, match="two_moons.*checkerboard"):
-        toy2d.sample("swiss_roll", 0, 10)
-    with pytest.raises(ValueError, match="no closed-form"):
-        toy2d.log_density("pinwheel", jnp.zeros((3, 2)))
-    assert toy2d.has_log_density("checkerboard") and not toy2d.has_log_density("two_moons")
+    with pytest.raises(ValueError, match='two_moons.*checkerboard'):
+        toy2d.sample('swiss_roll', 0, 10)
+    with pytest.raises(ValueError, match='no closed-form'):
+        toy2d.log_density('pinwheel', jnp.zeros((3, 2)))
+    assert toy2d.has_log_density('checkerboard') and not toy2d.has_log_density('two_moons')
 
 
-@pytest.mark.parametrize("name", ["eight_gaussians", "checkerboard"])
+@pytest.mark.parametrize('name', ['eight_gaussians', 'checkerboard'])
 def test_samples_land_where_density_is_high(name):
     samples = toy2d.sample(name, 1, N)
     uniform = jax.random.uniform(jax.random.key(2), (N, 2), minval=-4.0, maxval=4.0)
@@ -53,7 +53,7 @@ def test_samples_land_where_density_is_high(name):
     assert jnp.mean(jnp.exp(log_p)) > 2 * jnp.mean(jnp.exp(toy2d.log_density(name, uniform)))
 
 
-@pytest.mark.parametrize("name", ["eight_gaussians", "checkerboard"])
+@pytest.mark.parametrize('name', ['eight_gaussians', 'checkerboard'])
 def test_density_integrates_to_one(name):
     # Midpoint rule on [-6, 6]^2, which holds all but a negligible mass.
     h = 12.0 / 600
@@ -65,6 +65,6 @@ def test_density_integrates_to_one(name):
 
 def test_checkerboard_cells():
     points = jnp.array([[-3.0, -3.0], [-1.0, -3.0], [1.0, 1.0], [3.0, -1.0], [5.0, 5.0]])
-    log_p = toy2d.log_density("checkerboard", points)
+    log_p = toy2d.log_density('checkerboard', points)
     np.testing.assert_allclose(log_p[jnp.array([0, 2, 3])], -np.log(32.0), rtol=1e-6)
     assert log_p[1] == -jnp.inf and log_p[4] == -jnp.inf

@@ -61,6 +61,7 @@ def saved_state(workdir, step=None) -> dict:
     """The TrainState fields of a checkpoint as a dict, read with orbax directly (``load_trained``
     would open the config's dataset, and the tests' datasets exist only in memory)."""
     import orbax.checkpoint as ocp
+
     manager = ocp.CheckpointManager(workdir / 'checkpoints', item_handlers={'state': ocp.StandardCheckpointHandler()})
     try:
         step = manager.latest_step() if step is None else step

@@ -13,9 +13,11 @@ from zoo.imle.task import GLANNTask
 from zoo.tasks import build_task
 from zoo.train import read_metrics
 
-INFO = {'digits': DatasetInfo(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
-        'cifar10': DatasetInfo(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
-        'npz:mnist32.npz': DatasetInfo(name='mnist32', image_shape=(32, 32, 1), num_levels=256, num_classes=10)}
+INFO = {
+    'digits': DatasetInfo(name='digits', image_shape=(8, 8, 1), num_levels=17, num_classes=10),
+    'cifar10': DatasetInfo(name='cifar10', image_shape=(32, 32, 3), num_levels=256, num_classes=10),
+    'npz:mnist32.npz': DatasetInfo(name='mnist32', image_shape=(32, 32, 1), num_levels=256, num_classes=10),
+}
 
 
 def test_every_ebm_config_holds_a_batch_in_its_buffer():
@@ -37,15 +39,27 @@ def test_every_glann_config_fits_its_images():
 @pytest.mark.slow
 def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'ebm')
-    small = ['--set', 'model.features=(8,)', '--set', 'model.hidden=8', '--set', 'task_kwargs.langevin_steps=2',
-             '--set', 'task_kwargs.sample_steps=2', '--set', 'task_kwargs.buffer_size=64', '--set', 'log_every=2',
-             '--set', 'checkpoint_every=2']
+    small = [
+        '--set',
+        'model.features=(8,)',
+        '--set',
+        'model.hidden=8',
+        '--set',
+        'task_kwargs.langevin_steps=2',
+        '--set',
+        'task_kwargs.sample_steps=2',
+        '--set',
+        'task_kwargs.buffer_size=64',
+        '--set',
+        'log_every=2',
+        '--set',
+        'checkpoint_every=2',
+    ]
     summary = runner.main('ebm', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3 and summary['headline'] == 'energy_gap'
     assert 'test energy_gap ' in capsys.readouterr().out
     assert [r['step'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r] == [2, 3]
-    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png',
-                                                                     'samples_step0000003.png']
+    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png', 'samples_step0000003.png']
     # Offline sample quality judges fresh chains (the config's source) or, on request, the buffer.
     sample_quality.main([workdir, '--num-samples', '20'])
     sample_quality.main([workdir, '--num-samples', '20', '--condition', 'source=buffer'])
@@ -58,11 +72,24 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
 @pytest.mark.slow
 def test_glann_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glann')
-    small = ['--set', 'model.generator.hidden=8', '--set', 'model.mapper.hidden=8', '--set',
-             'task_kwargs.glo_steps=2', '--set', 'task_kwargs.eval_pool=16', '--set', 'log_every=2',
-             '--set', 'checkpoint_every=2']
+    small = [
+        '--set',
+        'model.generator.hidden=8',
+        '--set',
+        'model.mapper.hidden=8',
+        '--set',
+        'task_kwargs.glo_steps=2',
+        '--set',
+        'task_kwargs.eval_pool=16',
+        '--set',
+        'log_every=2',
+        '--set',
+        'checkpoint_every=2',
+    ]
     summary = runner.main('glann', ['--workdir', workdir, '--steps', '3', '--batch-size', '16'] + small)
     assert summary['step'] == 3 and summary['test']['nn_distance'] > 0
     assert 'test nn_distance ' in capsys.readouterr().out
-    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['glo_fits_step0000003.png',
-                                                                     'samples_step0000003.png']
+    assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == [
+        'glo_fits_step0000003.png',
+        'samples_step0000003.png',
+    ]

@@ -8,8 +8,21 @@ import numpy as np
 
 def test_ebm_2d_writes_the_picture_and_summary(tmp_path):
     from experiments import ebm_2d
-    summary = ebm_2d.main(['--steps', '2', '--out', str(tmp_path), '--densities', 'eight_gaussians',
-                           '--num-samples', '64', '--sample-steps', '2'])
+
+    summary = ebm_2d.main(
+        [
+            '--steps',
+            '2',
+            '--out',
+            str(tmp_path),
+            '--densities',
+            'eight_gaussians',
+            '--num-samples',
+            '64',
+            '--sample-steps',
+            '2',
+        ]
+    )
     assert os.path.exists(tmp_path / 'ebm_2d.png')
     with open(tmp_path / 'summary.json') as f:
         assert json.load(f) == summary

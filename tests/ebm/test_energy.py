@@ -17,8 +17,10 @@ def energy_fn(module, params, other):
     return lambda x: module.apply({'params': params, **other}, x)
 
 
-@pytest.mark.parametrize('module, shape', [(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False), (3, 8, 8, 1)),
-                                           (MLPEnergy(hidden=(8, 8)), (3, 2))])
+@pytest.mark.parametrize(
+    'module, shape',
+    [(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False), (3, 8, 8, 1)), (MLPEnergy(hidden=(8, 8)), (3, 2))],
+)
 def test_energy_is_one_value_per_example_with_a_gradient_in_x(module, shape):
     x = jax.random.uniform(jax.random.PRNGKey(0), shape)
     params, other = split_variables(module.init(jax.random.PRNGKey(1), x))
@@ -42,7 +44,7 @@ def test_spectral_norm_bounds_the_energy_gradient_and_training_updates_u():
     params = jax.tree.map(lambda p: 50.0 * p, params)  # large weights: a plain net would be steep
     energy = energy_fn(module, params, other)
     grads = jax.grad(lambda y: jnp.sum(energy(y)))(x).reshape(6, -1)
-    assert float(jnp.linalg.norm(grads, axis=1).max()) <= c ** 4 * 1.1 ** 3 * 1.01
+    assert float(jnp.linalg.norm(grads, axis=1).max()) <= c**4 * 1.1**3 * 1.01
     _, updated = module.apply({'params': params, **other}, x, update_stats=True, mutable=['spectral'])
     changed = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()), other['spectral'], updated['spectral'])
     assert max(jax.tree.leaves(changed)) > 0
@@ -54,8 +56,9 @@ def test_strides_set_each_convs_downsampling():
     x = jnp.zeros((2, 8, 8, 1))
     params, _ = split_variables(module.init(jax.random.PRNGKey(0), x))
     assert params['hidden']['kernel'].shape == (2 * 2 * 8, 8) and module.apply({'params': params}, x).shape == (2,)
-    default, _ = split_variables(ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False).init(
-        jax.random.PRNGKey(0), x))
+    default, _ = split_variables(
+        ConvEnergy(features=(4, 8), hidden=8, spectral_norm=False).init(jax.random.PRNGKey(0), x)
+    )
     assert default['hidden']['kernel'].shape == (4 * 4 * 8, 8)  # first conv stride 1, then 2
     with pytest.raises(ValueError, match='one stride per conv'):
         ConvEnergy(features=(4, 8), strides=(2,)).init(jax.random.PRNGKey(0), x)

@@ -14,7 +14,7 @@ NUM_CHAINS = 4000
 
 def gaussian_energy(mean, std):
     """U(x) = |x - mu|^2 / (2 s^2): q = N(mu, s^2 I)."""
-    return lambda x: jnp.sum(jnp.square(x - mean), axis=-1) / (2.0 * std ** 2)
+    return lambda x: jnp.sum(jnp.square(x - mean), axis=-1) / (2.0 * std**2)
 
 
 # A two-component 2-D mixture close enough for chains to cross between modes.
@@ -26,13 +26,13 @@ STD = 0.7
 def mixture_energy(x):
     """U(x) = -log sum_k w_k N(x; m_k, s^2 I) (constant dropped)."""
     sq = jnp.sum(jnp.square(x[:, None, :] - MEANS), axis=-1)
-    return -jax.nn.logsumexp(jnp.log(WEIGHTS) - sq / (2 * STD ** 2), axis=1)
+    return -jax.nn.logsumexp(jnp.log(WEIGHTS) - sq / (2 * STD**2), axis=1)
 
 
 def mixture_moments():
     """Exact mean and covariance: sum w_k m_k and sum w_k (s^2 I + m_k m_k^T) - mean mean^T."""
     mean = WEIGHTS @ MEANS
-    second = sum(w * (STD ** 2 * np.eye(2) + np.outer(m, m)) for w, m in zip(WEIGHTS, MEANS))
+    second = sum(w * (STD**2 * np.eye(2) + np.outer(m, m)) for w, m in zip(WEIGHTS, MEANS))
     return mean, second - np.outer(mean, mean)
 
 
@@ -47,7 +47,7 @@ def assert_moments(x, mean, cov, var_bias=0.0, z=5.0):
     n = x.shape[0]
     se_mean = np.sqrt(np.diag(cov) / n)
     np.testing.assert_array_less(np.abs(x.mean(0) - mean), z * se_mean)
-    se_cov = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov ** 2) / n)
+    se_cov = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
     np.testing.assert_array_less(np.abs(np.cov(x.T) - cov), z * se_cov + var_bias * np.abs(cov))
 
 
@@ -63,12 +63,11 @@ def test_langevin_on_gaussian_has_its_exact_discretised_variance():
     """ULA on N(mu, s^2) is a Gaussian AR(1) chain with stationary variance s^2 / (1 - eps / (4 s^2))."""
     mean, std, eps = jnp.array([1.0, -2.0, 0.5]), 0.8, 0.2
     x0 = jax.random.uniform(jax.random.PRNGKey(1), (NUM_CHAINS, 3), minval=-4, maxval=4)
-    x = jax.jit(langevin_chain, static_argnums=(0, 3))(gaussian_energy(mean, std), x0, jax.random.PRNGKey(2),
-                                                      200, eps)
-    variance = std ** 2 / (1 - eps / (4 * std ** 2))
+    x = jax.jit(langevin_chain, static_argnums=(0, 3))(gaussian_energy(mean, std), x0, jax.random.PRNGKey(2), 200, eps)
+    variance = std**2 / (1 - eps / (4 * std**2))
     assert_moments(x, np.asarray(mean), variance * np.eye(3))
     # ... and not the target's own variance, which it would miss by more than the noise.
-    assert abs(np.var(np.asarray(x)) / std ** 2 - 1) > 0.05
+    assert abs(np.var(np.asarray(x)) / std**2 - 1) > 0.05
 
 
 def test_langevin_on_mixture_with_small_steps():
@@ -77,14 +76,14 @@ def test_langevin_on_mixture_with_small_steps():
     x0 = jax.random.uniform(jax.random.PRNGKey(3), (NUM_CHAINS, 2), minval=-3, maxval=3)
     x = jax.jit(langevin_chain, static_argnums=(0, 3))(mixture_energy, x0, jax.random.PRNGKey(4), 1500, eps)
     mean, cov = mixture_moments()
-    assert_moments(x, mean, cov, var_bias=eps / (4 * STD ** 2))
+    assert_moments(x, mean, cov, var_bias=eps / (4 * STD**2))
 
 
 @pytest.mark.parametrize('target', ['gaussian', 'mixture'])
 def test_mala_samples_the_exact_target(target):
     if target == 'gaussian':
         mu, std = jnp.array([0.5, -1.0]), 1.5
-        energy, mean, cov, eps = gaussian_energy(mu, std), np.asarray(mu), std ** 2 * np.eye(2), 1.0
+        energy, mean, cov, eps = gaussian_energy(mu, std), np.asarray(mu), std**2 * np.eye(2), 1.0
     else:
         (mean, cov), energy, eps = mixture_moments(), mixture_energy, 0.3
     x0 = jax.random.uniform(jax.random.PRNGKey(5), (NUM_CHAINS, 2), minval=-3, maxval=3)
@@ -118,7 +117,8 @@ def test_chains_work_under_vmap_and_grad_and_keep_shapes():
     x = langevin_chain(flat, x0, jax.random.PRNGKey(0), 3, 0.1, noise_scale=0.01, bounds=(0.0, 1.0))
     assert x.shape == x0.shape and float(x.min()) >= 0 and float(x.max()) <= 1
     batched = jax.vmap(functools.partial(mala_chain, flat, num_steps=3, step_size=0.1))(
-        jnp.stack([x0, x0]), jax.random.split(jax.random.PRNGKey(1), 2))
+        jnp.stack([x0, x0]), jax.random.split(jax.random.PRNGKey(1), 2)
+    )
     assert batched[0].shape == (2,) + x0.shape and batched[1].shape == (2,)
     # Samples are constants to the loss (the chain is stop-gradiented), so a gradient
     # through the chain's start is zero rather than an error.

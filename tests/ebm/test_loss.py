@@ -18,8 +18,8 @@ def test_ebm_loss_value_is_contrast_plus_alpha_times_squares():
 def test_ebm_loss_gradient_pushes_data_down_and_samples_up():
     real, fake = jnp.zeros(4), jnp.zeros(2)  # at U = 0 the squares have no gradient
     g_real, g_fake = jax.grad(lambda r, f: ebm_loss(r, f, 1.0)[0], argnums=(0, 1))(real, fake)
-    np.testing.assert_allclose(g_real, np.full(4, 0.25))   # descending lowers U(x+)
-    np.testing.assert_allclose(g_fake, np.full(2, -0.5))   # ... and raises U(x-)
+    np.testing.assert_allclose(g_real, np.full(4, 0.25))  # descending lowers U(x+)
+    np.testing.assert_allclose(g_fake, np.full(2, -0.5))  # ... and raises U(x-)
     # The regulariser pulls large energies of either sign back towards zero.
     g_big = jax.grad(lambda r: ebm_loss(r, jnp.zeros(1), 1.0)[0])(jnp.array([-10.0]))
     assert float(g_big[0]) < 0

@@ -57,6 +57,7 @@ class BufferTask(Task):
     Every step draws chains, moves them halfway to the batch mean, stores them and
     fits one scalar (so an optimizer state is checkpointed too).
     """
+
     watch = None
 
     def __init__(self, info, config):
@@ -84,9 +85,17 @@ class Killed(Exception):
 
 
 def buffer_config(**changes):
-    base = dict(task='tests.ebm.test_replay_buffer:BufferTask', steps=10, batch_size=8, eval_batch_size=32,
-                optimizer=OptimizerConfig(lr=0.1, warmup_steps=0), log_every=2, eval_every=0,
-                sample_every=0, checkpoint_every=4)
+    base = dict(
+        task='tests.ebm.test_replay_buffer:BufferTask',
+        steps=10,
+        batch_size=8,
+        eval_batch_size=32,
+        optimizer=OptimizerConfig(lr=0.1, warmup_steps=0),
+        log_every=2,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=4,
+    )
     return Config(**{**base, **changes})
 
 

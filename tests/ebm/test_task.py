@@ -16,10 +16,17 @@ DATA = TinyImages(num=64)
 
 
 def tiny_config(**task_kwargs) -> Config:
-    kwargs = dict(langevin_steps=5, step_size=1.0, noise_scale=0.01, alpha=0.01, buffer_size=64, num_samples=4,
-                  sample_steps=3)
-    return Config(task='ebm', model=dict(features=(8, 8), hidden=16), task_kwargs={**kwargs, **task_kwargs},
-                  batch_size=16, steps=20, optimizer=OptimizerConfig(lr=3e-3, b1=0.0, warmup_steps=0))
+    kwargs = dict(
+        langevin_steps=5, step_size=1.0, noise_scale=0.01, alpha=0.01, buffer_size=64, num_samples=4, sample_steps=3
+    )
+    return Config(
+        task='ebm',
+        model=dict(features=(8, 8), hidden=16),
+        task_kwargs={**kwargs, **task_kwargs},
+        batch_size=16,
+        steps=20,
+        optimizer=OptimizerConfig(lr=3e-3, b1=0.0, warmup_steps=0),
+    )
 
 
 def make_task(**task_kwargs):
@@ -63,8 +70,9 @@ def test_four_devices_train_like_one():
     four, metrics_four = run_steps(task, batches(2), num_devices=4)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), one.params, four.params)
     np.testing.assert_allclose(one.aux['buffer'], four.aux['buffer'], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose([m['loss'] for m in metrics_one], [m['loss'] for m in metrics_four],
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        [m['loss'] for m in metrics_one], [m['loss'] for m in metrics_four], rtol=1e-4, atol=1e-6
+    )
 
 
 def test_mala_negatives_report_an_acceptance_rate():
@@ -99,10 +107,15 @@ def test_buffer_samples_are_distinct_buffer_entries(trained):
         buffer_task.sample(state, jax.random.PRNGKey(2), 65)
 
 
-@pytest.mark.parametrize('kwargs, message', [(dict(sampler='hmc'), 'unknown sampler'),
-                                             (dict(buffer_size=8), 'smaller than the batch'),
-                                             (dict(langevin_steps=0), 'langevin_steps >= 1'),
-                                             (dict(sample_source='ema'), 'unknown sample_source')])
+@pytest.mark.parametrize(
+    'kwargs, message',
+    [
+        (dict(sampler='hmc'), 'unknown sampler'),
+        (dict(buffer_size=8), 'smaller than the batch'),
+        (dict(langevin_steps=0), 'langevin_steps >= 1'),
+        (dict(sample_source='ema'), 'unknown sample_source'),
+    ],
+)
 def test_bad_settings_are_config_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         make_task(**kwargs)
@@ -118,12 +131,22 @@ def test_bad_model_settings_are_config_errors():
 def test_a_2d_ebm_trains_through_the_loop_and_puts_low_energy_on_the_data(tmp_path):
     """Eight Gaussians (radius 2.83): after a short run the centres sit lower than the origin and
     the far corners, and ``sample`` gives float32 points inside the box."""
-    config = Config(task='ebm', dataset='toy2d:eight_gaussians', model=dict(hidden=(32, 32)),
-                    task_kwargs=dict(langevin_steps=5, step_size=0.01, noise_scale=None, alpha=0.1, buffer_size=256,
-                                     sample_steps=5, box=4.0),
-                    batch_size=64, steps=150, eval_batch_size=500,
-                    optimizer=OptimizerConfig(lr=3e-3, b1=0.0, warmup_steps=0), log_every=50, eval_every=0,
-                    sample_every=0, checkpoint_every=150)
+    config = Config(
+        task='ebm',
+        dataset='toy2d:eight_gaussians',
+        model=dict(hidden=(32, 32)),
+        task_kwargs=dict(
+            langevin_steps=5, step_size=0.01, noise_scale=None, alpha=0.1, buffer_size=256, sample_steps=5, box=4.0
+        ),
+        batch_size=64,
+        steps=150,
+        eval_batch_size=500,
+        optimizer=OptimizerConfig(lr=3e-3, b1=0.0, warmup_steps=0),
+        log_every=50,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=150,
+    )
     summary = train(config, tmp_path)
     assert summary['validation']['energy_gap'] > 0
     run = load_trained(tmp_path)

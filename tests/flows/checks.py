@@ -7,12 +7,12 @@ import numpy as np
 
 def perturb(variables, key, scale=0.2):
     """Add noise to every trained parameter, so zero-initialised layers are not the identity."""
-    if "params" not in variables:
+    if 'params' not in variables:
         return variables
-    leaves, tree = jax.tree.flatten(variables["params"])
+    leaves, tree = jax.tree.flatten(variables['params'])
     keys = jax.random.split(key, len(leaves))
     noisy = [p + scale * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
-    return {**variables, "params": jax.tree.unflatten(tree, noisy)}
+    return {**variables, 'params': jax.tree.unflatten(tree, noisy)}
 
 
 def to64(tree):
@@ -26,7 +26,7 @@ def init_perturbed(layer, x, key, scale=0.2):
 
 def jit_apply(layer):
     """layer.apply compiled once per direction (much faster than op-by-op dispatch)."""
-    return jax.jit(layer.apply, static_argnames="inverse")
+    return jax.jit(layer.apply, static_argnames='inverse')
 
 
 def assert_round_trip(layer, variables, x, atol):

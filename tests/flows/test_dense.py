@@ -14,6 +14,7 @@ KEY = jax.random.key(0)
 
 class AsLayer(nn.Module):
     """A DenseFlow seen as a layer x -> (z, log_det) on arrays, for the shared layer checks."""
+
     flow: DenseFlow
 
     def __call__(self, x, inverse=False):
@@ -23,11 +24,17 @@ class AsLayer(nn.Module):
         return z, log_det
 
 
-@pytest.mark.parametrize("kwargs", [dict(dim=2), dict(dim=5, split="interleave", kind="additive"),
-                                    dict(dim=4, scale_fn="sigmoid", actnorm_init="zero")])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        dict(dim=2),
+        dict(dim=5, split='interleave', kind='additive'),
+        dict(dim=4, scale_fn='sigmoid', actnorm_init='zero'),
+    ],
+)
 def test_round_trip_and_exact_log_det(kwargs):
     model = DenseFlow(num_layers=3, hidden=8, depth=1, **kwargs)
-    x = jax.random.normal(jax.random.key(1), (4, kwargs["dim"]))
+    x = jax.random.normal(jax.random.key(1), (4, kwargs['dim']))
     check_layer(AsLayer(model), x, KEY)
 
 
@@ -44,13 +51,14 @@ def test_density_integrates_to_one_and_samples():
     s = model.apply(variables, KEY, 7, 0.5, method=model.sample)
     assert s.shape == (7, 2) and s.dtype == jnp.float32
     zero = model.apply(variables, KEY, 3, 0.0, method=model.sample)
-    np.testing.assert_allclose(zero, jnp.broadcast_to(model.apply(variables, [jnp.zeros((1, 2))],
-                                                                  method=model.decode), (3, 2)), atol=1e-5)
+    np.testing.assert_allclose(
+        zero, jnp.broadcast_to(model.apply(variables, [jnp.zeros((1, 2))], method=model.decode), (3, 2)), atol=1e-5
+    )
 
 
 def test_rejects_bad_shapes():
     model = DenseFlow(dim=3, num_layers=1, hidden=4)
-    with pytest.raises(ValueError, match=r"expected vectors of shape \(batch, 3\)"):
+    with pytest.raises(ValueError, match=r'expected vectors of shape \(batch, 3\)'):
         model.init(KEY, jnp.zeros((2, 2)))
-    with pytest.raises(ValueError, match="dim >= 2"):
+    with pytest.raises(ValueError, match='dim >= 2'):
         DenseFlow(dim=1).init(KEY, jnp.zeros((2, 1)))

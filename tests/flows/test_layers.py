@@ -13,34 +13,37 @@ IMAGE = jax.random.normal(jax.random.key(1), (3, 4, 4, 4))  # (N, H, W, C)
 FLAT = jax.random.normal(jax.random.key(2), (3, 10))
 
 LAYERS = {
-    "additive_channel": (flows.ChannelCoupling(8, "additive"), IMAGE),
-    "affine_channel_sigmoid": (flows.ChannelCoupling(8, "affine", scale_fn="sigmoid"), IMAGE),
-    "affine_channel_tanh_parity1": (flows.ChannelCoupling(8, "affine", parity=1, scale_fn="tanh"), IMAGE),
-    "affine_odd_channels": (flows.ChannelCoupling(8, "affine"), IMAGE[..., :3]),
-    "additive_interleave_mlp": (flows.ChannelCoupling(16, "additive", split="interleave", net="mlp", depth=2), FLAT),
-    "affine_interleave_mlp_parity1": (flows.ChannelCoupling(16, "affine", parity=1, split="interleave", net="mlp"), FLAT),
-    "checkerboard_affine": (flows.MaskedCoupling(8, mask="checkerboard"), IMAGE),
-    "checkerboard_additive_parity1": (flows.MaskedCoupling(8, "additive", mask="checkerboard", parity=1), IMAGE),
-    "channel_mask_affine": (flows.MaskedCoupling(8, mask="channel", parity=1), IMAGE),
-    "scaling": (flows.Scaling(), FLAT),
-    "reverse": (flows.Reverse(), IMAGE),
-    "shuffle": (flows.Shuffle(), IMAGE),
-    "actnorm_data": (flows.ActNorm(), IMAGE),
-    "actnorm_zero": (flows.ActNorm("zero"), IMAGE),
-    "conv1x1": (flows.Conv1x1(), IMAGE),
-    "conv1x1_lu": (flows.LUConv1x1(), IMAGE),
-    "squeeze": (flows.Squeeze(), IMAGE),
-    "learned_prior": (flows.LearnedPrior(), IMAGE),
-    "learned_prior_positional": (flows.LearnedPrior(positional=True), IMAGE),
-    "glow_step": (flows.GlowStep(8, permutation="lu"), IMAGE),
-    "scanned_glow_steps": (flows.ScannedChain(flows.GlowStep, dict(hidden=8), 3), IMAGE),
+    'additive_channel': (flows.ChannelCoupling(8, 'additive'), IMAGE),
+    'affine_channel_sigmoid': (flows.ChannelCoupling(8, 'affine', scale_fn='sigmoid'), IMAGE),
+    'affine_channel_tanh_parity1': (flows.ChannelCoupling(8, 'affine', parity=1, scale_fn='tanh'), IMAGE),
+    'affine_odd_channels': (flows.ChannelCoupling(8, 'affine'), IMAGE[..., :3]),
+    'additive_interleave_mlp': (flows.ChannelCoupling(16, 'additive', split='interleave', net='mlp', depth=2), FLAT),
+    'affine_interleave_mlp_parity1': (
+        flows.ChannelCoupling(16, 'affine', parity=1, split='interleave', net='mlp'),
+        FLAT,
+    ),
+    'checkerboard_affine': (flows.MaskedCoupling(8, mask='checkerboard'), IMAGE),
+    'checkerboard_additive_parity1': (flows.MaskedCoupling(8, 'additive', mask='checkerboard', parity=1), IMAGE),
+    'channel_mask_affine': (flows.MaskedCoupling(8, mask='channel', parity=1), IMAGE),
+    'scaling': (flows.Scaling(), FLAT),
+    'reverse': (flows.Reverse(), IMAGE),
+    'shuffle': (flows.Shuffle(), IMAGE),
+    'actnorm_data': (flows.ActNorm(), IMAGE),
+    'actnorm_zero': (flows.ActNorm('zero'), IMAGE),
+    'conv1x1': (flows.Conv1x1(), IMAGE),
+    'conv1x1_lu': (flows.LUConv1x1(), IMAGE),
+    'squeeze': (flows.Squeeze(), IMAGE),
+    'learned_prior': (flows.LearnedPrior(), IMAGE),
+    'learned_prior_positional': (flows.LearnedPrior(positional=True), IMAGE),
+    'glow_step': (flows.GlowStep(8, permutation='lu'), IMAGE),
+    'scanned_glow_steps': (flows.ScannedChain(flows.GlowStep, dict(hidden=8), 3), IMAGE),
 }
 # Large random perturbations make a 3-step chain ill-conditioned in float32 (the float64
 # round trip stays at 1e-13), so that chain is perturbed less.
-PERTURBATION = {"scanned_glow_steps": 0.05}
+PERTURBATION = {'scanned_glow_steps': 0.05}
 
 
-@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize('name', sorted(LAYERS))
 def test_layer_round_trip_and_exact_log_det(name):
     layer, x = LAYERS[name]
     check_layer(layer, x, KEY, scale=PERTURBATION.get(name, 0.2))
@@ -63,15 +66,22 @@ def test_actnorm_data_init_normalises_first_batch():
 
 
 def test_actnorm_zero_init_is_identity():
-    layer = flows.ActNorm("zero")
+    layer = flows.ActNorm('zero')
     y, ld = layer.apply(layer.init(KEY, IMAGE), IMAGE)
     np.testing.assert_array_equal(y, IMAGE)
     np.testing.assert_array_equal(ld, 0.0)
 
 
-@pytest.mark.parametrize("layer", [flows.ChannelCoupling(8, scale_fn="tanh"), flows.ChannelCoupling(8, "additive", parity=1),
-                                   flows.MaskedCoupling(8, "additive"), flows.MaskedCoupling(8, parity=1, scale_fn="tanh")],
-                         ids=lambda layer: f"{type(layer).__name__}-{layer.parity}")
+@pytest.mark.parametrize(
+    'layer',
+    [
+        flows.ChannelCoupling(8, scale_fn='tanh'),
+        flows.ChannelCoupling(8, 'additive', parity=1),
+        flows.MaskedCoupling(8, 'additive'),
+        flows.MaskedCoupling(8, parity=1, scale_fn='tanh'),
+    ],
+    ids=lambda layer: f'{type(layer).__name__}-{layer.parity}',
+)
 def test_couplings_start_as_identity_on_both_halves(layer):
     # The last conv is zero-initialised, so shift 0 and scale 1 (log-det 0): y = x everywhere.
     y, ld = layer.apply(layer.init(KEY, IMAGE), IMAGE)
@@ -79,7 +89,7 @@ def test_couplings_start_as_identity_on_both_halves(layer):
     np.testing.assert_allclose(ld, 0.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("parity", [0, 1])
+@pytest.mark.parametrize('parity', [0, 1])
 def test_sigmoid_coupling_starts_as_glows_constant_scale(parity):
     # Glow's s = sigmoid(h + 2) is sigmoid(2) = 0.88 at h = 0: the transformed half shrinks,
     # the conditioning half passes unchanged.
@@ -94,7 +104,7 @@ def test_sigmoid_coupling_starts_as_glows_constant_scale(parity):
 
 def test_glow_step_starts_as_its_permutation():
     # Zero-init ActNorm and coupling are identities, so the step is just the channel reversal.
-    step = flows.GlowStep(8, permutation="reverse", actnorm_init="zero", scale_fn="tanh")
+    step = flows.GlowStep(8, permutation='reverse', actnorm_init='zero', scale_fn='tanh')
     y, ld = step.apply(step.init(KEY, IMAGE), IMAGE)
     np.testing.assert_allclose(y, IMAGE[..., ::-1], atol=1e-6)
     np.testing.assert_allclose(ld, 0.0, atol=1e-5)
@@ -102,20 +112,21 @@ def test_glow_step_starts_as_its_permutation():
 
 def test_conv1x1_initialised_as_rotation():
     v = flows.Conv1x1().init(KEY, IMAGE)
-    w = v["params"]["kernel"]
+    w = v['params']['kernel']
     np.testing.assert_allclose(w @ w.T, jnp.eye(4), atol=1e-5)
 
 
 def test_lu_conv1x1_starts_equal_to_its_rotation_and_keeps_constants_fixed():
     v = flows.LUConv1x1().init(KEY, IMAGE)
-    c, p = v["constants"], v["params"]
-    w = flows.lu_weight(c["perm"], p["lower"], p["upper"], c["sign_s"], p["log_s"])
+    c, p = v['constants'], v['params']
+    w = flows.lu_weight(c['perm'], p['lower'], p['upper'], c['sign_s'], p['log_s'])
     np.testing.assert_allclose(w @ w.T, jnp.eye(4), atol=1e-5)
-    assert set(p) == {"lower", "upper", "log_s"}
+    assert set(p) == {'lower', 'upper', 'log_s'}
 
 
 def test_float32_log_abs_det_is_accurate():
     from zoo.linalg import log_abs_det, random_rotation
+
     w = random_rotation(KEY, 64) + 0.05 * jax.random.normal(jax.random.key(3), (64, 64))
     with jax.enable_x64(True):
         exact = jnp.linalg.slogdet(w.astype(jnp.float64))[1]
@@ -129,12 +140,12 @@ def test_permutation_really_permutes():
     np.testing.assert_array_equal(flows.Reverse().apply({}, IMAGE)[0], IMAGE[..., ::-1])
 
 
-@pytest.mark.parametrize("learned,positional", [(True, False), (False, True), (True, True)])
+@pytest.mark.parametrize('learned,positional', [(True, False), (False, True), (True, True)])
 def test_split_learned_prior_round_trip_and_log_det(learned, positional):
     split = flows.Split(learned=learned, positional=positional)
     v = init_perturbed(split, IMAGE, KEY)
     if positional:  # one mean and log-scale per position and channel of the factored half
-        assert v["params"]["mean"].shape == v["params"]["log_scale"].shape == (4, 4, 2)
+        assert v['params']['mean'].shape == v['params']['log_scale'].shape == (4, 4, 2)
     x1, eps, ld = split.apply(v, IMAGE)
     assert x1.shape == eps.shape == (3, 4, 4, 2)
     x_back, ld_inv = split.apply(v, x1, eps, inverse=True)
@@ -143,6 +154,7 @@ def test_split_learned_prior_round_trip_and_log_det(learned, positional):
     # The map z2 -> eps for fixed x1 is diagonal affine: its log-det is -sum(log sigma).
     with jax.enable_x64(True):
         from tests.flows.checks import brute_force_log_det, to64
+
         v64, x64 = to64(v), IMAGE.astype(jnp.float64)
         x1_0 = x64[0, ..., :2]
         fn = lambda z2: split.apply(v64, jnp.concatenate([x1_0, z2], -1)[None])[1][0]
@@ -158,7 +170,7 @@ def test_scanned_actnorm_init_sees_each_steps_real_input():
     h = x
     for k in range(3):
         vk = jax.tree.map(lambda a: a[k], v)
-        vk = {col: tree["scan"]["step"] for col, tree in vk.items()}
-        np.testing.assert_allclose(vk["params"]["layers_0"]["bias"], -jnp.mean(h, (0, 1, 2)), rtol=1e-4, atol=1e-5)
+        vk = {col: tree['scan']['step'] for col, tree in vk.items()}
+        np.testing.assert_allclose(vk['params']['layers_0']['bias'], -jnp.mean(h, (0, 1, 2)), rtol=1e-4, atol=1e-5)
         h, _ = step.apply(vk, h)
     np.testing.assert_allclose(chain.apply(v, x)[0], h, atol=1e-5)

@@ -16,7 +16,7 @@ KEY = jax.random.key(0)
 
 @functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
 def glows():
-    f32 = Glow(image_shape=(8, 8, 1), num_levels=17, scales=1, flow_steps=2, hidden=16, permutation="lu")
+    f32 = Glow(image_shape=(8, 8, 1), num_levels=17, scales=1, flow_steps=2, hidden=16, permutation='lu')
     pixels = jax.random.randint(jax.random.key(1), (8, 8, 8, 1), 0, 17)
     # Perturbed so the zero-initialised coupling outputs are not trivially zero.
     v = init_perturbed(f32, images.dequantize(KEY, pixels, 17), KEY, 0.05)
@@ -39,9 +39,9 @@ def test_bf16_is_finite_invertible_and_close_to_float32():
         x = images.dequantize(KEY, pixels, 17)
         latents, log_det = bf16.apply(v, x)
         x_back = bf16.apply(v, latents, method=bf16.decode)
-        bpd = lambda m: lambda p: jnp.mean(m.apply({**v, "params": p}, pixels, KEY, method=m.bits_per_dim))
-        loss, grads = jax.value_and_grad(bpd(bf16))(v["params"])
-        return x, latents, log_det, x_back, loss, grads, bpd(f32)(v["params"])
+        bpd = lambda m: lambda p: jnp.mean(m.apply({**v, 'params': p}, pixels, KEY, method=m.bits_per_dim))
+        loss, grads = jax.value_and_grad(bpd(bf16))(v['params'])
+        return x, latents, log_det, x_back, loss, grads, bpd(f32)(v['params'])
 
     x, latents, log_det, x_back, loss, grads, loss32 = run(v, pixels)
     for a in [*latents, log_det, loss, *jax.tree.leaves(grads)]:

@@ -20,15 +20,23 @@ KEY = jax.random.key(0)
 def models(channels):
     shape = (8, 8, channels)
     return {
-        "nice": NICE(image_shape=shape, num_levels=17, hidden=16, depth=2),
-        "realnvp": RealNVP(image_shape=shape, num_levels=17, scales=2, hidden=8),
-        "glow_affine_conv1x1": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8, scan=True),
-        "glow_additive_lu": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
-                                 coupling="additive", permutation="lu"),
-        "glow_unrolled_shuffle": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
-                                      permutation="shuffle", scan=False, actnorm_init="zero"),
-        "glow_logit_input": Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8,
-                                 logit_alpha=0.05),
+        'nice': NICE(image_shape=shape, num_levels=17, hidden=16, depth=2),
+        'realnvp': RealNVP(image_shape=shape, num_levels=17, scales=2, hidden=8),
+        'glow_affine_conv1x1': Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8, scan=True),
+        'glow_additive_lu': Glow(
+            image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8, coupling='additive', permutation='lu'
+        ),
+        'glow_unrolled_shuffle': Glow(
+            image_shape=shape,
+            num_levels=17,
+            scales=2,
+            flow_steps=2,
+            hidden=8,
+            permutation='shuffle',
+            scan=False,
+            actnorm_init='zero',
+        ),
+        'glow_logit_input': Glow(image_shape=shape, num_levels=17, scales=2, flow_steps=2, hidden=8, logit_alpha=0.05),
     }
 
 
@@ -43,7 +51,7 @@ def setup_model(channels, name, scale=0.05):
     return model, init_perturbed(model, x, KEY, scale), x, pixels
 
 
-@pytest.mark.parametrize("channels,name", CASES)
+@pytest.mark.parametrize('channels,name', CASES)
 def test_encode_decode_round_trip(channels, name):
     model, v, x, _ = setup_model(channels, name)
     apply = jit_apply(model)
@@ -55,7 +63,7 @@ def test_encode_decode_round_trip(channels, name):
     np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("channels,name", CASES)
+@pytest.mark.parametrize('channels,name', CASES)
 def test_whole_model_log_det_matches_jacobian_in_float64(channels, name):
     # Larger perturbations make a random deep flow's Jacobian numerically singular.
     model, v, x, _ = setup_model(channels, name)
@@ -70,7 +78,7 @@ def test_whole_model_log_det_matches_jacobian_in_float64(channels, name):
         np.testing.assert_allclose(model.apply(v64, x64, method=model.log_prob), expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("channels,name", [(3, "glow_affine_conv1x1"), (1, "realnvp"), (1, "nice")])
+@pytest.mark.parametrize('channels,name', [(3, 'glow_affine_conv1x1'), (1, 'realnvp'), (1, 'nice')])
 def test_sampling_shapes_and_temperature_zero_is_prior_mode(channels, name):
     model, v, _, _ = setup_model(channels, name)
     sample = jax.jit(lambda v, key, t, n: model.apply(v, key, n, t, method=model.sample), static_argnums=3)
@@ -86,7 +94,7 @@ def test_sampling_shapes_and_temperature_zero_is_prior_mode(channels, name):
 
 
 def test_bits_per_dim_matches_log_prob():
-    model, v, _, pixels = setup_model(1, "glow_affine_conv1x1")
+    model, v, _, pixels = setup_model(1, 'glow_affine_conv1x1')
     bpd = model.apply(v, pixels, KEY, method=model.bits_per_dim)
     x = images.dequantize(KEY, pixels, 17)
     lp = model.apply(v, x, method=model.log_prob)
@@ -94,14 +102,15 @@ def test_bits_per_dim_matches_log_prob():
 
 
 def test_jit_vmap_grad_of_public_functions():
-    model, v, x, pixels = setup_model(1, "glow_affine_conv1x1")
+    model, v, x, pixels = setup_model(1, 'glow_affine_conv1x1')
     log_prob = lambda v, x: model.apply(v, x, method=model.log_prob)
     np.testing.assert_allclose(jax.jit(log_prob)(v, x), log_prob(v, x), rtol=1e-5, atol=1e-4)
     # vmap over an extra axis of batches equals a loop over them.
     batches = jnp.stack([x, x[::-1]])
-    np.testing.assert_allclose(jax.vmap(log_prob, (None, 0))(v, batches),
-                               jnp.stack([log_prob(v, b) for b in batches]), rtol=1e-5, atol=1e-4)
-    grads = jax.grad(lambda p: -jnp.mean(log_prob({**v, "params": p}, x)))(v["params"])
+    np.testing.assert_allclose(
+        jax.vmap(log_prob, (None, 0))(v, batches), jnp.stack([log_prob(v, b) for b in batches]), rtol=1e-5, atol=1e-4
+    )
+    grads = jax.grad(lambda p: -jnp.mean(log_prob({**v, 'params': p}, x)))(v['params'])
     leaves = jax.tree.leaves(grads)
     assert all(jnp.all(jnp.isfinite(g)) for g in leaves)
     assert sum(float(jnp.sum(jnp.abs(g))) for g in leaves) > 0
@@ -111,13 +120,13 @@ def test_a_few_adam_steps_lower_the_loss_of_a_tiny_glow():
     model = Glow(image_shape=(8, 8, 1), num_levels=17, scales=2, flow_steps=2, hidden=16)
     pixels = jax.random.randint(jax.random.key(1), (32, 8, 8, 1), 0, 17) // 4 * 4  # structured data
     v = model.init(KEY, images.dequantize(KEY, pixels, 17))
-    params, rest = v["params"], {k: c for k, c in v.items() if k != "params"}
+    params, rest = v['params'], {k: c for k, c in v.items() if k != 'params'}
     opt = optax.adam(3e-3)
     state = opt.init(params)
 
     @jax.jit
     def step(params, state, key):
-        loss_fn = lambda p: jnp.mean(model.apply({"params": p, **rest}, pixels, key, method=model.bits_per_dim))
+        loss_fn = lambda p: jnp.mean(model.apply({'params': p, **rest}, pixels, key, method=model.bits_per_dim))
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, state = opt.update(grads, state)
         return optax.apply_updates(params, updates), state, loss
@@ -129,72 +138,77 @@ def test_a_few_adam_steps_lower_the_loss_of_a_tiny_glow():
     assert np.mean(losses[-5:]) < losses[0] - 0.2, losses
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda: Glow(image_shape=(12, 12, 1), scales=3), "divisible by 8"),
-    (lambda: RealNVP(image_shape=(6, 6, 1), scales=3), "divisible by 4"),
-    (lambda: Glow(image_shape=(8, 8), scales=1), "height, width, channels"),
-    (lambda: Glow(image_shape=(8, 8, 1), permutation="rotate"), "unknown permutation"),
-    (lambda: Glow(image_shape=(8, 8, 1), scales=1, coupling="spline"), "unknown coupling"),
-    (lambda: NICE(image_shape=(1, 1, 1)), "at least 2 dimensions"),
-    (lambda: Glow(image_shape=(8, 8, 1), scales=1, prior="cauchy"), "unknown prior"),
-])
+@pytest.mark.parametrize(
+    'make,match',
+    [
+        (lambda: Glow(image_shape=(12, 12, 1), scales=3), 'divisible by 8'),
+        (lambda: RealNVP(image_shape=(6, 6, 1), scales=3), 'divisible by 4'),
+        (lambda: Glow(image_shape=(8, 8), scales=1), 'height, width, channels'),
+        (lambda: Glow(image_shape=(8, 8, 1), permutation='rotate'), 'unknown permutation'),
+        (lambda: Glow(image_shape=(8, 8, 1), scales=1, coupling='spline'), 'unknown coupling'),
+        (lambda: NICE(image_shape=(1, 1, 1)), 'at least 2 dimensions'),
+        (lambda: Glow(image_shape=(8, 8, 1), scales=1, prior='cauchy'), 'unknown prior'),
+    ],
+)
 def test_bad_configuration_raises_at_construction(make, match):
     with pytest.raises(ValueError, match=match):
         make()
 
 
 def test_bad_inputs_raise_clear_errors():
-    model, v, x, pixels = setup_model(1, "glow_affine_conv1x1")
-    with pytest.raises(ValueError, match=r"expected images of shape \(batch, 8, 8, 1\)"):
+    model, v, x, pixels = setup_model(1, 'glow_affine_conv1x1')
+    with pytest.raises(ValueError, match=r'expected images of shape \(batch, 8, 8, 1\)'):
         model.apply(v, x[0])  # missing batch axis
-    with pytest.raises(ValueError, match="expected images of shape"):
+    with pytest.raises(ValueError, match='expected images of shape'):
         model.apply(v, jnp.zeros((2, 8, 8, 3)))
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(TypeError, match='floating-point'):
         model.apply(v, pixels)
-    with pytest.raises(TypeError, match="integer"):
+    with pytest.raises(TypeError, match='integer'):
         model.apply(v, x, KEY, method=model.bits_per_dim)
-    with pytest.raises(ValueError, match="list of 2 latents"):
+    with pytest.raises(ValueError, match='list of 2 latents'):
         model.apply(v, [jnp.zeros((1, 4, 4, 2))], method=model.decode)
-    with pytest.raises(ValueError, match="latent 1 should have shape"):
+    with pytest.raises(ValueError, match='latent 1 should have shape'):
         model.apply(v, [jnp.zeros((1, 4, 4, 2)), jnp.zeros((1, 2, 2, 4))], method=model.decode)
 
 
 def test_layers_reject_inputs_they_cannot_split_or_squeeze():
     from zoo import flows
+
     one_channel = jnp.zeros((1, 4, 4, 1))
-    with pytest.raises(ValueError, match="at least 2 channels"):
+    with pytest.raises(ValueError, match='at least 2 channels'):
         flows.ChannelCoupling(4).init(KEY, one_channel)
-    with pytest.raises(ValueError, match="cannot split"):
+    with pytest.raises(ValueError, match='cannot split'):
         flows.Split().init(KEY, one_channel)
-    with pytest.raises(ValueError, match="divisible by 2"):
+    with pytest.raises(ValueError, match='divisible by 2'):
         flows.squeeze(jnp.zeros((1, 5, 4, 1)))
-    with pytest.raises(ValueError, match="unknown mask"):
-        flows.MaskedCoupling(4, mask="stripes").init(KEY, one_channel)
+    with pytest.raises(ValueError, match='unknown mask'):
+        flows.MaskedCoupling(4, mask='stripes').init(KEY, one_channel)
 
 
 def test_inputs_flows_refuse_with_a_clear_error():
-    model, v, x, pixels = setup_model(1, "nice")
-    with pytest.raises(TypeError, match="flows take float32 or float64 images, got float16"):
+    model, v, x, pixels = setup_model(1, 'nice')
+    with pytest.raises(TypeError, match='flows take float32 or float64 images, got float16'):
         model.apply(v, x.astype(jnp.float16))
-    with pytest.raises(ValueError, match="empty batch"):
+    with pytest.raises(ValueError, match='empty batch'):
         model.apply(v, x[:0])
-    with pytest.raises(ValueError, match=r"pixels must lie in \[0, 17\) for 17 levels, got values in \[0, 200\]"):
+    with pytest.raises(ValueError, match=r'pixels must lie in \[0, 17\) for 17 levels, got values in \[0, 200\]'):
         model.apply(v, pixels.at[0, 0, 0, 0].set(200), KEY, method=model.bits_per_dim)
 
 
 def test_glow_scanned_and_unrolled_share_variables_values_and_gradients():
     """scan=True and scan=False are two ways to run the same stacked variables (a checkpoint
     from a GPU, scanned, runs unrolled on a CPU); scan=None picks unrolled on CPU."""
-    model, v, x, _ = setup_model(1, "glow_additive_lu")
+    model, v, x, _ = setup_model(1, 'glow_additive_lu')
     scanned, unrolled = model.clone(scan=True), model.clone(scan=False)
     assert jax.tree.structure(jax.eval_shape(unrolled.init, KEY, x)) == jax.tree.structure(v)
-    assert scanned.clone(scan=None).scanned == (jax.default_backend() != "cpu")
-    assert scanned.clone(scan=None, backprop="invertible").scanned
+    assert scanned.clone(scan=None).scanned == (jax.default_backend() != 'cpu')
+    assert scanned.clone(scan=None, backprop='invertible').scanned
 
     def loss_and_grads(model):
         def loss(params):
-            return -jnp.mean(model.apply({**v, "params": params}, x, method=model.log_prob))
-        return jax.jit(jax.value_and_grad(loss))(v["params"])
+            return -jnp.mean(model.apply({**v, 'params': params}, x, method=model.log_prob))
+
+        return jax.jit(jax.value_and_grad(loss))(v['params'])
 
     (l_s, g_s), (l_u, g_u) = loss_and_grads(scanned), loss_and_grads(unrolled)
     # The loss and each gradient entry sum per-pixel terms over 64 pixels and a few layers, in a

@@ -14,8 +14,9 @@ IMAGE = jax.random.normal(jax.random.key(0), (2, 2, 2, 4))
 VECTORS = jax.random.normal(jax.random.key(1), (3, 5))
 
 
-@pytest.mark.parametrize('layer', [ExpConv1x1(), HouseholderConv1x1(3), RankOneExpConv1x1(3)],
-                         ids=['exp', 'householder', 'rank_one_exp'])
+@pytest.mark.parametrize(
+    'layer', [ExpConv1x1(), HouseholderConv1x1(3), RankOneExpConv1x1(3)], ids=['exp', 'householder', 'rank_one_exp']
+)
 @pytest.mark.parametrize('x', [IMAGE, VECTORS], ids=['image', 'dense'])
 def test_round_trip_and_exact_log_det(layer, x):
     check_layer(layer, x, jax.random.key(2), scale=0.3)

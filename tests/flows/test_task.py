@@ -17,15 +17,20 @@ INFO = data.dataset_info('digits')
 
 
 def test_flow_task_loss_is_the_model_bits_per_dim_and_drops():
-    config = Config(task='nice', model=dict(num_couplings=2, hidden=16, depth=1),
-                    optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0))
+    config = Config(
+        task='nice', model=dict(num_couplings=2, hidden=16, depth=1), optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0)
+    )
     task = build_task(config, INFO)
     batch = {'image': data.digits_images('train')[:32]}
     state = jax.jit(task.init)(jax.random.PRNGKey(0), batch)
     step = jax.jit(lambda s: train_step(task, s, batch))
     state, first = step(state)
-    bpd = task.model.apply(state.variables('flow', use_ema=False), batch['image'],
-                           jax.random.fold_in(jax.random.PRNGKey(1), 0), method=task.model.bits_per_dim)
+    bpd = task.model.apply(
+        state.variables('flow', use_ema=False),
+        batch['image'],
+        jax.random.fold_in(jax.random.PRNGKey(1), 0),
+        method=task.model.bits_per_dim,
+    )
     assert bpd.shape == (32,)
     for _ in range(30):
         state, metrics = step(state)
@@ -36,8 +41,11 @@ def test_flow_task_loss_is_the_model_bits_per_dim_and_drops():
 
 
 def test_flow_task_sheets_are_uint8_grids_per_temperature():
-    config = Config(task='glow', model=dict(scales=1, flow_steps=1, hidden=4),
-                    task_kwargs=dict(temperatures=(0.0, 1.0), num_samples=4))
+    config = Config(
+        task='glow',
+        model=dict(scales=1, flow_steps=1, hidden=4),
+        task_kwargs=dict(temperatures=(0.0, 1.0), num_samples=4),
+    )
     task = build_task(config, INFO)
     state = jax.jit(task.init)(jax.random.PRNGKey(0), {'image': data.digits_images('train')[:8]})
     sheets = task.visualize(state, {'image': data.digits_images('test')[:4]}, jax.random.PRNGKey(0))
@@ -66,8 +74,11 @@ def test_flow_task_errors_name_the_problem():
 
 def test_density_task_fits_a_toy_density():
     info = data.dataset_info('toy2d:eight_gaussians')
-    task = DensityTask(info, Config(optimizer=OptimizerConfig(lr=5e-3, warmup_steps=0)),
-                       model=DenseFlow(num_layers=4, hidden=32, depth=1))
+    task = DensityTask(
+        info,
+        Config(optimizer=OptimizerConfig(lr=5e-3, warmup_steps=0)),
+        model=DenseFlow(num_layers=4, hidden=32, depth=1),
+    )
     points = toy2d.sample('eight_gaussians', jax.random.key(0), 150 * 128).reshape(150, 128, 2)
     state = jax.jit(task.init)(jax.random.PRNGKey(0), {'point': points[0]})
 
@@ -83,9 +94,18 @@ def test_density_task_fits_a_toy_density():
 
 
 def test_density_task_trains_from_the_registry(tmp_path):
-    config = Config(task='density', dataset='toy2d:eight_gaussians', model=dict(num_layers=4, hidden=32, depth=1),
-                    steps=200, batch_size=128, log_every=10, eval_every=0, sample_every=0, checkpoint_every=0,
-                    optimizer=OptimizerConfig(lr=5e-3, warmup_steps=0))
+    config = Config(
+        task='density',
+        dataset='toy2d:eight_gaussians',
+        model=dict(num_layers=4, hidden=32, depth=1),
+        steps=200,
+        batch_size=128,
+        log_every=10,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=0,
+        optimizer=OptimizerConfig(lr=5e-3, warmup_steps=0),
+    )
     summary = train(config, tmp_path)
     losses = [r['loss'] for r in read_metrics(tmp_path / 'metrics.jsonl') if 'loss' in r]
     assert losses[-1] < losses[0] - 0.25

@@ -33,9 +33,12 @@ def x64():
 def closed_form(name, mu):
     """D_f(N(mu, 1) || N(0, 1)) where a closed form exists, else None."""
     return {
-        'kl': mu ** 2 / 2, 'reverse_kl': mu ** 2 / 2, 'jeffrey': mu ** 2,
-        'pearson': math.expm1(mu ** 2), 'neyman': math.expm1(mu ** 2),
-        'squared_hellinger': 2.0 - 2.0 * math.exp(-mu ** 2 / 8),
+        'kl': mu**2 / 2,
+        'reverse_kl': mu**2 / 2,
+        'jeffrey': mu**2,
+        'pearson': math.expm1(mu**2),
+        'neyman': math.expm1(mu**2),
+        'squared_hellinger': 2.0 - 2.0 * math.exp(-(mu**2) / 8),
         'total_variation': 2.0 * scipy.stats.norm.cdf(mu / 2) - 1.0,
     }.get(name)
 
@@ -99,8 +102,7 @@ def test_activation_maps_into_the_domain_and_the_stable_composition_agrees(name,
     v = jnp.linspace(-30.0, 30.0, 601)
     assert bool(jnp.all(div.in_domain(div.activation(v))))
     v = jnp.linspace(-5.0, 5.0, 101)
-    np.testing.assert_allclose(div.conjugate_of_activation(v), div.conjugate(div.activation(v)),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(div.conjugate_of_activation(v), div.conjugate(div.activation(v)), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize('name', NAMES)
@@ -115,7 +117,7 @@ def test_bound_is_tight_at_the_optimal_critic_and_lower_elsewhere(name, x64):
     # Other critics: a tempered ratio, and T* pulled towards the constant f'(1) (stays in the
     # domain, an interval).
     t_star = fd.optimal_critic(div, ratio)
-    others = [fd.optimal_critic(div, ratio ** a) for a in (0.5, 1.5)]
+    others = [fd.optimal_critic(div, ratio**a) for a in (0.5, 1.5)]
     others += [(1 - s) * t_star + s * div.f_prime_at_1 for s in (0.2, 0.5)]
     for critic in others:
         if float(jnp.max(jnp.abs(critic - t_star))) == 0.0:
@@ -128,7 +130,7 @@ def test_monte_carlo_bound_at_the_optimal_critic_matches_the_exact_divergence(na
     div, n = fd.get(name), 200_000
     kp, kq = jax.random.split(jax.random.key(0))
     x_p, x_q = MU + jax.random.normal(kp, (n,)), jax.random.normal(kq, (n,))
-    log_ratio = lambda x: MU * x - MU ** 2 / 2  # log N(x; MU, 1) - log N(x; 0, 1)
+    log_ratio = lambda x: MU * x - MU**2 / 2  # log N(x; MU, 1) - log N(x; 0, 1)
     t_p = fd.optimal_critic(div, jnp.exp(log_ratio(x_p)))
     t_q = fd.optimal_critic(div, jnp.exp(log_ratio(x_q)))
     estimate = fd.variational_bound(div, t_p, t_q)
@@ -141,8 +143,9 @@ def test_monte_carlo_bound_at_the_optimal_critic_matches_the_exact_divergence(na
 def test_wright_omega_matches_scipy(x64):
     z = np.linspace(-60.0, 400.0, 3001)
     np.testing.assert_allclose(fd.wright_omega(jnp.asarray(z)), scipy.special.wrightomega(z), rtol=1e-13)
-    np.testing.assert_allclose(fd.wright_omega(jnp.asarray([0.0, 1.0 + math.e]))[:1],
-                               scipy.special.lambertw(1.0).real, rtol=1e-13)
+    np.testing.assert_allclose(
+        fd.wright_omega(jnp.asarray([0.0, 1.0 + math.e]))[:1], scipy.special.lambertw(1.0).real, rtol=1e-13
+    )
     z = jnp.array([-3.0, 0.5, 20.0])
     w = fd.wright_omega(z)
     np.testing.assert_allclose(jax.vmap(jax.grad(fd.wright_omega))(z), w / (1 + w), rtol=1e-12)
@@ -194,6 +197,6 @@ def test_a_critic_trained_alone_recovers_the_divergence(name):
     estimate = float(fd.variational_bound_from_logits(div, v_p, v_q))
     standard_error = float(jnp.sqrt(jnp.var(div.activation(v_p)) / m + jnp.var(div.conjugate_of_activation(v_q)) / m))
     p, q = scipy.stats.norm.pdf(GRID, mu, 1), scipy.stats.norm.pdf(GRID, 0, 1)
-    exact = mu ** 2 / 2 if name == 'kl' else quadrature(p * np.log(2 * p / (p + q)) + q * np.log(2 * q / (p + q)))
+    exact = mu**2 / 2 if name == 'kl' else quadrature(p * np.log(2 * p / (p + q)) + q * np.log(2 * q / (p + q)))
     # The trained critic's bound is below D (by the optimisation gap) up to Monte Carlo error.
     assert exact - 0.03 * exact - 4 * standard_error < estimate < exact + 4 * standard_error

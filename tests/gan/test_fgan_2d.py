@@ -36,6 +36,7 @@ def test_a_diverged_run_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fgan_2d, 'train', diverge)
     summary = fgan_2d.run_all(['kl', 'js'], steps=3, batch_size=32, out=str(tmp_path))
-    assert summary == {name: {'estimated_divergence': None, 'error': 'training diverged 3 times'}
-                       for name in ('kl', 'js')}
+    assert summary == {
+        name: {'estimated_divergence': None, 'error': 'training diverged 3 times'} for name in ('kl', 'js')
+    }
     assert (tmp_path / 'kl.png').exists() and (tmp_path / 'js.png').exists()

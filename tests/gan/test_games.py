@@ -32,8 +32,9 @@ def test_fgan_gan_row_is_the_cross_entropy_game():
     """GAN row: critic -E_P[log sigmoid(V)] - E_Q[log(1 - sigmoid(V))]; generator -E_Q[log sigmoid(V)]."""
     log_sigmoid = lambda v: -math.log1p(math.exp(-v))
     critic, generator = losses(games.FGAN(divergence='gan'))
-    assert critic == pytest.approx(-(log_sigmoid(0.5) + log_sigmoid(2.0)) / 2
-                                   - (log_sigmoid(2.0) + log_sigmoid(0.0)) / 2, rel=1e-6)
+    assert critic == pytest.approx(
+        -(log_sigmoid(0.5) + log_sigmoid(2.0)) / 2 - (log_sigmoid(2.0) + log_sigmoid(0.0)) / 2, rel=1e-6
+    )
     assert generator == pytest.approx(-(log_sigmoid(-2.0) + log_sigmoid(0.0)) / 2, rel=1e-6)
 
 
@@ -72,24 +73,27 @@ def test_configure_builds_the_game_and_the_constraint_from_one_set_of_settings()
     assert games.configure('fgan', 'spectral', {'divergence': 'kl'}) == (games.FGAN(divergence='kl'), Spectral())
 
 
-@pytest.mark.parametrize('game, lipschitz, settings, message', [
-    ('lsgan', 'none', {}, r"game='lsgan': choose one of \['fgan', 'wgan', 'hinge', 'one_loss', 'ogan'\]"),
-    ('fgan', 'sn', {}, r"lipschitz='sn': choose one of"),
-    ('wgan', 'none', {}, 'game=wgan does not work with lipschitz=none'),
-    ('ogan', 'gradient_penalty', {}, 'game=ogan does not work with lipschitz=gradient_penalty'),
-    ('wgan', 'spectral', {'divergence': 'kl'}, r"settings \['divergence'\] do nothing for game=wgan"),
-    ('fgan', 'none', {'penalty_weight': 10.0}, r"settings \['penalty_weight'\] do nothing"),
-    ('fgan', 'none', {'divergence': 'wasserstein'}, r"divergence='wasserstein': choose one of"),
-    ('fgan', 'none', {'generator_objective': 'minimax'}, 'generator_objective'),
-    ('hinge', 'none', {'critic_steps': 0}, 'critic_steps must be a positive integer'),
-    ('hinge', 'none', {'critic_steps': 1.5}, 'critic_steps must be a positive integer'),
-    ('one_loss', 'spectral', {'critic_steps': 2}, 'updates both networks in one step'),
-    ('one_loss', 'spectral', {'one_loss_weight': -1.0}, 'one_loss_weight must be a positive number'),
-    ('ogan', 'none', {'qp_distance': 'l3'}, r"qp_distance='l3'"),
-    ('ogan', 'none', {'corr_weight': -0.5}, 'corr_weight must be a number >= 0'),
-    ('wgan', 'gradient_penalty', {'penalty_weight': 0.0}, 'penalty_weight must be > 0'),
-    ('wgan', 'clip', {'clip_limit': -0.01}, 'clip_limit must be > 0'),
-])
+@pytest.mark.parametrize(
+    'game, lipschitz, settings, message',
+    [
+        ('lsgan', 'none', {}, r"game='lsgan': choose one of \['fgan', 'wgan', 'hinge', 'one_loss', 'ogan'\]"),
+        ('fgan', 'sn', {}, r"lipschitz='sn': choose one of"),
+        ('wgan', 'none', {}, 'game=wgan does not work with lipschitz=none'),
+        ('ogan', 'gradient_penalty', {}, 'game=ogan does not work with lipschitz=gradient_penalty'),
+        ('wgan', 'spectral', {'divergence': 'kl'}, r"settings \['divergence'\] do nothing for game=wgan"),
+        ('fgan', 'none', {'penalty_weight': 10.0}, r"settings \['penalty_weight'\] do nothing"),
+        ('fgan', 'none', {'divergence': 'wasserstein'}, r"divergence='wasserstein': choose one of"),
+        ('fgan', 'none', {'generator_objective': 'minimax'}, 'generator_objective'),
+        ('hinge', 'none', {'critic_steps': 0}, 'critic_steps must be a positive integer'),
+        ('hinge', 'none', {'critic_steps': 1.5}, 'critic_steps must be a positive integer'),
+        ('one_loss', 'spectral', {'critic_steps': 2}, 'updates both networks in one step'),
+        ('one_loss', 'spectral', {'one_loss_weight': -1.0}, 'one_loss_weight must be a positive number'),
+        ('ogan', 'none', {'qp_distance': 'l3'}, r"qp_distance='l3'"),
+        ('ogan', 'none', {'corr_weight': -0.5}, 'corr_weight must be a number >= 0'),
+        ('wgan', 'gradient_penalty', {'penalty_weight': 0.0}, 'penalty_weight must be > 0'),
+        ('wgan', 'clip', {'clip_limit': -0.01}, 'clip_limit must be > 0'),
+    ],
+)
 def test_bad_settings_are_one_line_config_errors(game, lipschitz, settings, message):
     with pytest.raises(ConfigError, match=message) as error:
         games.configure(game, lipschitz, settings)

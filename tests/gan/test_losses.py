@@ -18,10 +18,12 @@ def test_fgan_with_the_gan_row_is_the_standard_cross_entropy_gan():
     bce = -jnp.mean(jax.nn.log_sigmoid(V_REAL)) - jnp.mean(jax.nn.log_sigmoid(-V_FAKE))
     np.testing.assert_allclose(losses.fgan_critic_loss(gan, V_REAL, V_FAKE), bce, rtol=1e-6)
     # Non-saturating: Goodfellow et al.'s -log D(G(z)); saturating: log(1 - D(G(z))).
-    np.testing.assert_allclose(losses.fgan_generator_loss(gan, V_FAKE), -jnp.mean(jax.nn.log_sigmoid(V_FAKE)),
-                               rtol=1e-6)
-    np.testing.assert_allclose(losses.fgan_generator_loss(gan, V_FAKE, 'saturating'),
-                               jnp.mean(jax.nn.log_sigmoid(-V_FAKE)), rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.fgan_generator_loss(gan, V_FAKE), -jnp.mean(jax.nn.log_sigmoid(V_FAKE)), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        losses.fgan_generator_loss(gan, V_FAKE, 'saturating'), jnp.mean(jax.nn.log_sigmoid(-V_FAKE)), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize('name', sorted(fd.DIVERGENCES))

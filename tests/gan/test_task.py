@@ -11,8 +11,19 @@ from zoo import data
 from zoo.gan.constraints import Clip
 from zoo.gan.task import GANTask
 from zoo.tasks import build_task
-from zoo.train import (Config, ConfigError, OptimizerConfig, load_trained, make_init, make_mesh, make_train_step,
-                       replicate, shard_batch, to_host, train)
+from zoo.train import (
+    Config,
+    ConfigError,
+    OptimizerConfig,
+    load_trained,
+    make_init,
+    make_mesh,
+    make_train_step,
+    replicate,
+    shard_batch,
+    to_host,
+    train,
+)
 from zoo.train.step import train_step
 
 POINTS = data.DatasetInfo('points', point_dim=2)
@@ -29,8 +40,10 @@ GAMES = {
 
 
 def points_task(**kwargs):
-    config = Config(model=dict(generator=dict(hidden=32, depth=2), critic=dict(hidden=32, depth=2)),
-                    optimizer=OptimizerConfig(lr=2e-3, b1=0.5, warmup_steps=0))
+    config = Config(
+        model=dict(generator=dict(hidden=32, depth=2), critic=dict(hidden=32, depth=2)),
+        optimizer=OptimizerConfig(lr=2e-3, b1=0.5, warmup_steps=0),
+    )
     return GANTask(POINTS, config, **{'net': 'mlp', 'latent_dim': 2, **kwargs})
 
 
@@ -45,8 +58,11 @@ def test_each_game_moves_the_generator_to_the_data(game):
 
     @jax.jit
     def run(state):
-        return jax.lax.scan(lambda state, key: train_step(task, state, {'point': points(key)}), state,
-                            jax.random.split(jax.random.key(2), 400))
+        return jax.lax.scan(
+            lambda state, key: train_step(task, state, {'point': points(key)}),
+            state,
+            jax.random.split(jax.random.key(2), 400),
+        )
 
     distance = lambda state: float(jnp.linalg.norm(task.sample(state, jax.random.key(3), 2000).mean(0) - MU))
     before = distance(state)
@@ -54,8 +70,10 @@ def test_each_game_moves_the_generator_to_the_data(game):
     assert distance(trained) < 0.5 * before
     assert int(trained.step) == 400 and metrics and all(np.isfinite(v).all() for v in metrics.values())
     for name in ('generator', 'critic'):
-        assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(state.params[name]),
-                                                            jax.tree.leaves(trained.params[name])))
+        assert any(
+            not np.array_equal(a, b)
+            for a, b in zip(jax.tree.leaves(state.params[name]), jax.tree.leaves(trained.params[name]))
+        )
     if isinstance(task.constraint, Clip):  # clipping holds after every update
         assert max(float(jnp.max(jnp.abs(w))) for w in jax.tree.leaves(trained.params['critic'])) <= 0.5
     values = jax.jit(task.eval_step)(trained, batch, jax.random.key(4))
@@ -68,15 +86,24 @@ def test_each_game_moves_the_generator_to_the_data(game):
 
 def tiny_image_config(task, net='mlp', **changes):
     """A tiny run on digits; MLP nets compile fastest, 'dcgan' covers the (spectral) convolutions."""
-    model = (dict(generator=dict(channels=4), critic=dict(channels=4)) if net == 'dcgan'
-             else dict(generator=dict(hidden=16, depth=1), critic=dict(hidden=16, depth=1)))
-    base = dict(task=task, model=model, dataset='digits',
-                task_kwargs=dict(latent_dim=8, num_samples=4, net=net), batch_size=16, eval_batch_size=100,
-                # Adam's eps: a parameter whose gradient is 0 in exact arithmetic (WGAN's last
-                # critic bias: E[1] - E[1]) gets rounding noise, which Adam with a tiny eps would
-                # turn into +-lr steps that differ between device counts.
-                optimizer=OptimizerConfig(lr=1e-3, eps=1e-4, warmup_steps=0),
-                optimizers={'generator': {'ema_decay': 0.9}})
+    model = (
+        dict(generator=dict(channels=4), critic=dict(channels=4))
+        if net == 'dcgan'
+        else dict(generator=dict(hidden=16, depth=1), critic=dict(hidden=16, depth=1))
+    )
+    base = dict(
+        task=task,
+        model=model,
+        dataset='digits',
+        task_kwargs=dict(latent_dim=8, num_samples=4, net=net),
+        batch_size=16,
+        eval_batch_size=100,
+        # Adam's eps: a parameter whose gradient is 0 in exact arithmetic (WGAN's last
+        # critic bias: E[1] - E[1]) gets rounding noise, which Adam with a tiny eps would
+        # turn into +-lr steps that differ between device counts.
+        optimizer=OptimizerConfig(lr=1e-3, eps=1e-4, warmup_steps=0),
+        optimizers={'generator': {'ema_decay': 0.9}},
+    )
     base.update(changes)
     return Config(**base)
 
@@ -92,8 +119,9 @@ def train_a_few_steps(devices, task, pixels, steps=2):
     return initial, to_host(state.params), to_host(state.ema), to_host(state.aux), to_host(metrics)
 
 
-@pytest.mark.parametrize('name, net', [('fgan', 'mlp'), ('wgan', 'mlp'), ('hinge_gan', 'dcgan'),
-                                       ('gan_onestep', 'mlp'), ('ogan', 'mlp')])
+@pytest.mark.parametrize(
+    'name, net', [('fgan', 'mlp'), ('wgan', 'mlp'), ('hinge_gan', 'dcgan'), ('gan_onestep', 'mlp'), ('ogan', 'mlp')]
+)
 def test_four_devices_match_one_device(name, net):
     task = build_task(tiny_image_config(name, net), data.open_dataset('digits').info)
     pixels = data.digits_images('train')[:16]
@@ -107,8 +135,9 @@ def test_four_devices_match_one_device(name, net):
 
 
 def test_spectral_vectors_survive_checkpoint_and_resume(tmp_path):
-    config = lambda steps: tiny_image_config('hinge_gan', steps=steps, checkpoint_every=2, log_every=2,
-                                             eval_every=0, sample_every=0, validation_fraction=0.0)
+    config = lambda steps: tiny_image_config(
+        'hinge_gan', steps=steps, checkpoint_every=2, log_every=2, eval_every=0, sample_every=0, validation_fraction=0.0
+    )
     train(config(2), tmp_path / 'resumed')
     train(config(4), tmp_path / 'resumed')
     train(config(4), tmp_path / 'straight')
@@ -120,8 +149,9 @@ def test_spectral_vectors_survive_checkpoint_and_resume(tmp_path):
     assert_trees_equal(u(resumed), u(straight))
     assert_trees_equal(resumed.params, straight.params)
     assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(u(at_2)), jax.tree.leaves(u(resumed))))
-    summary = task.summarize(jax.tree.map(np.asarray, task.eval_step(
-        resumed, {'image': data.digits_images('test')[:8]}, jax.random.key(0))))
+    summary = task.summarize(
+        jax.tree.map(np.asarray, task.eval_step(resumed, {'image': data.digits_images('test')[:8]}, jax.random.key(0)))
+    )
     assert np.isfinite(summary['critic_gap'])
 
 
@@ -130,8 +160,9 @@ def test_ogan_reconstructs_in_the_data_shape():
     pixels = data.digits_images('train')[:8]
     state = task.init(jax.random.key(0), {'image': pixels})
     values = task.eval_step(state, {'image': pixels}, jax.random.key(1))
-    assert {k: v.shape for k, v in values.items()} == {k: (8,) for k in ('critic_gap', 'correlation',
-                                                                          'reconstruction_mse')}
+    assert {k: v.shape for k, v in values.items()} == {
+        k: (8,) for k in ('critic_gap', 'correlation', 'reconstruction_mse')
+    }
     recon = task.reconstruct_model_space(state, task.to_model_space(pixels))
     assert recon.shape == (8, 8, 8, 1) and task.to_data(recon).dtype == jnp.uint8
 
@@ -149,14 +180,14 @@ def test_joint_loss_is_the_one_loss_gan_and_its_extra_term_trains_only_the_gener
         fake = task.generate(params['generator'], z)
         d = lambda y: -task.criticize(params['critic'], spectral, y)[0]
         d_ng = d(jax.lax.stop_gradient(fake))
-        return (jnp.mean(jax.nn.relu(1 + d(x))) + jnp.mean(jax.nn.relu(1 - d_ng))
-                + weight * jnp.mean(d(fake) - d_ng))
+        return jnp.mean(jax.nn.relu(1 + d(x))) + jnp.mean(jax.nn.relu(1 - d_ng)) + weight * jnp.mean(d(fake) - d_ng)
 
     loss = lambda params: task.joint_loss(params, spectral, x, rng)[0]
     np.testing.assert_allclose(loss(state.params), by_hand(state.params, 0.7), rtol=1e-6)
     np.testing.assert_allclose(loss(state.params), by_hand(state.params, 0.0), rtol=1e-6)  # the extra term is 0
-    grads, expected, hinge_only = (jax.jit(jax.grad(f))(state.params) for f in (
-        loss, lambda p: by_hand(p, 0.7), lambda p: by_hand(p, 0.0)))
+    grads, expected, hinge_only = (
+        jax.jit(jax.grad(f))(state.params) for f in (loss, lambda p: by_hand(p, 0.7), lambda p: by_hand(p, 0.0))
+    )
     # Each gradient entry sums 64 per-example terms of size <= |grad| / 32 in float32 (a hinge
     # bias's is -1 + 1 = 0 exactly by hand, not after the task's batched sums).
     atol = 64 * 1e-7 * max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(expected))
@@ -180,17 +211,20 @@ def test_image_samples_and_sheets():
     assert sheets['samples'].shape == (19, 19, 1) and sheets['reconstructions'].shape == (19, 19, 1)
 
 
-@pytest.mark.parametrize('kwargs, message', [
-    (dict(game='lsgan'), r"game='lsgan': choose one of"),
-    (dict(lipschitz='sn'), r"lipschitz='sn': choose one of"),
-    (dict(divergence='wasserstein'), 'divergence'),
-    (dict(game='ogan', lipschitz='gradient_penalty'), 'does not work with lipschitz=gradient_penalty'),
-    (dict(game='hinge', divergence='kl'), r"\['divergence'\] do nothing"),
-    (dict(critic_steps=0), 'critic_steps must be a positive integer'),
-    (dict(latent_dim=0), 'latent_dim must be a positive integer'),
-    (dict(num_samples=2.5), 'num_samples must be a positive integer'),
-    (dict(net='resnet'), r"net='resnet': choose one of"),
-])
+@pytest.mark.parametrize(
+    'kwargs, message',
+    [
+        (dict(game='lsgan'), r"game='lsgan': choose one of"),
+        (dict(lipschitz='sn'), r"lipschitz='sn': choose one of"),
+        (dict(divergence='wasserstein'), 'divergence'),
+        (dict(game='ogan', lipschitz='gradient_penalty'), 'does not work with lipschitz=gradient_penalty'),
+        (dict(game='hinge', divergence='kl'), r"\['divergence'\] do nothing"),
+        (dict(critic_steps=0), 'critic_steps must be a positive integer'),
+        (dict(latent_dim=0), 'latent_dim must be a positive integer'),
+        (dict(num_samples=2.5), 'num_samples must be a positive integer'),
+        (dict(net='resnet'), r"net='resnet': choose one of"),
+    ],
+)
 def test_bad_settings_are_config_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         points_task(**kwargs)
@@ -201,11 +235,14 @@ def test_dcgan_on_points_is_refused():
         GANTask(POINTS, Config(), net='dcgan')
 
 
-@pytest.mark.parametrize('model, message', [
-    (dict(generator=dict(hidden=-1)), 'model.generator.hidden'),
-    (dict(critic=dict(widht=8)), r"model.critic: MLPCritic has no settings \['widht'\]"),
-    (dict(hidden=8), 'give them as model.generator.<name> or model.critic.<name>'),
-])
+@pytest.mark.parametrize(
+    'model, message',
+    [
+        (dict(generator=dict(hidden=-1)), 'model.generator.hidden'),
+        (dict(critic=dict(widht=8)), r"model.critic: MLPCritic has no settings \['widht'\]"),
+        (dict(hidden=8), 'give them as model.generator.<name> or model.critic.<name>'),
+    ],
+)
 def test_bad_network_settings_name_the_field(model, message):
     with pytest.raises(ConfigError, match=message):
         GANTask(POINTS, Config(model=model), net='mlp')

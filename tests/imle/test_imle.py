@@ -17,7 +17,7 @@ def x64():
 def brute_force(queries, pool, distance):
     q, p = np.asarray(queries, np.float64), np.asarray(pool, np.float64)
     diff = q[:, None, :] - p[None, :, :]
-    d = np.sum(diff ** 2, axis=2) if distance == 'l2' else np.sum(np.abs(diff), axis=2)
+    d = np.sum(diff**2, axis=2) if distance == 'l2' else np.sum(np.abs(diff), axis=2)
     return d.argmin(axis=1), d.min(axis=1)
 
 
@@ -56,11 +56,11 @@ def test_laplacian_pyramid_reconstructs_the_image_and_weights_lap1(x64):
     x = jax.random.uniform(jax.random.PRNGKey(2), (2, 8, 8, 3), jnp.float64)
     bands = imle.laplacian_pyramid(x, 3)
     assert [b.shape[1] for b in bands] == [8, 4, 2, 1]
-    up = lambda b, k: jnp.repeat(jnp.repeat(b, 2 ** k, axis=1), 2 ** k, axis=2)
+    up = lambda b, k: jnp.repeat(jnp.repeat(b, 2**k, axis=1), 2**k, axis=2)
     np.testing.assert_allclose(sum(up(b, j) for j, b in enumerate(bands)), x, rtol=1e-12)
     y = jax.random.uniform(jax.random.PRNGKey(3), (2, 8, 8, 3), jnp.float64)
     other = imle.laplacian_pyramid(y, 3)
-    lap1 = sum(4.0 ** j * jnp.sum(jnp.abs(a - b).reshape(2, -1), 1) for j, (a, b) in enumerate(zip(bands, other)))
+    lap1 = sum(4.0**j * jnp.sum(jnp.abs(a - b).reshape(2, -1), 1) for j, (a, b) in enumerate(zip(bands, other)))
     fx, fy = imle.features(x, 'laplacian', 3), imle.features(y, 'laplacian', 3)
     np.testing.assert_allclose(imle.paired_distance(fx, fy, 'laplacian'), lap1, rtol=1e-12)
 

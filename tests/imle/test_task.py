@@ -15,12 +15,31 @@ GLO_STEPS = 12
 
 
 def tiny_config(**task_kwargs) -> Config:
-    kwargs = dict(latent_dim=4, noise_dim=4, glo_steps=GLO_STEPS, distance='laplacian', levels=2, latent_lr=0.05,
-                  pool_factor=4, chunk_size=16, eval_pool=32, num_samples=4)
-    return Config(task='glann', model=dict(generator=dict(hidden=32, depth=1), mapper=dict(hidden=16, depth=1)),
-                  task_kwargs={**kwargs, **task_kwargs}, batch_size=16, steps=2 * GLO_STEPS, eval_batch_size=32,
-                  optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0), log_every=2, eval_every=0, sample_every=0,
-                  checkpoint_every=4)
+    kwargs = dict(
+        latent_dim=4,
+        noise_dim=4,
+        glo_steps=GLO_STEPS,
+        distance='laplacian',
+        levels=2,
+        latent_lr=0.05,
+        pool_factor=4,
+        chunk_size=16,
+        eval_pool=32,
+        num_samples=4,
+    )
+    return Config(
+        task='glann',
+        model=dict(generator=dict(hidden=32, depth=1), mapper=dict(hidden=16, depth=1)),
+        task_kwargs={**kwargs, **task_kwargs},
+        batch_size=16,
+        steps=2 * GLO_STEPS,
+        eval_batch_size=32,
+        optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0),
+        log_every=2,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=4,
+    )
 
 
 def make_task(**task_kwargs):
@@ -94,7 +113,6 @@ def test_bad_settings_are_config_errors():
     config.model = dict(generator=dict(hidden=(32, 64)))
     with pytest.raises(ConfigError, match='model.generator.hidden'):
         GLANNTask(DATA.info, config, num_examples=64)
-
 
 
 def test_the_latent_follows_the_index_not_the_pixels():

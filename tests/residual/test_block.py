@@ -39,8 +39,9 @@ def test_inverse_round_trip_to_tolerance(block64):
     with jax.enable_x64(True):
         apply = jax.jit(block.apply, static_argnames='inverse')
         y, log_det = apply(variables, x)
-        (x_rec, inv_log_det), diag = jax.jit(
-            lambda v, y: block.apply(v, y, inverse=True, mutable=['diagnostics']))(variables, y)
+        (x_rec, inv_log_det), diag = jax.jit(lambda v, y: block.apply(v, y, inverse=True, mutable=['diagnostics']))(
+            variables, y
+        )
         np.testing.assert_allclose(x_rec, x, atol=1e-5)
         np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-8)
         assert bool(diag['diagnostics']['inverse_converged'][0])
@@ -55,9 +56,8 @@ def test_stochastic_estimators_run_under_jit_and_grad(logdet, gradient):
 
     @jax.jit
     def loss(params, key):
-        (y, log_det), _ = block.apply({**variables, 'params': params}, x, rngs={'logdet': key},
-                                      mutable=['spectral'])
-        return jnp.mean(y ** 2) - jnp.mean(log_det)
+        (y, log_det), _ = block.apply({**variables, 'params': params}, x, rngs={'logdet': key}, mutable=['spectral'])
+        return jnp.mean(y**2) - jnp.mean(log_det)
 
     value, grads = jax.value_and_grad(loss)(variables['params'], jax.random.key(5))
     assert np.isfinite(value)

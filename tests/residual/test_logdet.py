@@ -69,6 +69,7 @@ def test_russian_roulette_is_unbiased_for_the_exact_log_det(problem):
 def test_neumann_gradient_is_unbiased_and_values_agree(problem):
     params, g, x, _, exact = problem
     with jax.enable_x64(True):
+
         def exact_total(p):
             return jnp.sum(ld.exact_log_det(lambda z: g(p, z), x)[1])
 

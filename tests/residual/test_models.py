@@ -11,8 +11,16 @@ from zoo.residual.models import ResidualFlow2D, ResidualImageFlow
 
 @pytest.fixture(scope='module')
 def image_model():
-    model = ResidualImageFlow(image_shape=(4, 4, 1), num_levels=17, scales=2, blocks=1, hidden=(4,), kernel_sizes=(3, 3),
-                              logdet='exact', activation='lipswish')
+    model = ResidualImageFlow(
+        image_shape=(4, 4, 1),
+        num_levels=17,
+        scales=2,
+        blocks=1,
+        hidden=(4,),
+        kernel_sizes=(3, 3),
+        logdet='exact',
+        activation='lipswish',
+    )
     with jax.enable_x64(True):
         x = jax.random.uniform(jax.random.key(0), (2, 4, 4, 1), jnp.float64) - 0.5
         variables = to64(perturb(model.init(jax.random.key(1), x), jax.random.key(2), 0.1))
@@ -22,6 +30,7 @@ def image_model():
 def test_image_model_log_det_equals_slogdet_of_the_whole_map(image_model):
     model, variables, x = image_model
     with jax.enable_x64(True):
+
         def flat_latents(xi):
             latents, _ = model.apply(variables, xi.reshape(1, 4, 4, 1))
             return jnp.concatenate([z.ravel() for z in latents])

@@ -12,7 +12,8 @@ from zoo.residual.nets import LipschitzWeights, branch_function
 def _scale_kernels(variables, factor):
     """Multiply every kernel by ``factor``: singular vectors are unchanged, so the stored u stays exact."""
     params = jax.tree_util.tree_map_with_path(
-        lambda path, p: p * factor if 'kernel' in jax.tree_util.keystr(path) else p, variables['params'])
+        lambda path, p: p * factor if 'kernel' in jax.tree_util.keystr(path) else p, variables['params']
+    )
     return {**variables, 'params': params}
 
 

@@ -14,9 +14,12 @@ INFO = SimpleNamespace(name='tiny', image_shape=(4, 4, 1), num_levels=17, num_cl
 
 
 def _config(**model):
-    return Config(task='zoo.residual.task:ResidualFlowTask', steps=10,
-                  model=dict(scales=1, blocks=2, hidden=(8, 8), **model),
-                  optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0))
+    return Config(
+        task='zoo.residual.task:ResidualFlowTask',
+        steps=10,
+        model=dict(scales=1, blocks=2, hidden=(8, 8), **model),
+        optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0),
+    )
 
 
 @pytest.fixture(scope='module')
@@ -61,8 +64,12 @@ def test_density_task_trains_a_residual_flow_on_points_and_advances_its_vectors(
     from zoo import data
     from zoo.flows.task import DensityTask
     from zoo.residual.models import ResidualFlow2D
-    task = DensityTask(data.dataset_info('toy2d:eight_gaussians'), Config(optimizer=OptimizerConfig(lr=1e-2)),
-                       model=ResidualFlow2D(blocks=2, hidden=(16, 16)))
+
+    task = DensityTask(
+        data.dataset_info('toy2d:eight_gaussians'),
+        Config(optimizer=OptimizerConfig(lr=1e-2)),
+        model=ResidualFlow2D(blocks=2, hidden=(16, 16)),
+    )
     points = data.open_dataset('toy2d:eight_gaussians').splits['train'].read_at(np.arange(64))
     state = task.init(jax.random.key(0), points)
     new, metrics = jax.jit(lambda s: train_step(task, s, points))(state)

@@ -59,7 +59,7 @@ def test_truncated_manifest_is_one_clear_error_without_event_loop_noise(finished
                 with open(path, 'rb') as f:
                     content = f.read()
                 with open(path, 'wb') as f:
-                    f.write(content[:len(content) // 2])
+                    f.write(content[: len(content) // 2])
                 truncated += 1
     assert truncated
     with pytest.raises(CheckpointError) as error:
@@ -72,6 +72,7 @@ def test_truncated_manifest_is_one_clear_error_without_event_loop_noise(finished
 
 def test_load_trained_gives_a_task_that_samples(finished, capfd):
     import jax
+
     trained = load_trained(finished)
     assert trained.step == 4 and trained.config.task == 'nice'
     pixels = trained.task.sample(trained.state, jax.random.key(0), 3)

@@ -45,8 +45,9 @@ print('test_bpd', summary['test']['bpd'])
 
 
 def config():
-    return tiny_config(steps=STEPS, checkpoint_every=0, log_every=1,
-                       optimizer=OptimizerConfig(lr=LR, eps=EPS, warmup_steps=0))
+    return tiny_config(
+        steps=STEPS, checkpoint_every=0, log_every=1, optimizer=OptimizerConfig(lr=LR, eps=EPS, warmup_steps=0)
+    )
 
 
 def free_port() -> int:
@@ -57,9 +58,16 @@ def free_port() -> int:
 
 def test_two_processes_match_one_process(tmp_path):
     port = free_port()
-    workers = [subprocess.Popen([sys.executable, '-c', WORKER, str(port), str(i), str(tmp_path / 'two')],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, '-c', WORKER, str(port), str(i), str(tmp_path / 'two')],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outputs = [w.communicate(timeout=180) for w in workers]
     for w, (out, err) in zip(workers, outputs):
         if w.returncode and 'gloo' in err.lower() and 'not' in err.lower() and 'support' in err.lower():

@@ -22,8 +22,10 @@ def test_train_writes_outputs_resumes_and_reports_complete(tmp_path):
     records = read_metrics(tmp_path / 'metrics.jsonl')
     assert [r['step'] for r in records if 'loss' in r] == [2, 4, 6, 8]
     assert {'step': 8, 'test/bpd': summary['test']['bpd']}.items() <= records[-2].items()
-    assert sorted(os.listdir(tmp_path / 'samples')) == ['samples_T0.50_step0000008.png',
-                                                        'samples_T1.00_step0000008.png']
+    assert sorted(os.listdir(tmp_path / 'samples')) == [
+        'samples_T0.50_step0000008.png',
+        'samples_T1.00_step0000008.png',
+    ]
     assert sorted(os.listdir(tmp_path / 'checkpoints')) == ['4', '8']
     assert any(name.startswith('events.out.tfevents') for name in os.listdir(tmp_path))
 
@@ -42,6 +44,7 @@ def test_train_writes_outputs_resumes_and_reports_complete(tmp_path):
 def tensorboard_scalars(workdir) -> dict:
     """{tag: [(step, value)]} from the event file (TFRecord framing: length, crc, event, crc)."""
     from tensorboardX.proto import event_pb2
+
     [name] = [n for n in os.listdir(workdir) if n.startswith('events.out.tfevents')]
     scalars = {}
     with open(os.path.join(workdir, name), 'rb') as f:
@@ -74,8 +77,7 @@ def test_median_step_time_skips_the_compiling_window(tmp_path):
 
 
 def nan_task(config):
-    return NanFlowTask(data.open_dataset('digits').info, config, flow='nice',
-                       temperatures=(1.0,), num_samples=4)
+    return NanFlowTask(data.open_dataset('digits').info, config, flow='nice', temperatures=(1.0,), num_samples=4)
 
 
 def test_guard_restores_last_good_state_after_injected_nan(tmp_path):

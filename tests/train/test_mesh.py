@@ -7,8 +7,7 @@ from zoo.train import mesh as mesh_lib
 
 def test_prefetch_to_device_yields_every_batch_in_order_sharded():
     mesh = mesh_lib.make_mesh()
-    batches = [{'image': np.full((8, 2, 2, 1), i, np.uint8), 'label': np.full((8,), i, np.int32)}
-               for i in range(5)]
+    batches = [{'image': np.full((8, 2, 2, 1), i, np.uint8), 'label': np.full((8,), i, np.int32)} for i in range(5)]
     out = list(mesh_lib.prefetch_to_device(mesh, iter(batches), size=2))
     assert len(out) == 5
     for i, batch in enumerate(out):

@@ -26,8 +26,16 @@ def optim(**changes):
     return make_optimizer(OptimizerConfig(**{'lr': 0.1, 'warmup_steps': 0, **changes}), total_steps=10)
 
 
-@pytest.mark.parametrize('changes', [dict(name='adam'), dict(name='adamax', schedule='cosine', final_lr_fraction=0.1),
-                                     dict(clip_grad_norm=0.5), dict(weight_decay=0.1), dict(lr_groups={'coupling': 0.1})])
+@pytest.mark.parametrize(
+    'changes',
+    [
+        dict(name='adam'),
+        dict(name='adamax', schedule='cosine', final_lr_fraction=0.1),
+        dict(clip_grad_norm=0.5),
+        dict(weight_decay=0.1),
+        dict(lr_groups={'coupling': 0.1}),
+    ],
+)
 def test_optimizer_options_construct_and_lower_the_loss(changes):
     new, _ = jax.jit(one_step, static_argnums=0)(optim(**changes))
     assert loss_fn(new) < loss_fn(PARAMS)
@@ -57,8 +65,10 @@ def test_lr_groups_scale_each_group():
     new, _ = one_step(optim(lr_groups={'coupling': 0.1}))
     np.testing.assert_allclose(new['actnorm']['bias'], 0.1, rtol=1e-4)
     np.testing.assert_allclose(new['coupling']['kernel'], 1 - 0.01, rtol=1e-4)
-    assert param_labels(PARAMS, {'coupling': 0.1}) == {'coupling': {'kernel': 'coupling'},
-                                                       'actnorm': {'bias': 'default'}}
+    assert param_labels(PARAMS, {'coupling': 0.1}) == {
+        'coupling': {'kernel': 'coupling'},
+        'actnorm': {'bias': 'default'},
+    }
 
 
 def test_gradient_accumulation_updates_every_k_steps():
@@ -84,13 +94,18 @@ def test_schedules():
 
 
 def test_build_optimizers_per_network():
-    config = Config(optimizer=OptimizerConfig(lr=0.1, warmup_steps=0),
-                    optimizers={'critic': {'lr': 0.4, 'ema_decay': 0.0}, 'generator': {'ema_decay': 0.99}})
+    config = Config(
+        optimizer=OptimizerConfig(lr=0.1, warmup_steps=0),
+        optimizers={'critic': {'lr': 0.4, 'ema_decay': 0.0}, 'generator': {'ema_decay': 0.99}},
+    )
     built = build_optimizers(config, ('generator', 'critic'))
     assert built['generator'].ema_decay == 0.99 and built['critic'].ema_decay == 0.0
     g, _ = one_step(built['generator'].tx)
     c, _ = one_step(built['critic'].tx)
-    np.testing.assert_allclose(np.asarray(PARAMS['actnorm']['bias'] - c['actnorm']['bias']),
-                               4 * np.asarray(PARAMS['actnorm']['bias'] - g['actnorm']['bias']), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(PARAMS['actnorm']['bias'] - c['actnorm']['bias']),
+        4 * np.asarray(PARAMS['actnorm']['bias'] - g['actnorm']['bias']),
+        rtol=1e-5,
+    )
     with pytest.raises(ValueError, match=r"config.optimizers names \['critic'\], but this task trains \['flow'\]"):
         build_optimizers(config.__class__(optimizers={'critic': {}}), ('flow',))

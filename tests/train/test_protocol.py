@@ -16,9 +16,18 @@ class Crash(Exception):
 
 
 def toy_config(task, **changes):
-    base = dict(task=task, dataset='digits', steps=8, batch_size=16, eval_batch_size=100, log_every=2,
-                eval_every=0, sample_every=0, checkpoint_every=4,
-                optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0))
+    base = dict(
+        task=task,
+        dataset='digits',
+        steps=8,
+        batch_size=16,
+        eval_batch_size=100,
+        log_every=2,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=4,
+        optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0),
+    )
     return Config(**{**base, **changes})
 
 

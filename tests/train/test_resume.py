@@ -29,8 +29,13 @@ train(tiny_config(steps=10, checkpoint_every=4), sys.argv[1], hooks=(kill_at_6,)
 
 
 def test_sigkilled_run_resumes_bit_identically(tmp_path):
-    killed = subprocess.run([sys.executable, '-c', KILLED_RUN, str(tmp_path / 'killed')], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, '-c', KILLED_RUN, str(tmp_path / 'killed')],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert sorted(os.listdir(tmp_path / 'killed' / 'checkpoints')) == ['4']
 

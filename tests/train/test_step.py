@@ -24,8 +24,11 @@ def train_a_few_steps(devices, task, pixels, steps=3):
 
 def test_four_devices_match_one_device():
     assert jax.device_count() == 4, 'tests/conftest.py should give four CPU devices'
-    config = Config(task='glow', model=dict(scales=2, flow_steps=1, hidden=8),
-                    optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0, ema_decay=0.9))
+    config = Config(
+        task='glow',
+        model=dict(scales=2, flow_steps=1, hidden=8),
+        optimizer=OptimizerConfig(lr=1e-3, warmup_steps=0, ema_decay=0.9),
+    )
     task = build_task(config, data.open_dataset('digits').info)
     pixels = data.digits_images('train')[:16]
     many = train_a_few_steps(jax.devices(), task, pixels)

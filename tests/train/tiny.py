@@ -12,10 +12,20 @@ NAN_PIXEL = 200  # digits have 17 levels; a pixel this large marks an injected b
 
 def tiny_config(**changes) -> Config:
     """A NICE of two small couplings on digits: trains 8 steps in a few seconds."""
-    base = dict(task='nice', model=dict(num_couplings=2, hidden=16, depth=1), dataset='digits', steps=8,
-                batch_size=16, eval_batch_size=100, log_every=2, eval_every=0, sample_every=0,
-                checkpoint_every=4, task_kwargs=dict(temperatures=(0.5, 1.0), num_samples=4),
-                optimizer=OptimizerConfig(lr=1e-2, warmup_steps=2))
+    base = dict(
+        task='nice',
+        model=dict(num_couplings=2, hidden=16, depth=1),
+        dataset='digits',
+        steps=8,
+        batch_size=16,
+        eval_batch_size=100,
+        log_every=2,
+        eval_every=0,
+        sample_every=0,
+        checkpoint_every=4,
+        task_kwargs=dict(temperatures=(0.5, 1.0), num_samples=4),
+        optimizer=OptimizerConfig(lr=1e-2, warmup_steps=2),
+    )
     base.update(changes)
     return Config(**base)
 
@@ -64,19 +74,20 @@ class GlobalSlices:
     def _slices(self, batches, size):
         p = jax.process_index()
         for batch in batches:
-            yield {k: v[p * size:(p + 1) * size] for k, v in batch.items()}
+            yield {k: v[p * size : (p + 1) * size] for k, v in batch.items()}
 
     def train_batches(self, batch_size, seed, start_step=0):
         n = jax.process_count()
-        return self._slices(self.base.train_batches(batch_size * n, seed, start_step=start_step,
-                                                    process_index=0, process_count=1), batch_size)
+        return self._slices(
+            self.base.train_batches(batch_size * n, seed, start_step=start_step, process_index=0, process_count=1),
+            batch_size,
+        )
 
     def eval_batches(self, batch_size, split='validation', **shard):
         if shard:  # an explicit shard (the loop's fixed batch): the base's
             return self.base.eval_batches(batch_size, split, **shard)
         n = jax.process_count()
-        return self._slices(self.base.eval_batches(batch_size * n, split, process_index=0, process_count=1),
-                            batch_size)
+        return self._slices(self.base.eval_batches(batch_size * n, split, process_index=0, process_count=1), batch_size)
 
 
 def state_of(workdir):

@@ -44,8 +44,10 @@ class GanShapedTask(Task):
     def init(self, rng, batch):
         g_key, c_key, state_key = jax.random.split(rng, 3)
         x = flat_unit(self.info, batch['image'])
-        params = {'generator': self.generator.init(g_key, jnp.zeros((1, LATENT)))['params'],
-                  'critic': self.critic.init(c_key, x)['params']}
+        params = {
+            'generator': self.generator.init(g_key, jnp.zeros((1, LATENT)))['params'],
+            'critic': self.critic.init(c_key, x)['params'],
+        }
         return TrainState.create(state_key, params, self.optimizers)
 
     def _fake(self, params, rng, n):
@@ -77,8 +79,9 @@ class GanShapedTask(Task):
 
     def visualize(self, state, batch, rng):
         fake = self._fake(state.averaged('generator'), rng, 16).reshape(16, *self.info.image_shape)
-        return {'samples': make_grid(jnp.round(fake * (self.info.num_levels - 1)).astype(jnp.uint8),
-                                     self.info.num_levels)}
+        return {
+            'samples': make_grid(jnp.round(fake * (self.info.num_levels - 1)).astype(jnp.uint8), self.info.num_levels)
+        }
 
 
 class EbmShapedTask(Task):
@@ -112,7 +115,7 @@ class EbmShapedTask(Task):
 
         def loss_fn(p):
             real_u, fake_u = self._energy(p, x), self._energy(p, fake)
-            return jnp.mean(real_u) - jnp.mean(fake_u) + 0.1 * jnp.mean(real_u ** 2 + fake_u ** 2)
+            return jnp.mean(real_u) - jnp.mean(fake_u) + 0.1 * jnp.mean(real_u**2 + fake_u**2)
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params['energy'])
         state = state.apply_gradients('energy', grads)

@@ -19,7 +19,7 @@ def _digits():
 def batch(n, start=0):
     """{'image': uint8 (n, 8, 8, 1) in 0..16, 'label': int32 (n,)} from example ``start`` on."""
     images, labels = _digits()
-    return {'image': images[start:start + n], 'label': labels[start:start + n]}
+    return {'image': images[start : start + n], 'label': labels[start : start + n]}
 
 
 def eval_batch(n, start=0):

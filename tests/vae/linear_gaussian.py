@@ -47,5 +47,8 @@ class LinearGaussian:
         residual = x - mean @ self.W.T - self.b
         trace = np.exp(2 * log_scale) @ np.sum(self.W**2, axis=0)
         D = len(self.b)
-        return (-0.5 * (np.sum(residual**2, axis=1) + trace) / self.noise**2
-                - D * np.log(self.noise) - 0.5 * D * np.log(2 * np.pi))
+        return (
+            -0.5 * (np.sum(residual**2, axis=1) + trace) / self.noise**2
+            - D * np.log(self.noise)
+            - 0.5 * D * np.log(2 * np.pi)
+        )

@@ -22,8 +22,10 @@ def test_cluster_kl_is_the_brute_force_sum(x64):
     z, mean, log_scale = rng.normal(size=(n, d)), rng.normal(size=(n, d)), 0.3 * rng.normal(size=(n, d))
     probs, class_means = rng.dirichlet(np.ones(k), size=n), rng.normal(size=(k, d))
     entropy = np.sum(stats.norm(mean, np.exp(log_scale)).entropy(), axis=1)
-    expected = [-entropy[i] - sum(probs[i, y] * stats.multivariate_normal(class_means[y]).logpdf(z[i])
-                                  for y in range(k)) for i in range(n)]
+    expected = [
+        -entropy[i] - sum(probs[i, y] * stats.multivariate_normal(class_means[y]).logpdf(z[i]) for y in range(k))
+        for i in range(n)
+    ]
     np.testing.assert_allclose(cluster_kl(z, mean, log_scale, probs, class_means), expected, rtol=1e-10)
 
 
@@ -41,7 +43,13 @@ def test_categorical_kl_limits_and_loss_sum(x64):
     np.testing.assert_allclose(categorical_kl_to_uniform(jnp.zeros((2, 10))), 0.0, atol=1e-12)
     np.testing.assert_allclose(categorical_kl_to_uniform(jnp.array([[60.0, 0.0, 0.0, 0.0]])), np.log(4), rtol=1e-10)
     rng = np.random.default_rng(1)
-    terms = clustering_loss_terms(jnp.array([-3.0, -4.0]), rng.normal(size=(2, 2)), rng.normal(size=(2, 2)),
-                                  jnp.zeros((2, 2)), rng.normal(size=(2, 3)), rng.normal(size=(3, 2)))
+    terms = clustering_loss_terms(
+        jnp.array([-3.0, -4.0]),
+        rng.normal(size=(2, 2)),
+        rng.normal(size=(2, 2)),
+        jnp.zeros((2, 2)),
+        rng.normal(size=(2, 3)),
+        rng.normal(size=(3, 2)),
+    )
     np.testing.assert_allclose(terms['loss'], terms['reconstruction'] + terms['cluster_kl'] + terms['category_kl'])
     np.testing.assert_allclose(terms['reconstruction'], [3.0, 4.0])

@@ -13,8 +13,13 @@ from zoo.vae.clustering_task import ClusteringVAETask
 
 @pytest.fixture(scope='module')
 def trained():
-    config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16),
-                    batch_size=64, steps=40, optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0))
+    config = Config(
+        task='vae_cluster',
+        model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16),
+        batch_size=64,
+        steps=40,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
     task = ClusteringVAETask(digits.INFO, config, samples_per_cluster=5)
     state = task.init(jax.random.PRNGKey(0), digits.batch(64))
     step = jax.jit(lambda s, b: train_step(task, s, b))

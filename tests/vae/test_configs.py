@@ -6,8 +6,13 @@ from experiments import configs
 from zoo import data
 from zoo.tasks import build_task
 
-FAMILIES = {'vae': 'iwae_nll', 'vae_cluster': 'cluster_accuracy', 'vib': 'accuracy',
-            'infomax': 'probe_accuracy', 'fvae': 'bpd'}
+FAMILIES = {
+    'vae': 'iwae_nll',
+    'vae_cluster': 'cluster_accuracy',
+    'vib': 'accuracy',
+    'infomax': 'probe_accuracy',
+    'fvae': 'bpd',
+}
 
 
 @pytest.mark.parametrize('name', sorted(FAMILIES))

@@ -13,8 +13,12 @@ from zoo.vae.fvae_task import FVAETask
 
 @pytest.fixture(scope='module')
 def trained():
-    config = Config(task='fvae', model=dict(blocks=1, hidden=16, flow_steps=1, flow_hidden=16), batch_size=64,
-                    optimizer=OptimizerConfig(lr=2e-3, warmup_steps=0))
+    config = Config(
+        task='fvae',
+        model=dict(blocks=1, hidden=16, flow_steps=1, flow_hidden=16),
+        batch_size=64,
+        optimizer=OptimizerConfig(lr=2e-3, warmup_steps=0),
+    )
     task = FVAETask(digits.INFO, config, temperatures=(0.5,), num_samples=9)
     state = task.init(jax.random.PRNGKey(0), digits.batch(64))
     step = jax.jit(lambda s, b: train_step(task, s, b))

@@ -7,8 +7,7 @@ import numpy as np
 import optax
 import pytest
 
-from zoo.vae.infomax import (InfoMax, critic_mutual_information, infomax_loss, jensen_shannon_bound,
-                             shuffle_within_batch)
+from zoo.vae.infomax import InfoMax, critic_mutual_information, infomax_loss, jensen_shannon_bound, shuffle_within_batch
 
 RHO = 0.8
 TRUE_MI = -0.5 * np.log(1 - RHO**2)  # I(a; b) of a standard bivariate Gaussian with correlation rho
@@ -22,7 +21,7 @@ def gaussian_pairs(key, n, rho):
 def log_ratio(a, b, rho):
     """log p(a, b) / (p(a) p(b)) for the bivariate Gaussian: the JS-optimal critic."""
     a, b = a[..., 0], b[..., 0]
-    return (-0.5 * np.log(1 - rho**2) - (rho**2 * (a**2 + b**2) - 2 * rho * a * b) / (2 * (1 - rho**2)))
+    return -0.5 * np.log(1 - rho**2) - (rho**2 * (a**2 + b**2) - 2 * rho * a * b) / (2 * (1 - rho**2))
 
 
 class Critic(nn.Module):
@@ -42,8 +41,9 @@ def train_critic(rho, steps=400, batch=512):
         params, opt_state = carry
         pair_key, shuffle_key = jax.random.split(key)
         a, b = gaussian_pairs(pair_key, batch, rho)
-        objective = lambda p: -jensen_shannon_bound(critic.apply(p, a, b),
-                                                    critic.apply(p, a, shuffle_within_batch(shuffle_key, b)))
+        objective = lambda p: (
+            -jensen_shannon_bound(critic.apply(p, a, b), critic.apply(p, a, shuffle_within_batch(shuffle_key, b)))
+        )
         grads = jax.grad(objective)(params)
         updates, opt_state = tx.update(grads, opt_state)
         return (optax.apply_updates(params, updates), opt_state), None
@@ -78,7 +78,9 @@ def test_trained_critic_approaches_the_optimum_and_separates_dependence(held_out
     assert abs(float(critic_mutual_information(dependent(a, b))) - TRUE_MI) < 0.1
     a0, b0 = gaussian_pairs(jax.random.PRNGKey(9), 40_000, 0.0)
     independent = train_critic(0.0)
-    unrelated = jensen_shannon_bound(independent(a0, b0), independent(a0, shuffle_within_batch(jax.random.PRNGKey(3), b0)))
+    unrelated = jensen_shannon_bound(
+        independent(a0, b0), independent(a0, shuffle_within_batch(jax.random.PRNGKey(3), b0))
+    )
     # Independent pairs leave the bound at its floor -log 4 (T = 0); dependence lifts it.
     assert abs(float(unrelated) + np.log(4)) < 0.01
     assert float(reached) > float(unrelated) + 0.1

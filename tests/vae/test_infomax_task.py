@@ -13,8 +13,13 @@ from zoo.vae.infomax_task import InfoMaxTask
 
 @pytest.fixture(scope='module')
 def trained():
-    config = Config(task='infomax', model=dict(latents=8, channels=(8, 16), hidden=64, critic_hidden=64),
-                    batch_size=64, steps=60, optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0))
+    config = Config(
+        task='infomax',
+        model=dict(latents=8, channels=(8, 16), hidden=64, critic_hidden=64),
+        batch_size=64,
+        steps=60,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
     task = InfoMaxTask(digits.INFO, config)
     state = task.init(jax.random.PRNGKey(0), digits.batch(64))
     step = jax.jit(lambda s, b: train_step(task, s, b))

@@ -21,8 +21,13 @@ def problem():
 
 def repeated_bounds(problem, k, repeats, chunk_size=None):
     model, x, mean, log_scale = problem
-    fn = jax.jit(jax.vmap(lambda key: iwae_bound(key, jnp.asarray(mean), jnp.asarray(log_scale),
-                                                 model.log_likelihood_fn(x), k, chunk_size)))
+    fn = jax.jit(
+        jax.vmap(
+            lambda key: iwae_bound(
+                key, jnp.asarray(mean), jnp.asarray(log_scale), model.log_likelihood_fn(x), k, chunk_size
+            )
+        )
+    )
     return np.asarray(fn(jax.random.split(jax.random.PRNGKey(k), repeats)))
 
 
@@ -30,8 +35,9 @@ def test_bound_rises_with_k_from_the_elbo_to_log_marginal(problem):
     with jax.enable_x64(True):
         model, x, mean, log_scale = problem
         exact = model.log_marginal(x)
-        elbos = jax.vmap(lambda key: elbo(key, jnp.asarray(mean), jnp.asarray(log_scale),
-                                          model.log_likelihood_fn(x)).elbo)(jax.random.split(jax.random.PRNGKey(9), 4000))
+        elbos = jax.vmap(
+            lambda key: elbo(key, jnp.asarray(mean), jnp.asarray(log_scale), model.log_likelihood_fn(x)).elbo
+        )(jax.random.split(jax.random.PRNGKey(9), 4000))
         means, errors = [np.mean(elbos, 0)], [np.std(elbos, 0) / np.sqrt(4000)]
         for k in (1, 10, 100):
             bounds = repeated_bounds(problem, k, 400)
@@ -57,8 +63,9 @@ def test_bound_is_exact_with_the_true_posterior_and_has_gradients():
         mean, log_scale = (jnp.asarray(a) for a in model.posterior(x))
         bound = iwae_bound(jax.random.PRNGKey(0), mean, log_scale, model.log_likelihood_fn(x), 12, 4)
         np.testing.assert_allclose(bound, model.log_marginal(x), rtol=1e-10)
-        grad = jax.grad(lambda m: jnp.sum(iwae_bound(jax.random.PRNGKey(0), m, log_scale,
-                                                     model.log_likelihood_fn(x), 8, 2)))(mean + 0.3)
+        grad = jax.grad(
+            lambda m: jnp.sum(iwae_bound(jax.random.PRNGKey(0), m, log_scale, model.log_likelihood_fn(x), 8, 2))
+        )(mean + 0.3)
         assert np.all(np.isfinite(grad)) and np.any(grad != 0)
 
 

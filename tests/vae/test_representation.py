@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from zoo.vae.representation import (cross_validated_probe_accuracy, linear_probe_accuracy,
-                                    nearest_neighbour_accuracy)
+from zoo.vae.representation import cross_validated_probe_accuracy, linear_probe_accuracy, nearest_neighbour_accuracy
 
 
 def test_nearest_neighbour_hand_worked():

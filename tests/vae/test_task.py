@@ -12,8 +12,13 @@ from zoo.vae.task import VAETask
 
 
 def tiny_config(**model):
-    return Config(task='vae', model={'hidden': 32, 'latents': 4, **model}, batch_size=64, steps=50,
-                  optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0))
+    return Config(
+        task='vae',
+        model={'hidden': 32, 'latents': 4, **model},
+        batch_size=64,
+        steps=50,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
 
 
 def run_steps(task, n, batch):
@@ -41,7 +46,9 @@ def test_training_lowers_the_held_out_negative_elbo(trained):
 
 def test_evaluation_is_per_example_and_iwae_is_the_tighter_bound(trained):
     _, _, _, _, after = trained
-    assert {k: v.shape for k, v in after.items()} == {k: (200,) for k in ('neg_elbo', 'reconstruction', 'kl', 'iwae_nll')}
+    assert {k: v.shape for k, v in after.items()} == {
+        k: (200,) for k in ('neg_elbo', 'reconstruction', 'kl', 'iwae_nll')
+    }
     np.testing.assert_allclose(after['neg_elbo'], after['reconstruction'] + after['kl'], rtol=1e-4)
     assert np.mean(after['iwae_nll']) < np.mean(after['neg_elbo'])
 
@@ -63,12 +70,14 @@ def test_a_trained_vae_reconstructs_better_than_its_prior_samples_match(trained)
     pixels = digits.batch(100, 1200)['image']
     error = lambda a: float(np.mean(np.abs(np.asarray(a, np.float32) - pixels)))
     assert error(task.reconstruct(state, pixels, jax.random.PRNGKey(0))) < error(
-        task.sample(state, jax.random.PRNGKey(0), 100))
+        task.sample(state, jax.random.PRNGKey(0), 100)
+    )
 
 
 def test_conv_variant_with_logistic_likelihood_trains():
-    task = VAETask(digits.INFO, tiny_config(architecture='conv', channels=(4, 8)), likelihood='logistic',
-                   iwae_samples=4)
+    task = VAETask(
+        digits.INFO, tiny_config(architecture='conv', channels=(4, 8)), likelihood='logistic', iwae_samples=4
+    )
     _, metrics, before, after = run_steps(task, 5, digits.batch(32))
     assert np.isfinite(float(metrics['loss']))
     assert np.mean(after['neg_elbo']) < np.mean(before['neg_elbo'])

@@ -13,8 +13,13 @@ from zoo.vae.vib_task import VIBTask
 
 @pytest.fixture(scope='module')
 def trained():
-    config = Config(task='vib', model=dict(hidden=(64,), latents=8), batch_size=128, steps=60,
-                    optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0))
+    config = Config(
+        task='vib',
+        model=dict(hidden=(64,), latents=8),
+        batch_size=128,
+        steps=60,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
     task = VIBTask(digits.INFO, config, beta=1e-3, eval_samples=4)
     state = task.init(jax.random.PRNGKey(0), digits.batch(128))
     step = jax.jit(lambda s, b: train_step(task, s, b))

@@ -12,10 +12,10 @@ def test_make_grid_layout_and_levels():
     pixels[4] = 16
     grid = make_grid(pixels, num_levels=17, cols=3, pad=1)
     assert grid.shape == (2 * 3 + 1, 3 * 4 + 1, 1) and grid.dtype == np.uint8
-    np.testing.assert_array_equal(grid[1:3, 1:4], 0)        # image 0, level 0 -> black
-    np.testing.assert_array_equal(grid[4:6, 5:8], 255)      # image 4 (row 1, col 1), top level -> white
-    assert grid[0, 0] == 255                                 # padding is white
-    np.testing.assert_array_equal(grid[4:6, 9:12], 255)     # the missing sixth cell stays blank
+    np.testing.assert_array_equal(grid[1:3, 1:4], 0)  # image 0, level 0 -> black
+    np.testing.assert_array_equal(grid[4:6, 5:8], 255)  # image 4 (row 1, col 1), top level -> white
+    assert grid[0, 0] == 255  # padding is white
+    np.testing.assert_array_equal(grid[4:6, 9:12], 255)  # the missing sixth cell stays blank
 
 
 def test_save_grid_writes_an_upscaled_png(tmp_path):

@@ -29,7 +29,7 @@ def close(a, b, atol=1e-5):
 Z0, Z1 = latents(jax.random.key(1)), latents(jax.random.key(2))
 
 
-@pytest.mark.parametrize("method", ["lerp", "slerp"])
+@pytest.mark.parametrize('method', ['lerp', 'slerp'])
 def test_endpoints(method):
     close(I.interpolate(Z0, Z1, 0.0, method), Z0)
     close(I.interpolate(Z0, Z1, 1.0, method), Z1)
@@ -56,12 +56,14 @@ def test_slerp_on_unit_vectors_stays_on_the_circle_at_constant_speed():
 def test_slerp_keeps_the_norm_where_lerp_shrinks_it():
     norm = lambda z: float(jnp.linalg.norm(flat(z)))
     n0, n1 = norm(Z0), norm(Z1)
-    assert norm(I.lerp(Z0, Z1, 0.5)) < 0.8 * min(n0, n1)   # independent Gaussians: ~ 1/sqrt(2)
+    assert norm(I.lerp(Z0, Z1, 0.5)) < 0.8 * min(n0, n1)  # independent Gaussians: ~ 1/sqrt(2)
     assert min(n0, n1) * 0.99 < norm(I.slerp(Z0, Z1, 0.5)) < max(n0, n1) * 1.01
 
 
-@pytest.mark.parametrize("z1_fn", [lambda z: z, lambda z: [2.0 * x for x in z], lambda z: [-x for x in z],
-                                   lambda z: [jnp.zeros_like(x) for x in z]])
+@pytest.mark.parametrize(
+    'z1_fn',
+    [lambda z: z, lambda z: [2.0 * x for x in z], lambda z: [-x for x in z], lambda z: [jnp.zeros_like(x) for x in z]],
+)
 def test_slerp_falls_back_to_lerp_when_degenerate(z1_fn):
     z1 = z1_fn(Z0)
     close(I.slerp(Z0, z1, 0.25), I.lerp(Z0, z1, 0.25), atol=1e-4)
@@ -69,7 +71,7 @@ def test_slerp_falls_back_to_lerp_when_degenerate(z1_fn):
     assert jnp.isfinite(grad)
 
 
-@pytest.mark.parametrize("method", ["lerp", "slerp"])
+@pytest.mark.parametrize('method', ['lerp', 'slerp'])
 def test_jit_vmap_grad(method):
     f = lambda a, b, t: I.interpolate(a, b, t, method)
     close(jax.jit(f)(Z0, Z1, 0.4), f(Z0, Z1, 0.4))
@@ -82,23 +84,23 @@ def test_jit_vmap_grad(method):
     np.testing.assert_allclose(g, fd, rtol=1e-2)
 
 
-@pytest.mark.parametrize("method", ["lerp", "slerp"])
+@pytest.mark.parametrize('method', ['lerp', 'slerp'])
 def test_path(method):
     p = I.path(Z0, Z1, 5, method)
     assert [z.shape for z in p] == [(5, *z.shape) for z in Z0]
     close(I.index(p, 0), Z0)
     close(I.index(p, 4), Z1)
     close(I.index(p, 1), I.interpolate(Z0, Z1, 0.25, method))
-    with pytest.raises(ValueError, match="num >= 2"):
+    with pytest.raises(ValueError, match='num >= 2'):
         I.path(Z0, Z1, 1)
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="unknown interpolation"):
-        I.interpolate(Z0, Z1, 0.5, "cubic")
+    with pytest.raises(ValueError, match='unknown interpolation'):
+        I.interpolate(Z0, Z1, 0.5, 'cubic')
 
 
-@pytest.mark.parametrize("method", ["lerp", "slerp"])
+@pytest.mark.parametrize('method', ['lerp', 'slerp'])
 def test_bilinear_grid_corners_edges_and_order(method):
     corners = [latents(jax.random.key(10 + i)) for i in range(4)]
     rows, cols = 3, 4
@@ -109,7 +111,7 @@ def test_bilinear_grid_corners_edges_and_order(method):
     # Top row is the path from top-left to top-right; cell (i, j) is bilinear at (j/(cols-1), i/(rows-1)).
     close(jax.tree.map(lambda z: z[:cols], g), I.path(corners[0], corners[1], cols, method))
     close(I.index(g, 1 * cols + 2), I.bilinear(corners, 2 / 3, 1 / 2, method))
-    with pytest.raises(ValueError, match=">= 2"):
+    with pytest.raises(ValueError, match='>= 2'):
         I.bilinear_grid(corners, 1, 3)
 
 
@@ -118,7 +120,7 @@ def test_bilinear_lerp_is_the_bilinear_form():
     u, v = 0.3, 0.8
     w = [(1 - u) * (1 - v), u * (1 - v), (1 - u) * v, u * v]
     expected = jax.tree.map(lambda *zs: sum(wi * z for wi, z in zip(w, zs)), *corners)
-    close(I.bilinear(corners, u, v, "lerp"), expected)
+    close(I.bilinear(corners, u, v, 'lerp'), expected)
 
 
 def test_stack_and_index_are_inverse():

@@ -2,7 +2,7 @@
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use('Agg')
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -23,15 +23,14 @@ def shown(fig):
 
 
 def test_image_grid_mosaic_and_labels():
-    fig = plotting.image_grid(digits(6), 17, cols=3, col_labels=list("abc"), row_labels=["r0", "r1"],
-                              title="t")
+    fig = plotting.image_grid(digits(6), 17, cols=3, col_labels=list('abc'), row_labels=['r0', 'r1'], title='t')
     try:
         ax = fig.axes[0]
         assert shown(fig).shape == (2 * 9 + 1, 3 * 9 + 1)
-        assert [t.get_text() for t in ax.get_xticklabels()] == list("abc")
-        assert [t.get_text() for t in ax.get_yticklabels()] == ["r0", "r1"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == list('abc')
+        assert [t.get_text() for t in ax.get_yticklabels()] == ['r0', 'r1']
         assert ax.get_xticks()[0] == pytest.approx(1 + 3.5)  # centre of the first cell
-        assert ax.get_title() == "t"
+        assert ax.get_title() == 't'
     finally:
         plt.close(fig)
 
@@ -47,20 +46,20 @@ def test_image_grid_rgb_and_on_given_axes():
 
 
 def test_label_count_is_checked():
-    with pytest.raises(ValueError, match="col_labels has 2 entries for 3"):
-        plotting.image_grid(digits(3), 17, cols=3, col_labels=["a", "b"])
-    plt.close("all")
+    with pytest.raises(ValueError, match='col_labels has 2 entries for 3'):
+        plotting.image_grid(digits(3), 17, cols=3, col_labels=['a', 'b'])
+    plt.close('all')
 
 
 def test_image_rows():
-    fig = plotting.image_rows([digits(5), digits(5), digits(5)], 17, labels=["a", "b", "c"])
+    fig = plotting.image_rows([digits(5), digits(5), digits(5)], 17, labels=['a', 'b', 'c'])
     try:
         assert shown(fig).shape == (3 * 9 + 1, 5 * 9 + 1)
     finally:
         plt.close(fig)
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match='same shape'):
         plotting.image_rows([digits(5), digits(4)], 17)
-    plt.close("all")
+    plt.close('all')
 
 
 def test_density_on_grid_orientation():
@@ -72,19 +71,25 @@ def test_density_on_grid_orientation():
 
 
 def test_density_figure_and_save(tmp_path):
-    name = "eight_gaussians"
-    rows = [dict(name=name, data=np.asarray(toy2d.sample(name, 0, 500)),
-                 density=plotting.density_on_grid(lambda p: toy2d.log_density(name, p), resolution=20),
-                 samples=np.asarray(toy2d.sample(name, 1, 500))),
-            dict(name="checkerboard",
-                 density=plotting.density_on_grid(lambda p: toy2d.log_density("checkerboard", p),
-                                                  resolution=20))]
+    name = 'eight_gaussians'
+    rows = [
+        dict(
+            name=name,
+            data=np.asarray(toy2d.sample(name, 0, 500)),
+            density=plotting.density_on_grid(lambda p: toy2d.log_density(name, p), resolution=20),
+            samples=np.asarray(toy2d.sample(name, 1, 500)),
+        ),
+        dict(
+            name='checkerboard',
+            density=plotting.density_on_grid(lambda p: toy2d.log_density('checkerboard', p), resolution=20),
+        ),
+    ]
     fig = plotting.density_figure(rows)
     try:
         axes = np.array(fig.axes).reshape(2, 3)
-        assert [a.get_title() for a in axes[0]] == ["data", "learned density", "model samples"]
-        assert axes[1, 0].get_ylabel() == "checkerboard" and not axes[1, 0].axison
-        path = plotting.save_figure(fig, tmp_path / "sub" / "d.png")
-        assert (tmp_path / "sub" / "d.png").stat().st_size > 1000 and path.endswith("d.png")
+        assert [a.get_title() for a in axes[0]] == ['data', 'learned density', 'model samples']
+        assert axes[1, 0].get_ylabel() == 'checkerboard' and not axes[1, 0].axison
+        path = plotting.save_figure(fig, tmp_path / 'sub' / 'd.png')
+        assert (tmp_path / 'sub' / 'd.png').stat().st_size > 1000 and path.endswith('d.png')
     finally:
         plt.close(fig)

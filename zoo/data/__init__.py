@@ -37,16 +37,16 @@ from zoo.data.sources import (
 )
 
 __all__ = [
-    "DATASETS",
-    "IMAGE_EXTENSIONS",
-    "SPLITS",
-    "Dataset",
-    "DatasetInfo",
-    "DatasetNotPreparedError",
-    "centre_crop_resize",
-    "dataset_info",
-    "default_data_dir",
-    "digits_images",
-    "open_dataset",
-    "prepare",
+    'DATASETS',
+    'IMAGE_EXTENSIONS',
+    'SPLITS',
+    'Dataset',
+    'DatasetInfo',
+    'DatasetNotPreparedError',
+    'centre_crop_resize',
+    'dataset_info',
+    'default_data_dir',
+    'digits_images',
+    'open_dataset',
+    'prepare',
 ]

@@ -25,10 +25,10 @@ import os
 
 import numpy as np
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
 # PIL modes that hold one gray channel (with or without alpha).
-_GRAY_MODES = frozenset({"1", "L", "LA"})
+_GRAY_MODES = frozenset({'1', 'L', 'LA'})
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -74,27 +74,25 @@ def load_folder(path: str, image_size: int | None = None) -> FolderImages:
     """
     path = os.path.abspath(os.path.expanduser(path))
     if not os.path.isdir(path):
-        raise ValueError(f"Image folder {path} does not exist or is not a folder.")
+        raise ValueError(f'Image folder {path} does not exist or is not a folder.')
     subdirs, files = _entries(path)
-    if {"train", "test"} <= set(subdirs):
-        if files or set(subdirs) - {"train", "test"}:
+    if {'train', 'test'} <= set(subdirs):
+        if files or set(subdirs) - {'train', 'test'}:
             raise ValueError(
-                f"Image folder {path} has train/ and test/ subfolders, so it must hold nothing "
-                f"else; found {', '.join(sorted(set(subdirs) - {'train', 'test'}) + files)}."
+                f'Image folder {path} has train/ and test/ subfolders, so it must hold nothing '
+                f'else; found {", ".join(sorted(set(subdirs) - {"train", "test"}) + files)}.'
             )
-        listing = {s: _scan_root(os.path.join(path, s)) for s in ("train", "test")}
-        if (listing["train"][0][1] is None) != (listing["test"][0][1] is None):
+        listing = {s: _scan_root(os.path.join(path, s)) for s in ('train', 'test')}
+        if (listing['train'][0][1] is None) != (listing['test'][0][1] is None):
             raise ValueError(
-                f"Image folder {path}: one of train/ and test/ has class subfolders and the "
-                f"other has not; lay both out the same way."
+                f'Image folder {path}: one of train/ and test/ has class subfolders and the '
+                f'other has not; lay both out the same way.'
             )
     else:
-        listing = {"all": _scan_root(path)}
+        listing = {'all': _scan_root(path)}
     # The key holds every file's size and modification time, so an edited folder
     # is read again rather than served stale from the cache.
-    key = tuple(
-        (split, tuple((f, c, *_stamp(f)) for f, c in entries)) for split, entries in listing.items()
-    )
+    key = tuple((split, tuple((f, c, *_stamp(f)) for f, c in entries)) for split, entries in listing.items())
     return _decode_listing(path, key, image_size)
 
 
@@ -107,7 +105,7 @@ def _entries(directory: str) -> tuple[list[str], list[str]]:
     """Returns the sorted (subfolder names, image file names) of `directory`, hidden ones skipped."""
     subdirs, files = [], []
     for name in sorted(os.listdir(directory)):
-        if name.startswith("."):
+        if name.startswith('.'):
             continue
         if os.path.isdir(os.path.join(directory, name)):
             subdirs.append(name)
@@ -121,15 +119,14 @@ def _scan_root(root: str) -> list[tuple[str, str | None]]:
     subdirs, files = _entries(root)
     if subdirs and files:
         raise ValueError(
-            f"Image folder {root} has class subfolders ({', '.join(subdirs)}) and also images "
-            f"directly inside it ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''}); "
-            f"move every image into its class folder."
+            f'Image folder {root} has class subfolders ({", ".join(subdirs)}) and also images '
+            f'directly inside it ({", ".join(files[:3])}{", ..." if len(files) > 3 else ""}); '
+            f'move every image into its class folder.'
         )
     if not subdirs:
         if not files:
             raise ValueError(
-                f"No images found in {root}; accepted extensions: {', '.join(IMAGE_EXTENSIONS)} "
-                f"(any letter case)."
+                f'No images found in {root}; accepted extensions: {", ".join(IMAGE_EXTENSIONS)} (any letter case).'
             )
         return [(os.path.join(root, f), None) for f in files]
     entries = []
@@ -137,8 +134,8 @@ def _scan_root(root: str) -> list[tuple[str, str | None]]:
         class_files = _entries(os.path.join(root, name))[1]
         if not class_files:
             raise ValueError(
-                f"Class folder {os.path.join(root, name)} has no images; accepted extensions: "
-                f"{', '.join(IMAGE_EXTENSIONS)}."
+                f'Class folder {os.path.join(root, name)} has no images; accepted extensions: '
+                f'{", ".join(IMAGE_EXTENSIONS)}.'
             )
         entries += [(os.path.join(root, name, f), name) for f in class_files]
     return entries
@@ -171,9 +168,9 @@ def _decode_images(path: str, files: list[str], image_size: int | None) -> np.nd
         elif images and image.shape != images[0].shape:
             (h0, w0), (h, w) = images[0].shape[:2], image.shape[:2]
             raise ValueError(
-                f"Images in {path} have different sizes: {files[0]} is {h0}x{w0} and {f} is "
-                f"{h}x{w} (height x width). Pass image_size to centre-crop and resize them all "
-                f"to one square size (config field image_size, e.g. --set image_size=64)."
+                f'Images in {path} have different sizes: {files[0]} is {h0}x{w0} and {f} is '
+                f'{h}x{w} (height x width). Pass image_size to centre-crop and resize them all '
+                f'to one square size (config field image_size, e.g. --set image_size=64).'
             )
         images.append(image)
     stacked = np.stack(images)
@@ -187,6 +184,6 @@ def _read_rgb(file: str) -> tuple[np.ndarray, bool]:
 
     try:
         with Image.open(file) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8), image.mode in _GRAY_MODES
+            return np.asarray(image.convert('RGB'), dtype=np.uint8), image.mode in _GRAY_MODES
     except (OSError, SyntaxError, ValueError) as e:  # PIL's errors for broken files
-        raise ValueError(f"Cannot read image {file}: {type(e).__name__}: {e}") from e
+        raise ValueError(f'Cannot read image {file}: {type(e).__name__}: {e}') from e

@@ -21,8 +21,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from zoo.data.sources import (SPLITS, DatasetInfo, Split, builtin_info, check_validation_fraction,
-                              open_splits)
+from zoo.data.sources import SPLITS, DatasetInfo, Split, builtin_info, check_validation_fraction, open_splits
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -38,14 +37,20 @@ class Dataset:
     info: DatasetInfo
     splits: Mapping[str, Split]
 
-    def num_examples(self, split: str, *, process_index: int | None = None,
-                     process_count: int | None = None) -> int:
+    def num_examples(self, split: str, *, process_index: int | None = None, process_count: int | None = None) -> int:
         """Returns the number of examples of `split` in this process's shard."""
         p, num_p = _shard(process_index, process_count)
         return len(range(p, len(self._split(split)), num_p))
 
-    def train_batches(self, batch_size: int, seed: int, start_step: int = 0, *,
-                      process_index: int | None = None, process_count: int | None = None) -> Iterator[dict]:
+    def train_batches(
+        self,
+        batch_size: int,
+        seed: int,
+        start_step: int = 0,
+        *,
+        process_index: int | None = None,
+        process_count: int | None = None,
+    ) -> Iterator[dict]:
         """Returns an endless iterator of training batches from this process's shard of 'train'.
 
         Shuffled with `seed` and reshuffled every epoch. Batch k depends only on
@@ -56,13 +61,12 @@ class Dataset:
 
         _check_batch_size(batch_size)
         if start_step < 0:
-            raise ValueError(f"start_step must be >= 0, got {start_step}.")
-        split = self._split("train")
+            raise ValueError(f'start_step must be >= 0, got {start_step}.')
+        split = self._split('train')
         p, num_p = _shard(process_index, process_count)
         ds = grain.MapDataset.source(np.arange(len(split)))[p::num_p]
         if len(ds) == 0:
-            raise ValueError(f"Shard {p} of {num_p} of {self.info.name!r} (train, "
-                             f"{len(split)} examples) is empty.")
+            raise ValueError(f'Shard {p} of {num_p} of {self.info.name!r} (train, {len(split)} examples) is empty.')
         # Shuffling positions, not examples: reading happens only for examples used.
         # Skipping by index (not by reading) makes resuming cost nothing.
         ds = ds.shuffle(seed=seed).repeat()[start_step * batch_size :]
@@ -74,8 +78,14 @@ class Dataset:
         ds = ds.map(split.read_at).to_iter_dataset(_read_options(split)).batch(batch_size, drop_remainder=True)
         return iter(ds)
 
-    def eval_batches(self, batch_size: int, split: str = "validation", *, process_index: int | None = None,
-                     process_count: int | None = None) -> Iterator[dict]:
+    def eval_batches(
+        self,
+        batch_size: int,
+        split: str = 'validation',
+        *,
+        process_index: int | None = None,
+        process_count: int | None = None,
+    ) -> Iterator[dict]:
         """Returns one pass over this process's shard of `split` in fixed order, in batches
         with a 'mask'.
 
@@ -94,41 +104,48 @@ class Dataset:
         ds = grain.MapDataset.source(np.arange(len(examples)))[p::num_p].map(examples.read_at)
         # A separate generator, so that bad arguments fail here at the call rather
         # than at the first `next`.
-        return _padded_batches(iter(ds.to_iter_dataset(_read_options(examples))), self._zeros(batch_size),
-                               num_batches)
+        return _padded_batches(iter(ds.to_iter_dataset(_read_options(examples))), self._zeros(batch_size), num_batches)
 
     def _split(self, split: str) -> Split:
         if split not in SPLITS:
-            raise ValueError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
+            raise ValueError(f'Unknown split {split!r}; use one of {", ".join(SPLITS)}.')
         return self.splits[split]
 
     def _empty_message(self, split: str) -> str:
-        if split == "validation" and self.info.validation_fraction == 0:
-            return (f"{self.info.name!r} has no validation split: validation_fraction is 0. "
-                    f"Open it with validation_fraction > 0, or evaluate on 'test'.")
-        return (f"The {split} split of {self.info.name!r} is empty "
-                f"(validation_fraction={self.info.validation_fraction}).")
+        if split == 'validation' and self.info.validation_fraction == 0:
+            return (
+                f'{self.info.name!r} has no validation split: validation_fraction is 0. '
+                f"Open it with validation_fraction > 0, or evaluate on 'test'."
+            )
+        return (
+            f'The {split} split of {self.info.name!r} is empty (validation_fraction={self.info.validation_fraction}).'
+        )
 
     def _zeros(self, batch_size: int) -> dict:
         """An all-padding evaluation batch."""
         if self.info.point_dim is None:
-            batch = {"image": np.zeros((batch_size, *self.info.image_shape), np.uint8)}
+            batch = {'image': np.zeros((batch_size, *self.info.image_shape), np.uint8)}
         else:
-            batch = {"point": np.zeros((batch_size, self.info.point_dim), np.float32)}
+            batch = {'point': np.zeros((batch_size, self.info.point_dim), np.float32)}
         if self.info.num_classes is not None:
-            batch["label"] = np.zeros((batch_size,), np.int32)
-        batch["index"] = np.zeros((batch_size,), np.int32)
-        batch["mask"] = np.zeros((batch_size,), bool)
+            batch['label'] = np.zeros((batch_size,), np.int32)
+        batch['index'] = np.zeros((batch_size,), np.int32)
+        batch['mask'] = np.zeros((batch_size,), bool)
         return batch
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{s} {len(self.splits[s])}" for s in SPLITS)
-        shape = f"images {self.info.image_shape}" if self.info.point_dim is None else f"points ({self.info.point_dim},)"
-        return f"Dataset({self.info.name!r}: {sizes}; {shape})"
+        sizes = ', '.join(f'{s} {len(self.splits[s])}' for s in SPLITS)
+        shape = f'images {self.info.image_shape}' if self.info.point_dim is None else f'points ({self.info.point_dim},)'
+        return f'Dataset({self.info.name!r}: {sizes}; {shape})'
 
 
-def open_dataset(name: str, *, data_dir: str | os.PathLike | None = None, image_size: int | None = None,
-                 validation_fraction: float = 0.1) -> Dataset:
+def open_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    validation_fraction: float = 0.1,
+) -> Dataset:
     """Opens dataset `name`: 'digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeb_a',
     'npz:PATH', 'folder:PATH' or 'toy2d:NAME' (see `zoo.data.sources`).
 
@@ -138,25 +155,30 @@ def open_dataset(name: str, *, data_dir: str | os.PathLike | None = None, image_
     Raises ValueError for an unknown name or bad data, `DatasetNotPreparedError` for
     an unprepared TFDS dataset.
     """
-    info, splits = open_splits(name, data_dir=data_dir, image_size=image_size,
-                               validation_fraction=validation_fraction)
+    info, splits = open_splits(name, data_dir=data_dir, image_size=image_size, validation_fraction=validation_fraction)
     return Dataset(info, splits)
 
 
-def dataset_info(name: str, *, data_dir: str | os.PathLike | None = None, image_size: int | None = None,
-                 validation_fraction: float = 0.1) -> DatasetInfo:
+def dataset_info(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    validation_fraction: float = 0.1,
+) -> DatasetInfo:
     """Returns `open_dataset(...).info`; for built-in names without reading any data
     (so it works before a TFDS dataset is prepared)."""
-    if name.startswith(("npz:", "folder:", "toy2d:")):
-        return open_dataset(name, data_dir=data_dir, image_size=image_size,
-                            validation_fraction=validation_fraction).info
+    if name.startswith(('npz:', 'folder:', 'toy2d:')):
+        return open_dataset(
+            name, data_dir=data_dir, image_size=image_size, validation_fraction=validation_fraction
+        ).info
     check_validation_fraction(validation_fraction)
     return dataclasses.replace(builtin_info(name, image_size), validation_fraction=validation_fraction)
 
 
 def _check_batch_size(batch_size: int) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
+        raise ValueError(f'batch_size must be an integer >= 1, got {batch_size!r}.')
 
 
 def _shard(process_index: int | None, process_count: int | None) -> tuple[int, int]:
@@ -167,7 +189,7 @@ def _shard(process_index: int | None, process_count: int | None) -> tuple[int, i
         process_index = jax.process_index() if process_index is None else process_index
         process_count = jax.process_count() if process_count is None else process_count
     if not 0 <= process_index < process_count:
-        raise ValueError(f"process_index {process_index} not in [0, {process_count}).")
+        raise ValueError(f'process_index {process_index} not in [0, {process_count}).')
     return process_index, process_count
 
 
@@ -183,11 +205,11 @@ def _read_options(split: Split):
 
 def _padded_batches(examples: Iterator[dict], zeros: dict, num_batches: int) -> Iterator[dict]:
     """Yields `num_batches` copies of `zeros` filled with the next examples, mask True where filled."""
-    batch_size = len(zeros["mask"])
+    batch_size = len(zeros['mask'])
     for _ in range(num_batches):
         batch = {key: value.copy() for key, value in zeros.items()}
         for i, example in zip(range(batch_size), examples):
             for key, value in example.items():
                 batch[key][i] = value
-            batch["mask"][i] = True
+            batch['mask'][i] = True
         yield batch

@@ -41,7 +41,7 @@ import numpy as np
 
 from zoo.data.image_folder import centre_crop_resize, load_folder
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ('train', 'validation', 'test')
 
 _DIGITS_SEED = 0
 _DIGITS_NUM_TEST = 300
@@ -84,7 +84,7 @@ class DatasetInfo:
     @property
     def key(self) -> str:
         """The batch key of the examples: 'point' for points, 'image' for images."""
-        return "image" if self.point_dim is None else "point"
+        return 'image' if self.point_dim is None else 'point'
 
     @property
     def num_dims(self) -> int:
@@ -95,11 +95,11 @@ class DatasetInfo:
 _BUILTIN = {
     info.name: info
     for info in [
-        DatasetInfo("digits", (8, 8, 1), 17, num_classes=10),
-        DatasetInfo("mnist", (28, 28, 1), 256, num_classes=10, tfds_name="mnist"),
-        DatasetInfo("fashion_mnist", (28, 28, 1), 256, num_classes=10, tfds_name="fashion_mnist"),
-        DatasetInfo("cifar10", (32, 32, 3), 256, num_classes=10, tfds_name="cifar10"),
-        DatasetInfo("celeb_a", (_CELEBA_SIZE, _CELEBA_SIZE, 3), 256, tfds_name="celeb_a"),
+        DatasetInfo('digits', (8, 8, 1), 17, num_classes=10),
+        DatasetInfo('mnist', (28, 28, 1), 256, num_classes=10, tfds_name='mnist'),
+        DatasetInfo('fashion_mnist', (28, 28, 1), 256, num_classes=10, tfds_name='fashion_mnist'),
+        DatasetInfo('cifar10', (32, 32, 3), 256, num_classes=10, tfds_name='cifar10'),
+        DatasetInfo('celeb_a', (_CELEBA_SIZE, _CELEBA_SIZE, 3), 256, tfds_name='celeb_a'),
     ]
 }
 
@@ -134,7 +134,7 @@ class Split:
         """The examples at `positions` (an int or an int array) of this split, with their
         'index': the position itself, which stays an example's name under any shuffling."""
         positions = np.asarray(positions)
-        return {**self.read(self.indices[positions]), "index": positions.astype(np.int32)}
+        return {**self.read(self.indices[positions]), 'index': positions.astype(np.int32)}
 
     def subset(self, positions: np.ndarray) -> Split:
         """Returns the split of examples `positions` (indices into this split)."""
@@ -148,12 +148,12 @@ class ArrayExamples:
 
     images: np.ndarray
     labels: np.ndarray | None
-    key: str = "image"
+    key: str = 'image'
 
     def __call__(self, j) -> dict:
         if self.labels is None:
             return {self.key: self.images[j]}
-        return {self.key: self.images[j], "label": self.labels[j]}
+        return {self.key: self.images[j], 'label': self.labels[j]}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -170,12 +170,12 @@ class TfdsExamples:
 
     def __call__(self, j) -> dict:
         example = self.source[int(j)]
-        image = np.asarray(example["image"], dtype=np.uint8)
+        image = np.asarray(example['image'], dtype=np.uint8)
         if self.resize_to is not None:
             image = centre_crop_resize(image, self.resize_to, self.crop)
         if not self.labelled:
-            return {"image": image}
-        return {"image": image, "label": np.int32(example["label"])}
+            return {'image': image}
+        return {'image': image, 'label': np.int32(example['label'])}
 
 
 def carve(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -196,20 +196,19 @@ def open_splits(
     """Returns the `DatasetInfo` of `name` and its 'train', 'validation' and 'test' `Split`s."""
     check_validation_fraction(validation_fraction)
     if image_size is not None and image_size < 1:
-        raise ValueError(f"image_size must be None or >= 1, got {image_size}.")
+        raise ValueError(f'image_size must be None or >= 1, got {image_size}.')
     info, stored = _stored_splits(name, os.fspath(data_dir) if data_dir else None, image_size)
-    kept, held = carve(len(stored["train"]), validation_fraction, _VALIDATION_SEED)
+    kept, held = carve(len(stored['train']), validation_fraction, _VALIDATION_SEED)
     if len(kept) == 0:
-        raise ValueError(f"validation_fraction {validation_fraction} leaves no training examples in {name!r}.")
-    splits = {"train": stored["train"].subset(kept), "validation": stored["train"].subset(held),
-              "test": stored["test"]}
+        raise ValueError(f'validation_fraction {validation_fraction} leaves no training examples in {name!r}.')
+    splits = {'train': stored['train'].subset(kept), 'validation': stored['train'].subset(held), 'test': stored['test']}
     return dataclasses.replace(info, validation_fraction=validation_fraction), splits
 
 
 def check_validation_fraction(validation_fraction: float) -> None:
     """Raises ValueError unless 0 <= validation_fraction < 1."""
     if not 0 <= validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}.")
+        raise ValueError(f'validation_fraction must be in [0, 1), got {validation_fraction}.')
 
 
 def builtin_info(name: str, image_size: int | None = None) -> DatasetInfo:
@@ -221,26 +220,26 @@ def builtin_info(name: str, image_size: int | None = None) -> DatasetInfo:
         raise ValueError(
             f"Unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}, or 'npz:PATH' "
             f"(an .npz file with x_train, x_test and optional y_train, y_test) or 'folder:PATH' "
-            f"(a folder of PNG / JPEG images, one subfolder per class if labelled)."
+            f'(a folder of PNG / JPEG images, one subfolder per class if labelled).'
         )
     info = _BUILTIN[name]
     if image_size is None or image_size == info.image_shape[0]:
         return info
-    if name != "celeb_a":
+    if name != 'celeb_a':
         raise ValueError(
-            f"image_size={image_size} is supported for celeb_a and folder: datasets only; "
-            f"{name!r} images are {info.image_shape[0]}x{info.image_shape[1]}."
+            f'image_size={image_size} is supported for celeb_a and folder: datasets only; '
+            f'{name!r} images are {info.image_shape[0]}x{info.image_shape[1]}.'
         )
     return dataclasses.replace(info, image_shape=(image_size, image_size, 3))
 
 
 def _stored_splits(name: str, data_dir: str | None, image_size: int | None):
     """Returns (info, {'train': Split, 'test': Split}) as the source stores them."""
-    if name.startswith("npz:"):
+    if name.startswith('npz:'):
         return _npz_splits(name, image_size)
-    if name.startswith("folder:"):
+    if name.startswith('folder:'):
         return _folder_splits(name, image_size)
-    if name.startswith("toy2d:"):
+    if name.startswith('toy2d:'):
         return _toy2d_splits(name, image_size)
     info = builtin_info(name, image_size)
     if info.tfds_name is None:
@@ -266,13 +265,13 @@ def _digits_stored_splits() -> dict[str, Split]:
     images, labels, order = _digits_arrays()
     read = ArrayExamples(images, labels)
     num_train = len(images) - _DIGITS_NUM_TEST
-    return {"train": Split(read, order[:num_train], True), "test": Split(read, order[num_train:], True)}
+    return {'train': Split(read, order[:num_train], True), 'test': Split(read, order[num_train:], True)}
 
 
 def digits_images(split: str) -> np.ndarray:
     """Returns a stored `digits` split ('train': 1497, 'test': 300), before the validation
     carve-out, as uint8 (N, 8, 8, 1) with values 0..16."""
-    if split not in ("train", "test"):
+    if split not in ('train', 'test'):
         raise ValueError(f"Unknown digits split {split!r}; use 'train' or 'test'.")
     images, _, _ = _digits_arrays()
     # Fancy indexing copies, so callers cannot corrupt the cached arrays.
@@ -286,15 +285,15 @@ def default_data_dir(data_dir: str | os.PathLike | None = None) -> str:
     """Returns `data_dir`, else $TFDS_DATA_DIR, else ~/tensorflow_datasets."""
     if data_dir:
         return os.fspath(data_dir)
-    return os.environ.get("TFDS_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
+    return os.environ.get('TFDS_DATA_DIR') or os.path.expanduser('~/tensorflow_datasets')
 
 
 def _not_prepared_message(name: str, data_dir: str) -> str:
     return (
-        f"Dataset {name!r} is not prepared (array_record format) in {data_dir}.\n"
-        f"Prepare it once with:\n"
-        f"    make data DATASET={name} DATA_DIR={data_dir}\n"
-        f"(runs `python -m zoo.data prepare {name} --data-dir {data_dir}`; building needs "
+        f'Dataset {name!r} is not prepared (array_record format) in {data_dir}.\n'
+        f'Prepare it once with:\n'
+        f'    make data DATASET={name} DATA_DIR={data_dir}\n'
+        f'(runs `python -m zoo.data prepare {name} --data-dir {data_dir}`; building needs '
         f"TensorFlow and the network: pip install -e '.[data]').\n"
         f"The embedded dataset 'digits' needs no preparation."
     )
@@ -305,9 +304,9 @@ def _tfds_splits(info: DatasetInfo, data_dir: str | None) -> dict[str, Split]:
     import tensorflow_datasets as tfds
 
     data_dir = default_data_dir(data_dir)
-    resize = dict(resize_to=info.image_shape[0], crop=_CELEBA_CROP) if info.name == "celeb_a" else {}
+    resize = dict(resize_to=info.image_shape[0], crop=_CELEBA_CROP) if info.name == 'celeb_a' else {}
     splits = {}
-    for split in ("train", "test"):
+    for split in ('train', 'test'):
         try:
             # download=False: building needs TensorFlow, which the readers must not need.
             source = tfds.data_source(info.tfds_name, split=split, data_dir=data_dir, download=False)
@@ -333,15 +332,15 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None) -> str:
     # TFDS builders need TensorFlow to generate examples, and tfds 4.9.10 imports
     # importlib_resources when building although it declares it only for
     # Python < 3.9.
-    missing = [m for m in ("tensorflow", "importlib_resources") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ('tensorflow', 'importlib_resources') if importlib.util.find_spec(m) is None]
     if missing:
         raise RuntimeError(
-            f"Preparing {name!r} runs the TFDS builder, which needs {' and '.join(missing)} "
+            f'Preparing {name!r} runs the TFDS builder, which needs {" and ".join(missing)} '
             f"and the network. Install the extra with:  pip install -e '.[data]'"
         )
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(info.tfds_name, data_dir=data_dir, file_format="array_record")
+    builder = tfds.builder(info.tfds_name, data_dir=data_dir, file_format='array_record')
     builder.download_and_prepare()
     return data_dir
 
@@ -351,79 +350,92 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None) -> str:
 
 def _npz_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict[str, Split]]:
     """Returns the info and stored splits of `npz:PATH` (arrays checked by `_load_npz`)."""
-    path = os.path.abspath(os.path.expanduser(name[len("npz:"):]))
+    path = os.path.abspath(os.path.expanduser(name[len('npz:') :]))
     arrays = _load_npz(path)
-    images = {s: _npz_images(path, f"x_{s}", arrays[f"x_{s}"]) for s in ("train", "test")}
-    if images["train"].shape[1:] != images["test"].shape[1:]:
+    images = {s: _npz_images(path, f'x_{s}', arrays[f'x_{s}']) for s in ('train', 'test')}
+    if images['train'].shape[1:] != images['test'].shape[1:]:
         raise ValueError(
-            f"npz dataset {path}: x_train images are {images['train'].shape[1:]} but x_test images are "
-            f"{images['test'].shape[1:]} (H, W, C); both splits need one image shape."
+            f'npz dataset {path}: x_train images are {images["train"].shape[1:]} but x_test images are '
+            f'{images["test"].shape[1:]} (H, W, C); both splits need one image shape.'
         )
     labels = _npz_labels(path, arrays, {s: len(x) for s, x in images.items()})
-    shape = images["train"].shape[1:]
+    shape = images['train'].shape[1:]
     if image_size is not None and image_size != shape[0]:
-        raise ValueError(f"image_size={image_size} is not supported for npz: datasets; {path} "
-                         f"holds {shape[0]}x{shape[1]} images (resize them when writing the file).")
+        raise ValueError(
+            f'image_size={image_size} is not supported for npz: datasets; {path} '
+            f'holds {shape[0]}x{shape[1]} images (resize them when writing the file).'
+        )
     num_classes = None if labels is None else int(max(y.max(initial=-1) for y in labels.values())) + 1
     info = DatasetInfo(name, shape, 256, num_classes=num_classes)
-    splits = {s: Split(ArrayExamples(images[s], None if labels is None else labels[s]),
-                       np.arange(len(images[s])), in_memory=True) for s in ("train", "test")}
+    splits = {
+        s: Split(
+            ArrayExamples(images[s], None if labels is None else labels[s]), np.arange(len(images[s])), in_memory=True
+        )
+        for s in ('train', 'test')
+    }
     return info, splits
 
 
 def _load_npz(path: str) -> dict[str, np.ndarray]:
     """Returns the arrays of the .npz file `path`; needs x_train and x_test."""
     if not os.path.isfile(path):
-        raise ValueError(f"npz dataset {path}: no such file.")
+        raise ValueError(f'npz dataset {path}: no such file.')
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise ValueError(f"npz dataset {path}: not a readable .npz archive ({type(e).__name__}: {e}).") from e
+        raise ValueError(f'npz dataset {path}: not a readable .npz archive ({type(e).__name__}: {e}).') from e
     if not isinstance(archive, np.lib.npyio.NpzFile):  # an .npy file loads as one array
-        raise ValueError(f"npz dataset {path}: not a readable .npz archive (it holds a single "
-                         f"{type(archive).__name__}); write it with np.savez(path, x_train=..., x_test=...).")
+        raise ValueError(
+            f'npz dataset {path}: not a readable .npz archive (it holds a single '
+            f'{type(archive).__name__}); write it with np.savez(path, x_train=..., x_test=...).'
+        )
     with archive:
         arrays = {key: archive[key] for key in archive.files}
-    missing = [key for key in ("x_train", "x_test") if key not in arrays]
+    missing = [key for key in ('x_train', 'x_test') if key not in arrays]
     if missing:
-        raise ValueError(f"npz dataset {path}: missing {' and '.join(missing)}; found arrays: "
-                         f"{', '.join(sorted(arrays)) or 'none'}. Needs x_train and x_test (uint8, NHWC).")
+        raise ValueError(
+            f'npz dataset {path}: missing {" and ".join(missing)}; found arrays: '
+            f'{", ".join(sorted(arrays)) or "none"}. Needs x_train and x_test (uint8, NHWC).'
+        )
     return arrays
 
 
 def _npz_images(path: str, key: str, x: np.ndarray) -> np.ndarray:
     """Returns `x` as uint8 (N, H, W, C), adding the channel axis to gray (N, H, W) arrays."""
     if x.dtype != np.uint8:
-        raise ValueError(f"npz dataset {path}: {key} has dtype {x.dtype}; images must be uint8 "
-                         f"with values 0..255.")
+        raise ValueError(f'npz dataset {path}: {key} has dtype {x.dtype}; images must be uint8 with values 0..255.')
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4:
-        raise ValueError(f"npz dataset {path}: {key} has shape {x.shape}; images must be "
-                         f"(N, H, W, C), or (N, H, W) for gray images.")
+        raise ValueError(
+            f'npz dataset {path}: {key} has shape {x.shape}; images must be (N, H, W, C), or (N, H, W) for gray images.'
+        )
     return x
 
 
 def _npz_labels(path: str, arrays: dict, sizes: dict[str, int]) -> dict[str, np.ndarray] | None:
     """Returns {'train', 'test'} int32 labels from y_train / y_test, or None if neither is given."""
-    given = [s for s in ("train", "test") if f"y_{s}" in arrays]
+    given = [s for s in ('train', 'test') if f'y_{s}' in arrays]
     if not given:
         return None
     if len(given) == 1:
-        other = "test" if given == ["train"] else "train"
-        raise ValueError(f"npz dataset {path}: y_{given[0]} is given but y_{other} is not; "
-                         f"give labels for both splits or for neither.")
+        other = 'test' if given == ['train'] else 'train'
+        raise ValueError(
+            f'npz dataset {path}: y_{given[0]} is given but y_{other} is not; '
+            f'give labels for both splits or for neither.'
+        )
     labels = {}
-    for s in ("train", "test"):
-        y = arrays[f"y_{s}"]
+    for s in ('train', 'test'):
+        y = arrays[f'y_{s}']
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"npz dataset {path}: y_{s} has shape {y.shape} and dtype {y.dtype}; "
-                             f"labels must be a 1-D integer array.")
+            raise ValueError(
+                f'npz dataset {path}: y_{s} has shape {y.shape} and dtype {y.dtype}; '
+                f'labels must be a 1-D integer array.'
+            )
         if len(y) != sizes[s]:
-            raise ValueError(f"npz dataset {path}: y_{s} has {len(y)} labels but x_{s} has "
-                             f"{sizes[s]} images.")
+            raise ValueError(f'npz dataset {path}: y_{s} has {len(y)} labels but x_{s} has {sizes[s]} images.')
         if len(y) and y.min() < 0:
-            raise ValueError(f"npz dataset {path}: y_{s} has negative labels; labels must be 0..K-1.")
+            raise ValueError(f'npz dataset {path}: y_{s} has negative labels; labels must be 0..K-1.')
         labels[s] = y.astype(np.int32)
     return labels
 
@@ -434,16 +446,18 @@ def _npz_labels(path: str, arrays: dict, sizes: dict[str, int]) -> dict[str, np.
 def _folder_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict[str, Split]]:
     """Returns the info and stored splits of `folder:PATH`; without train/ and test/
     subfolders, test is a fixed 10% of the images."""
-    folder = load_folder(name[len("folder:"):], image_size)
-    if "all" in folder.splits:
-        read = ArrayExamples(*folder.splits["all"])
+    folder = load_folder(name[len('folder:') :], image_size)
+    if 'all' in folder.splits:
+        read = ArrayExamples(*folder.splits['all'])
         kept, held = carve(len(read.images), _FOLDER_TEST_FRACTION, _FOLDER_TEST_SEED)
-        splits = {"train": Split(read, kept, True), "test": Split(read, held, True)}
+        splits = {'train': Split(read, kept, True), 'test': Split(read, held, True)}
     else:
-        splits = {s: Split(ArrayExamples(*folder.splits[s]), np.arange(len(folder.splits[s][0])), True)
-                  for s in ("train", "test")}
+        splits = {
+            s: Split(ArrayExamples(*folder.splits[s]), np.arange(len(folder.splits[s][0])), True)
+            for s in ('train', 'test')
+        }
     # One decode of all files gives train/ and test/ one image shape.
-    shape = splits["train"].read.images.shape[1:]
+    shape = splits['train'].read.images.shape[1:]
     names = folder.class_names
     info = DatasetInfo(name, shape, 256, num_classes=None if names is None else len(names), class_names=names)
     return info, splits
@@ -452,20 +466,27 @@ def _folder_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict
 # -------------------------------------------------------------------- toy2d
 
 _TOY_NUM_TRAIN, _TOY_NUM_TEST = 10_000, 2_000
-_TOY_SEEDS = {"train": 20240613, "test": 20240614}
+_TOY_SEEDS = {'train': 20240613, 'test': 20240614}
 
 
 def _toy2d_splits(name: str, image_size: int | None) -> tuple[DatasetInfo, dict[str, Split]]:
     """Returns the info and stored splits of `toy2d:NAME`: fixed draws of the density."""
     from zoo.data import toy2d
 
-    density = name[len("toy2d:"):]
+    density = name[len('toy2d:') :]
     if density not in toy2d.TOY_DENSITIES:
-        raise ValueError(f"Unknown toy density in {name!r}; known: "
-                         f"{', '.join('toy2d:' + d for d in toy2d.TOY_DENSITIES)}.")
+        raise ValueError(
+            f'Unknown toy density in {name!r}; known: {", ".join("toy2d:" + d for d in toy2d.TOY_DENSITIES)}.'
+        )
     if image_size is not None:
-        raise ValueError(f"image_size={image_size} is for images; {name!r} holds 2-D points.")
-    sizes = {"train": _TOY_NUM_TRAIN, "test": _TOY_NUM_TEST}
-    splits = {s: Split(ArrayExamples(np.asarray(toy2d.sample(density, _TOY_SEEDS[s], n)), None, key="point"),
-                       np.arange(n), in_memory=True) for s, n in sizes.items()}
+        raise ValueError(f'image_size={image_size} is for images; {name!r} holds 2-D points.')
+    sizes = {'train': _TOY_NUM_TRAIN, 'test': _TOY_NUM_TEST}
+    splits = {
+        s: Split(
+            ArrayExamples(np.asarray(toy2d.sample(density, _TOY_SEEDS[s], n)), None, key='point'),
+            np.arange(n),
+            in_memory=True,
+        )
+        for s, n in sizes.items()
+    }
     return DatasetInfo(name, point_dim=2), splits

@@ -88,11 +88,11 @@ def _two_spirals(key, n):
 
 
 _SAMPLERS = {
-    "two_moons": _two_moons,
-    "eight_gaussians": _eight_gaussians,
-    "checkerboard": _checkerboard,
-    "pinwheel": _pinwheel,
-    "two_spirals": _two_spirals,
+    'two_moons': _two_moons,
+    'eight_gaussians': _eight_gaussians,
+    'checkerboard': _checkerboard,
+    'pinwheel': _pinwheel,
+    'two_spirals': _two_spirals,
 }
 
 TOY_DENSITIES = tuple(_SAMPLERS)
@@ -100,9 +100,7 @@ TOY_DENSITIES = tuple(_SAMPLERS)
 
 def _check_name(name: str) -> None:
     if name not in _SAMPLERS:
-        raise ValueError(
-            f"Unknown toy density {name!r}; known: {', '.join(TOY_DENSITIES)}."
-        )
+        raise ValueError(f'Unknown toy density {name!r}; known: {", ".join(TOY_DENSITIES)}.')
 
 
 def sample(name: str, key_or_seed, n: int) -> jax.Array:
@@ -137,8 +135,8 @@ def _log_checkerboard(x):
 
 
 _LOG_DENSITIES = {
-    "eight_gaussians": _log_eight_gaussians,
-    "checkerboard": _log_checkerboard,
+    'eight_gaussians': _log_eight_gaussians,
+    'checkerboard': _log_checkerboard,
 }
 
 
@@ -156,9 +154,7 @@ def log_density(name: str, x) -> jax.Array:
     """
     _check_name(name)
     if name not in _LOG_DENSITIES:
-        raise ValueError(
-            f"{name!r} has no closed-form density; available for: {', '.join(_LOG_DENSITIES)}."
-        )
+        raise ValueError(f'{name!r} has no closed-form density; available for: {", ".join(_LOG_DENSITIES)}.')
     return _log_density(name, jnp.asarray(x, jnp.float32))
 
 

@@ -49,6 +49,7 @@ class ConvEnergy(nn.Module):
     c = 1 can be too flat for short chains on small images, because swish halves slopes
     near 0 and random layers rarely align with each other's top singular vectors.
     """
+
     features: Sequence[int] = (32, 64, 64)
     hidden: int = 128
     spectral_norm: bool = True
@@ -71,6 +72,7 @@ class ConvEnergy(nn.Module):
 
 class MLPEnergy(nn.Module):
     """U(x) = dense(swish(... swish(dense(x)))) for points x of shape (N, D)."""
+
     hidden: Sequence[int] = (128, 128, 128)
     spectral_norm: bool = False
 
@@ -80,4 +82,3 @@ class MLPEnergy(nn.Module):
         for i, width in enumerate(self.hidden):
             h = nn.swish(_call(_dense(width, self.spectral_norm, f'dense_{i}'), h, update_stats))
         return _call(_dense(1, self.spectral_norm, 'out'), h, update_stats)[:, 0]
-

@@ -33,8 +33,15 @@ def _check_step(step_size) -> None:
         raise ValueError(f'step_size must be > 0, got {step_size}')
 
 
-def langevin_chain(energy: Energy, x0: jax.Array, key: jax.Array, num_steps: int, step_size,
-                   noise_scale=None, bounds: tuple[float, float] | None = None) -> jax.Array:
+def langevin_chain(
+    energy: Energy,
+    x0: jax.Array,
+    key: jax.Array,
+    num_steps: int,
+    step_size,
+    noise_scale=None,
+    bounds: tuple[float, float] | None = None,
+) -> jax.Array:
     """``num_steps`` of unadjusted Langevin dynamics from ``x0``; returns x_K.
 
         x_{t+1} = clip(x_t - (eps/2) grad_x U(x_t) + sigma xi_t),   sigma = sqrt(eps) by default
@@ -63,15 +70,14 @@ def langevin_chain(energy: Energy, x0: jax.Array, key: jax.Array, num_steps: int
 def mala_log_proposal(x_to: jax.Array, x_from: jax.Array, grad_from: jax.Array, step_size) -> jax.Array:
     """log q(x_to | x_from) up to a constant, per example, for the Langevin proposal.
 
-        q(x' | x) = N(x'; x - (eps/2) grad U(x), eps I)
-        log q     = -|x' - x + (eps/2) grad U(x)|^2 / (2 eps)
+    q(x' | x) = N(x'; x - (eps/2) grad U(x), eps I)
+    log q     = -|x' - x + (eps/2) grad U(x)|^2 / (2 eps)
     """
     diff = x_to - x_from + 0.5 * step_size * grad_from
     return -jnp.sum(jnp.square(diff).reshape(diff.shape[0], -1), axis=1) / (2.0 * step_size)
 
 
-def mala_chain(energy: Energy, x0: jax.Array, key: jax.Array, num_steps: int,
-               step_size) -> tuple[jax.Array, jax.Array]:
+def mala_chain(energy: Energy, x0: jax.Array, key: jax.Array, num_steps: int, step_size) -> tuple[jax.Array, jax.Array]:
     """Metropolis-adjusted Langevin (MALA): returns (x_K, mean acceptance rate).
 
     Proposal x' = x - (eps/2) grad U(x) + sqrt(eps) xi, accepted per example with
@@ -90,12 +96,17 @@ def mala_chain(energy: Energy, x0: jax.Array, key: jax.Array, num_steps: int,
         k_noise, k_accept = jax.random.split(jax.random.fold_in(key, t))
         proposal = x - 0.5 * step_size * g + jnp.sqrt(step_size) * jax.random.normal(k_noise, x.shape, x.dtype)
         u_new, g_new = energy_grad(energy, proposal)
-        log_alpha = (u - u_new + mala_log_proposal(x, proposal, g_new, step_size)
-                     - mala_log_proposal(proposal, x, g, step_size))
+        log_alpha = (
+            u - u_new + mala_log_proposal(x, proposal, g_new, step_size) - mala_log_proposal(proposal, x, g, step_size)
+        )
         accept = jnp.log(jax.random.uniform(k_accept, u.shape)) < log_alpha
         keep = accept.reshape((-1,) + (1,) * (x.ndim - 1))
-        carry = (jnp.where(keep, proposal, x), jnp.where(accept, u_new, u), jnp.where(keep, g_new, g),
-                 accepted + jnp.mean(accept.astype(jnp.float32)))
+        carry = (
+            jnp.where(keep, proposal, x),
+            jnp.where(accept, u_new, u),
+            jnp.where(keep, g_new, g),
+            accepted + jnp.mean(accept.astype(jnp.float32)),
+        )
         return jax.tree.map(jax.lax.stop_gradient, carry), None
 
     (x, _, _, accepted), _ = jax.lax.scan(step, (x0, u0, g0, jnp.zeros((), jnp.float32)), jnp.arange(num_steps))

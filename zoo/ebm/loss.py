@@ -26,5 +26,9 @@ def ebm_loss(energy_real: jax.Array, energy_fake: jax.Array, alpha: float) -> tu
     contrast = jnp.mean(energy_real) - jnp.mean(energy_fake)
     regulariser = jnp.mean(jnp.square(energy_real)) + jnp.mean(jnp.square(energy_fake))
     loss = contrast + alpha * regulariser
-    return loss, {'contrast': contrast, 'energy_real': jnp.mean(energy_real),
-                  'energy_fake': jnp.mean(energy_fake), 'energy_sq': regulariser}
+    return loss, {
+        'contrast': contrast,
+        'energy_real': jnp.mean(energy_real),
+        'energy_fake': jnp.mean(energy_fake),
+        'energy_sq': regulariser,
+    }

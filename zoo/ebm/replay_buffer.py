@@ -16,16 +16,18 @@ import jax
 import jax.numpy as jnp
 
 
-def init_buffer(key: jax.Array, size: int, sample_shape: tuple, low: float = 0.0, high: float = 1.0,
-                dtype=jnp.float32) -> jax.Array:
+def init_buffer(
+    key: jax.Array, size: int, sample_shape: tuple, low: float = 0.0, high: float = 1.0, dtype=jnp.float32
+) -> jax.Array:
     """A buffer of ``size`` uniform-noise samples of shape ``sample_shape``."""
     if size < 1:
         raise ValueError(f'buffer size must be >= 1, got {size}')
     return jax.random.uniform(key, (size, *sample_shape), dtype, low, high)
 
 
-def draw(buffer: jax.Array, key: jax.Array, batch_size: int, reuse_prob: float = 0.95,
-         low: float = 0.0, high: float = 1.0) -> tuple[jax.Array, jax.Array, jax.Array]:
+def draw(
+    buffer: jax.Array, key: jax.Array, batch_size: int, reuse_prob: float = 0.95, low: float = 0.0, high: float = 1.0
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Chain starts: (x0, slots, reused).
 
     ``slots`` are ``batch_size`` distinct buffer indices (where ``store`` writes the
@@ -33,8 +35,10 @@ def draw(buffer: jax.Array, key: jax.Array, batch_size: int, reuse_prob: float =
     (probability ``reuse_prob``) or is fresh U[low, high] noise.
     """
     if batch_size > buffer.shape[0]:
-        raise ValueError(f'cannot draw {batch_size} chains from a buffer of {buffer.shape[0]} samples; '
-                         f'make the buffer at least as large as the batch')
+        raise ValueError(
+            f'cannot draw {batch_size} chains from a buffer of {buffer.shape[0]} samples; '
+            f'make the buffer at least as large as the batch'
+        )
     if isinstance(reuse_prob, (int, float)) and not 0.0 <= reuse_prob <= 1.0:
         raise ValueError(f'reuse_prob must be in [0, 1], got {reuse_prob}')
     k_slots, k_reuse, k_noise = jax.random.split(key, 3)
@@ -48,6 +52,8 @@ def draw(buffer: jax.Array, key: jax.Array, batch_size: int, reuse_prob: float =
 def store(buffer: jax.Array, slots: jax.Array, samples: jax.Array) -> jax.Array:
     """``buffer`` with ``samples`` written at ``slots`` (the chains' ends back where they began)."""
     if samples.shape[1:] != buffer.shape[1:] or samples.shape[0] != slots.shape[0]:
-        raise ValueError(f'cannot store samples of shape {samples.shape} at {slots.shape[0]} slots '
-                         f'of a buffer of shape {buffer.shape}')
+        raise ValueError(
+            f'cannot store samples of shape {samples.shape} at {slots.shape[0]} slots '
+            f'of a buffer of shape {buffer.shape}'
+        )
     return buffer.at[slots].set(jax.lax.stop_gradient(samples).astype(buffer.dtype))

@@ -50,17 +50,31 @@ class EBMTask(Task):
     watch = None  # U(x+) - U(x-) oscillates around zero by design, like a GAN's losses
     headline = 'energy_gap'
 
-    def __init__(self, info, config, langevin_steps: int = 20, step_size: float = 20.0,
-                 noise_scale: float | None = 0.005, alpha: float = 1.0, buffer_size: int = 10_000,
-                 reuse_prob: float = 0.95, sampler: str = 'langevin', num_samples: int = 64,
-                 sample_steps: int = 100, sample_source: str = 'fresh', box: float = 4.0):
+    def __init__(
+        self,
+        info,
+        config,
+        langevin_steps: int = 20,
+        step_size: float = 20.0,
+        noise_scale: float | None = 0.005,
+        alpha: float = 1.0,
+        buffer_size: int = 10_000,
+        reuse_prob: float = 0.95,
+        sampler: str = 'langevin',
+        num_samples: int = 64,
+        sample_steps: int = 100,
+        sample_source: str = 'fresh',
+        box: float = 4.0,
+    ):
         if sampler not in SAMPLERS:
             raise ConfigError(f'unknown sampler {sampler!r}; choose one of {SAMPLERS}')
         if sample_source not in SAMPLE_SOURCES:
             raise ConfigError(f'unknown sample_source {sample_source!r}; choose one of {SAMPLE_SOURCES}')
         if langevin_steps < 1 or step_size <= 0 or alpha < 0 or box <= 0:
-            raise ConfigError(f'need langevin_steps >= 1, step_size > 0, alpha >= 0 and box > 0; got '
-                              f'{langevin_steps}, {step_size}, {alpha}, {box}')
+            raise ConfigError(
+                f'need langevin_steps >= 1, step_size > 0, alpha >= 0 and box > 0; got '
+                f'{langevin_steps}, {step_size}, {alpha}, {box}'
+            )
         if buffer_size < config.batch_size:
             raise ConfigError(f'buffer_size {buffer_size} is smaller than the batch ({config.batch_size})')
         self.info, self.points = info, info.point_dim is not None
@@ -89,8 +103,9 @@ class EBMTask(Task):
         variables = dict(self.model.init(k_net, self.data(batch, k_data)))
         params = variables.pop('params')
         buffer = replay_buffer.init_buffer(k_buffer, self.buffer_size, self.shape, *self.bounds)
-        return TrainState.create(k_state, {'energy': params}, self.optimizers,
-                                 aux={'energy': variables, 'buffer': buffer})
+        return TrainState.create(
+            k_state, {'energy': params}, self.optimizers, aux={'energy': variables, 'buffer': buffer}
+        )
 
     def energy(self, variables):
         """x -> U(x) with frozen power-iteration vectors: the energy a sampler differentiates."""
@@ -100,8 +115,9 @@ class EBMTask(Task):
         """Chain ends from ``x0`` after ``num_steps`` on U, and MALA's acceptance rate (1 for Langevin)."""
         if self.sampler == 'mala':
             return mala_chain(self.energy(variables), x0, key, num_steps, self.step_size)
-        x = langevin_chain(self.energy(variables), x0, key, num_steps, self.step_size, self.noise_scale,
-                           bounds=self.bounds)
+        x = langevin_chain(
+            self.energy(variables), x0, key, num_steps, self.step_size, self.noise_scale, bounds=self.bounds
+        )
         return x, jnp.ones(())
 
     def loss(self, params, other, x_real, x_fake):
@@ -111,14 +127,15 @@ class EBMTask(Task):
             u, updated = self.model.apply({'params': params, **other}, x, update_stats=True, mutable=list(other))
         else:  # no power-iteration vectors
             u, updated = self.model.apply({'params': params}, x), {}
-        loss, metrics = ebm_loss(u[:x_real.shape[0]], u[x_real.shape[0]:], self.alpha)
+        loss, metrics = ebm_loss(u[: x_real.shape[0]], u[x_real.shape[0] :], self.alpha)
         return loss, (metrics, dict(updated))
 
     def train_step(self, state, batch, rng):
         k_data, k_draw, k_chain = jax.random.split(rng, 3)
         x_real = self.data(batch, k_data)
-        x0, slots, reused = replay_buffer.draw(state.aux['buffer'], k_draw, x_real.shape[0], self.reuse_prob,
-                                               *self.bounds)
+        x0, slots, reused = replay_buffer.draw(
+            state.aux['buffer'], k_draw, x_real.shape[0], self.reuse_prob, *self.bounds
+        )
         x_fake, acceptance = self.chain(state.variables('energy', use_ema=False), x0, k_chain, self.steps)
         state, metrics = state.minimize('energy', self.loss, state.aux['energy'], x_real, x_fake, mutable=True)
         state = state.replace(aux={**state.aux, 'buffer': replay_buffer.store(state.aux['buffer'], slots, x_fake)})
@@ -163,8 +180,10 @@ class EBMTask(Task):
             if n > self.buffer_size:
                 raise ValueError(f'cannot draw {n} samples from a replay buffer of {self.buffer_size}')
             return np.asarray(self.buffer_samples(state, rng, n))
-        chunks = [self.fresh_samples(state, jax.random.fold_in(rng, i), min(CHUNK, n - start))
-                  for i, start in enumerate(range(0, n, CHUNK))]
+        chunks = [
+            self.fresh_samples(state, jax.random.fold_in(rng, i), min(CHUNK, n - start))
+            for i, start in enumerate(range(0, n, CHUNK))
+        ]
         return np.concatenate([np.asarray(c) for c in chunks])
 
     def visualize(self, state, batch, rng):
@@ -172,5 +191,7 @@ class EBMTask(Task):
         if self.points:
             return {}
         levels = self.info.num_levels
-        return {'samples': make_grid(self.sample(state, rng, self.num_samples, 'fresh'), levels),
-                'buffer': make_grid(np.asarray(self.decode(state.aux['buffer'][:self.num_samples])), levels)}
+        return {
+            'samples': make_grid(self.sample(state, rng, self.num_samples, 'fresh'), levels),
+            'buffer': make_grid(np.asarray(self.decode(state.aux['buffer'][: self.num_samples])), levels),
+        }

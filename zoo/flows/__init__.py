@@ -8,9 +8,19 @@ the negative of the forward's.
 from zoo.flows.actnorm import ActNorm, actnorm_transform
 from zoo.flows.chain import ScannedChain, run_chain
 from zoo.flows.conv1x1 import Conv1x1, LUConv1x1, conv1x1_transform, lu_weight
-from zoo.flows.coupling import (ChannelCoupling, MaskedCoupling, additive_transform, affine_transform,
-                                bounded_log_scale, checkerboard_mask, channel_mask, merge_channels,
-                                merge_interleaved, split_channels, split_interleaved)
+from zoo.flows.coupling import (
+    ChannelCoupling,
+    MaskedCoupling,
+    additive_transform,
+    affine_transform,
+    bounded_log_scale,
+    checkerboard_mask,
+    channel_mask,
+    merge_channels,
+    merge_interleaved,
+    split_channels,
+    split_interleaved,
+)
 from zoo.flows.dense import DenseFlow
 from zoo.flows.glow import Glow, GlowStep
 from zoo.flows.image_flow import ImageFlow
@@ -22,5 +32,11 @@ from zoo.flows.realnvp import RealNVP
 from zoo.flows.scaling import Scaling
 from zoo.flows.split import LearnedPrior, Split, gaussian_standardize
 from zoo.flows.squeeze import Squeeze, squeeze, unsqueeze
-from zoo.flows.structured_conv1x1 import (ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1, exp_conv1x1_transform,
-                                         householder_transform, rank_one_exp_transform)
+from zoo.flows.structured_conv1x1 import (
+    ExpConv1x1,
+    HouseholderConv1x1,
+    RankOneExpConv1x1,
+    exp_conv1x1_transform,
+    householder_transform,
+    rank_one_exp_transform,
+)

@@ -28,20 +28,20 @@ class ActNorm(nn.Module):
     run the forward direction.  ``init_mode="zero"``: b = 0, log s = 0 (the identity).
     """
 
-    init_mode: Literal["data", "zero"] = "data"
+    init_mode: Literal['data', 'zero'] = 'data'
     eps: float = 1e-6
 
     @nn.compact
     def __call__(self, x, inverse=False):
         channels = x.shape[-1]
         axes = tuple(range(x.ndim - 1))
-        if self.init_mode == "data":
+        if self.init_mode == 'data':
             bias_init = lambda _: -jnp.mean(x, axes)
             logs_init = lambda _: -jnp.log(jnp.std(x, axes) + self.eps)
-        elif self.init_mode == "zero":
+        elif self.init_mode == 'zero':
             bias_init = logs_init = lambda _: jnp.zeros((channels,), x.dtype)
         else:
             raise ValueError(f"unknown ActNorm init_mode {self.init_mode!r}; choose 'data' or 'zero'")
-        bias = self.param("bias", bias_init)
-        log_scale = self.param("log_scale", logs_init)
+        bias = self.param('bias', bias_init)
+        log_scale = self.param('log_scale', logs_init)
         return actnorm_transform(x, bias, log_scale, inverse)

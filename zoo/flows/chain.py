@@ -12,7 +12,7 @@ from zoo.flows.invertible_backprop import invertible_scan
 def run_chain(layers, x, inverse=False):
     """f = f_K o ... o f_1; log-det = sum_k log|det J_k|.  The inverse runs the layers backwards."""
     log_det = jnp.zeros(x.shape[0], x.dtype)
-    for layer in (reversed(layers) if inverse else layers):
+    for layer in reversed(layers) if inverse else layers:
         x, ld = layer(x, inverse=inverse)
         log_det = log_det + ld
     return x, log_det
@@ -26,7 +26,7 @@ class _ScanBody(nn.Module):
     @nn.compact
     def __call__(self, carry, _):
         x, log_det = carry
-        y, ld = self.step(**self.step_kwargs, name="step")(x, inverse=self.inverse)
+        y, ld = self.step(**self.step_kwargs, name='step')(x, inverse=self.inverse)
         return (y, log_det + ld), None
 
 
@@ -54,34 +54,39 @@ class ScannedChain(nn.Module):
     step: Any
     step_kwargs: Any
     length: int
-    backprop: Literal["autodiff", "invertible"] = "autodiff"
+    backprop: Literal['autodiff', 'invertible'] = 'autodiff'
     unroll: bool = False
 
     @nn.compact
     def __call__(self, x, inverse=False):
-        if self.backprop not in ("autodiff", "invertible"):
+        if self.backprop not in ('autodiff', 'invertible'):
             raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
         # init always goes through nn.scan, so stacking and data-dependent init are shared.
-        if self.backprop == "invertible" and not self.is_initializing():
+        if self.backprop == 'invertible' and not self.is_initializing():
             return self._invertible(x, inverse)
         if self.unroll and not self.is_initializing():
             return self._unrolled(x, inverse)
-        body = nn.scan(_ScanBody, variable_axes={"params": 0, "constants": 0},
-                       split_rngs={"params": True}, length=self.length, reverse=inverse)
+        body = nn.scan(
+            _ScanBody,
+            variable_axes={'params': 0, 'constants': 0},
+            split_rngs={'params': True},
+            length=self.length,
+            reverse=inverse,
+        )
         carry = (x, jnp.zeros(x.shape[0], x.dtype))
-        (y, log_det), _ = body(self.step, self.step_kwargs, inverse, name="scan")(carry, None)
+        (y, log_det), _ = body(self.step, self.step_kwargs, inverse, name='scan')(carry, None)
         return y, log_det
 
     def _stacked(self):
         # The scanned step's variables, stacked on axis 0: {collection: {'scan': {'step': tree}}},
         # and an unbound copy of the step (parent=None) to apply to one slice of them.
-        stacked = {col: tree["scan"]["step"] for col, tree in self.variables.items() if "scan" in tree}
+        stacked = {col: tree['scan']['step'] for col, tree in self.variables.items() if 'scan' in tree}
         return stacked, self.step(**self.step_kwargs, parent=None)
 
     def _unrolled(self, x, inverse):
         stacked, module = self._stacked()
         log_det = jnp.zeros(x.shape[0], x.dtype)
-        for k in (reversed(range(self.length)) if inverse else range(self.length)):
+        for k in reversed(range(self.length)) if inverse else range(self.length):
             x, ld = module.apply(jax.tree.map(lambda v: v[k], stacked), x, inverse=inverse)
             log_det = log_det + ld
         return x, log_det
@@ -91,9 +96,11 @@ class ScannedChain(nn.Module):
 
         def apply(direction):
             def fn(params_k, consts_k, x):
-                return module.apply({"params": params_k, **consts_k}, x, inverse=direction)
+                return module.apply({'params': params_k, **consts_k}, x, inverse=direction)
+
             return fn
 
-        consts = {col: v for col, v in stacked.items() if col != "params"}
-        return invertible_scan(apply(inverse), apply(not inverse), stacked.get("params", {}),
-                               consts, x, reverse=inverse)
+        consts = {col: v for col, v in stacked.items() if col != 'params'}
+        return invertible_scan(
+            apply(inverse), apply(not inverse), stacked.get('params', {}), consts, x, reverse=inverse
+        )

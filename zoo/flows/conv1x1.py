@@ -53,7 +53,7 @@ class Conv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
-        w = self.param("kernel", lambda key: random_rotation(key, x.shape[-1], x.dtype))
+        w = self.param('kernel', lambda key: random_rotation(key, x.shape[-1], x.dtype))
         return conv1x1_transform(x, w, log_abs_det(w), inverse)
 
 
@@ -69,12 +69,12 @@ class LUConv1x1(nn.Module):
         c = x.shape[-1]
         # Flax evaluates initialisers abstractly on every call to check shapes, so they
         # must work outside init too; the key only matters at init.
-        key = self.make_rng("params") if self.is_initializing() else jax.random.key(0)
+        key = self.make_rng('params') if self.is_initializing() else jax.random.key(0)
         init = lambda: lu_init(key, c, x.dtype)
-        perm = self.variable("constants", "perm", lambda: init()[0]).value
-        sign_s = self.variable("constants", "sign_s", lambda: jnp.sign(init()[3])).value
-        lower = self.param("lower", lambda _: init()[1])
-        upper = self.param("upper", lambda _: init()[2])
-        log_s = self.param("log_s", lambda _: jnp.log(jnp.abs(init()[3])))
+        perm = self.variable('constants', 'perm', lambda: init()[0]).value
+        sign_s = self.variable('constants', 'sign_s', lambda: jnp.sign(init()[3])).value
+        lower = self.param('lower', lambda _: init()[1])
+        upper = self.param('upper', lambda _: init()[2])
+        log_s = self.param('log_s', lambda _: jnp.log(jnp.abs(init()[3])))
         w = lu_weight(perm, lower, upper, sign_s, log_s)
         return conv1x1_transform(x, w, jnp.sum(log_s), inverse)

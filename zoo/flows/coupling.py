@@ -32,15 +32,15 @@ def affine_transform(x, shift, log_scale, inverse=False):
     return x * jnp.exp(log_scale) + shift, sum_except_batch(log_scale)
 
 
-def bounded_log_scale(h, kind: str = "sigmoid"):
+def bounded_log_scale(h, kind: str = 'sigmoid'):
     """A stable log-scale from an unconstrained network output h.
 
     'sigmoid': log s = log sigmoid(h + 2), Glow's choice (s in (0, 1), s ~ 0.88 at h = 0).
     'tanh':    log s = tanh(h), a log-scale bounded in (-1, 1) (RealNVP-style).
     """
-    if kind == "sigmoid":
+    if kind == 'sigmoid':
         return jax.nn.log_sigmoid(h + 2.0)
-    if kind == "tanh":
+    if kind == 'tanh':
         return jnp.tanh(h)
     raise ValueError(f"unknown scale function {kind!r}; choose 'sigmoid' or 'tanh'")
 
@@ -52,7 +52,7 @@ def split_channels(x, parity: int = 0):
     first half is the larger.
     """
     c = x.shape[-1]
-    a, b = x[..., : c - c // 2], x[..., c - c // 2:]
+    a, b = x[..., : c - c // 2], x[..., c - c // 2 :]
     return (b, a) if parity else (a, b)
 
 
@@ -79,7 +79,7 @@ def checkerboard_mask(height: int, width: int, parity: int = 0, dtype=jnp.float3
 
     Entries where b = 1 are kept and condition the transform of the others.
     """
-    i, j = jnp.meshgrid(jnp.arange(height), jnp.arange(width), indexing="ij")
+    i, j = jnp.meshgrid(jnp.arange(height), jnp.arange(width), indexing='ij')
     return ((i + j + parity) % 2).astype(dtype)[..., None]
 
 
@@ -91,7 +91,7 @@ def channel_mask(channels: int, parity: int = 0, dtype=jnp.float32):
 
 def _transform(kind, x, h, inverse, scale_fn, keep=None):
     """Apply the additive or affine transform with parameters from network output h."""
-    if kind == "additive":
+    if kind == 'additive':
         shift = h if keep is None else h * (1 - keep)
         return additive_transform(x, shift, inverse)
     shift, raw = jnp.split(h, 2, axis=-1)
@@ -102,7 +102,7 @@ def _transform(kind, x, h, inverse, scale_fn, keep=None):
 
 
 def _check_kind(kind):
-    if kind not in ("affine", "additive"):
+    if kind not in ('affine', 'additive'):
         raise ValueError(f"unknown coupling {kind!r}; choose 'affine' or 'additive'")
 
 
@@ -119,26 +119,30 @@ class ChannelCoupling(nn.Module):
     """
 
     hidden: int
-    kind: Literal["affine", "additive"] = "affine"
+    kind: Literal['affine', 'additive'] = 'affine'
     parity: int = 0
-    split: Literal["half", "interleave"] = "half"
-    net: Literal["conv", "mlp"] = "conv"
+    split: Literal['half', 'interleave'] = 'half'
+    net: Literal['conv', 'mlp'] = 'conv'
     depth: int = 1
-    scale_fn: str = "sigmoid"
+    scale_fn: str = 'sigmoid'
     dtype: Any = None
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     @nn.compact
     def __call__(self, x, inverse=False):
         _check_kind(self.kind)
         if x.shape[-1] < 2:
-            raise ValueError(f"a coupling needs at least 2 channels to split, got shape {x.shape}")
-        split, merge = ((split_channels, merge_channels) if self.split == "half"
-                        else (split_interleaved, merge_interleaved))
+            raise ValueError(f'a coupling needs at least 2 channels to split, got shape {x.shape}')
+        split, merge = (
+            (split_channels, merge_channels) if self.split == 'half' else (split_interleaved, merge_interleaved)
+        )
         x_cond, x_trans = split(x, self.parity)
-        out = x_trans.shape[-1] * (2 if self.kind == "affine" else 1)
-        net = (ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl) if self.net == "conv"
-               else MLP(self.hidden, out, self.depth))
+        out = x_trans.shape[-1] * (2 if self.kind == 'affine' else 1)
+        net = (
+            ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl)
+            if self.net == 'conv'
+            else MLP(self.hidden, out, self.depth)
+        )
         h = net(x_cond).astype(x.dtype)
         y_trans, log_det = _transform(self.kind, x_trans, h, inverse, self.scale_fn)
         return merge(x_cond, y_trans, self.parity), log_det
@@ -154,26 +158,26 @@ class MaskedCoupling(nn.Module):
     """
 
     hidden: int
-    kind: Literal["affine", "additive"] = "affine"
-    mask: Literal["checkerboard", "channel"] = "checkerboard"
+    kind: Literal['affine', 'additive'] = 'affine'
+    mask: Literal['checkerboard', 'channel'] = 'checkerboard'
     parity: int = 0
-    scale_fn: str = "tanh"
+    scale_fn: str = 'tanh'
     dtype: Any = None
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     @nn.compact
     def __call__(self, x, inverse=False):
         _check_kind(self.kind)
         _, height, width, channels = x.shape
-        if self.mask == "checkerboard":
+        if self.mask == 'checkerboard':
             keep = checkerboard_mask(height, width, self.parity, x.dtype)
-        elif self.mask == "channel":
+        elif self.mask == 'channel':
             if channels < 2:
-                raise ValueError(f"a channel mask needs at least 2 channels, got shape {x.shape}")
+                raise ValueError(f'a channel mask needs at least 2 channels, got shape {x.shape}')
             keep = channel_mask(channels, self.parity, x.dtype)
         else:
             raise ValueError(f"unknown mask {self.mask!r}; choose 'checkerboard' or 'channel'")
-        out = channels * (2 if self.kind == "affine" else 1)
+        out = channels * (2 if self.kind == 'affine' else 1)
         # The conditioner sees only kept entries; on the inverse pass those are unchanged,
         # so it sees the same input and produces the same (shift, scale).
         h = ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl)(x * keep).astype(x.dtype)

@@ -30,19 +30,28 @@ class DenseFlow(Flow):
     num_layers: int = 8
     hidden: int = 64
     depth: int = 2
-    kind: Literal["affine", "additive"] = "affine"
-    split: Literal["half", "interleave"] = "half"
-    scale_fn: str = "tanh"
-    actnorm_init: Literal["data", "zero"] = "data"
+    kind: Literal['affine', 'additive'] = 'affine'
+    split: Literal['half', 'interleave'] = 'half'
+    scale_fn: str = 'tanh'
+    actnorm_init: Literal['data', 'zero'] = 'data'
 
     def setup(self):
         if self.dim < 2:
-            raise ValueError(f"a coupling flow needs dim >= 2, got {self.dim}")
+            raise ValueError(f'a coupling flow needs dim >= 2, got {self.dim}')
         layers = []
         for i in range(self.num_layers):
             layers.append(ActNorm(self.actnorm_init))
-            layers.append(ChannelCoupling(self.hidden, self.kind, parity=i % 2, split=self.split,
-                                          net="mlp", depth=self.depth, scale_fn=self.scale_fn))
+            layers.append(
+                ChannelCoupling(
+                    self.hidden,
+                    self.kind,
+                    parity=i % 2,
+                    split=self.split,
+                    net='mlp',
+                    depth=self.depth,
+                    scale_fn=self.scale_fn,
+                )
+            )
         self.layers = layers
 
     @property
@@ -51,7 +60,7 @@ class DenseFlow(Flow):
 
     @property
     def event_name(self) -> str:
-        return "vectors"
+        return 'vectors'
 
     @property
     def latent_shapes(self):

@@ -22,7 +22,7 @@ from zoo.distributions import get_prior, sum_except_batch
 class Flow(nn.Module):
     """Base class: ``encode``, ``decode``, ``log_prob`` and ``sample`` from ``forward``/``inverse``."""
 
-    prior: str = "gaussian"
+    prior: str = 'gaussian'
 
     def __post_init__(self):
         get_prior(self.prior)  # fails early on an unknown prior
@@ -35,7 +35,7 @@ class Flow(nn.Module):
     @property
     def event_name(self) -> str:
         """What one example is called in error messages."""
-        return "inputs"
+        return 'inputs'
 
     @property
     def num_dims(self) -> int:
@@ -86,24 +86,30 @@ class Flow(nn.Module):
 
 def check_events(x, event_shape, name):
     """Raise unless x is a non-empty float32 or float64 batch of events of ``event_shape``."""
-    if not hasattr(x, "ndim") or x.ndim != len(event_shape) + 1 or tuple(x.shape[1:]) != tuple(event_shape):
-        shape = getattr(x, "shape", type(x).__name__)
-        raise ValueError(f"expected {name} of shape (batch, {', '.join(map(str, event_shape))}), got {shape}")
+    if not hasattr(x, 'ndim') or x.ndim != len(event_shape) + 1 or tuple(x.shape[1:]) != tuple(event_shape):
+        shape = getattr(x, 'shape', type(x).__name__)
+        raise ValueError(f'expected {name} of shape (batch, {", ".join(map(str, event_shape))}), got {shape}')
     if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"expected floating-point {name} in flow space, got dtype {x.dtype}; "
-                        "integer pixels go through zoo.images.dequantize first")
+        raise TypeError(
+            f'expected floating-point {name} in flow space, got dtype {x.dtype}; '
+            'integer pixels go through zoo.images.dequantize first'
+        )
     if x.dtype not in (jnp.float32, jnp.float64):
-        raise TypeError(f"flows take float32 or float64 {name}, got {x.dtype}; cast with x.astype(jnp.float32) "
-                        "(bf16 compute is Glow's compute_dtype option, with float32 inputs)")
+        raise TypeError(
+            f'flows take float32 or float64 {name}, got {x.dtype}; cast with x.astype(jnp.float32) '
+            "(bf16 compute is Glow's compute_dtype option, with float32 inputs)"
+        )
     if x.shape[0] == 0:
-        raise ValueError(f"expected at least one example, got an empty batch of {name}")
+        raise ValueError(f'expected at least one example, got an empty batch of {name}')
 
 
 def _check_latents(latents, shapes):
     if not isinstance(latents, (list, tuple)) or len(latents) != len(shapes):
-        raise ValueError(f"expected a list of {len(shapes)} latents with shapes "
-                         f"{[('batch', *s) for s in shapes]}, got {type(latents).__name__}"
-                         + (f" of length {len(latents)}" if isinstance(latents, (list, tuple)) else ""))
+        raise ValueError(
+            f'expected a list of {len(shapes)} latents with shapes '
+            f'{[("batch", *s) for s in shapes]}, got {type(latents).__name__}'
+            + (f' of length {len(latents)}' if isinstance(latents, (list, tuple)) else '')
+        )
     for i, (z, s) in enumerate(zip(latents, shapes)):
         if z.ndim != len(s) + 1 or tuple(z.shape[1:]) != tuple(s):
-            raise ValueError(f"latent {i} should have shape (batch, {', '.join(map(str, s))}), got {z.shape}")
+            raise ValueError(f'latent {i} should have shape (batch, {", ".join(map(str, s))}), got {z.shape}')

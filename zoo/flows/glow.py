@@ -17,8 +17,15 @@ from zoo.flows.split import LearnedPrior, Split, factored_shapes
 from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 from zoo.flows.squeeze import squeeze, unsqueeze
 
-PERMUTATIONS = {"conv1x1": Conv1x1, "lu": LUConv1x1, "reverse": Reverse, "shuffle": Shuffle,
-                "exp": ExpConv1x1, "householder": HouseholderConv1x1, "rank_one_exp": RankOneExpConv1x1}
+PERMUTATIONS = {
+    'conv1x1': Conv1x1,
+    'lu': LUConv1x1,
+    'reverse': Reverse,
+    'shuffle': Shuffle,
+    'exp': ExpConv1x1,
+    'householder': HouseholderConv1x1,
+    'rank_one_exp': RankOneExpConv1x1,
+}
 
 
 class GlowStep(nn.Module):
@@ -29,17 +36,21 @@ class GlowStep(nn.Module):
     """
 
     hidden: int
-    coupling: Literal["affine", "additive"] = "affine"
-    permutation: str = "conv1x1"
-    actnorm_init: str = "data"
-    scale_fn: str = "sigmoid"
+    coupling: Literal['affine', 'additive'] = 'affine'
+    permutation: str = 'conv1x1'
+    actnorm_init: str = 'data'
+    scale_fn: str = 'sigmoid'
     compute_dtype: Any = None
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     def setup(self):
-        self.layers = [ActNorm(self.actnorm_init), PERMUTATIONS[self.permutation](),
-                       ChannelCoupling(self.hidden, self.coupling, scale_fn=self.scale_fn,
-                                       dtype=self.compute_dtype, conv_impl=self.conv_impl)]
+        self.layers = [
+            ActNorm(self.actnorm_init),
+            PERMUTATIONS[self.permutation](),
+            ChannelCoupling(
+                self.hidden, self.coupling, scale_fn=self.scale_fn, dtype=self.compute_dtype, conv_impl=self.conv_impl
+            ),
+        ]
 
     def __call__(self, x, inverse=False):
         return run_chain(self.layers, x, inverse)
@@ -77,46 +88,58 @@ class Glow(ImageFlow):
     scales: int = 3
     flow_steps: int = 32
     hidden: int = 512
-    coupling: Literal["affine", "additive"] = "affine"
-    permutation: Literal["conv1x1", "lu", "reverse", "shuffle", "exp", "householder", "rank_one_exp"] = "conv1x1"
-    actnorm_init: Literal["data", "zero"] = "data"
-    scale_fn: str = "sigmoid"
+    coupling: Literal['affine', 'additive'] = 'affine'
+    permutation: Literal['conv1x1', 'lu', 'reverse', 'shuffle', 'exp', 'householder', 'rank_one_exp'] = 'conv1x1'
+    actnorm_init: Literal['data', 'zero'] = 'data'
+    scale_fn: str = 'sigmoid'
     learn_top: bool = True
     learned_split: bool = True
     positional_prior: bool = False
     scan: bool | None = None
-    backprop: Literal["autodiff", "invertible"] = "autodiff"
+    backprop: Literal['autodiff', 'invertible'] = 'autodiff'
     compute_dtype: Any = None
-    conv_impl: Literal["auto", "xla", "matmul"] = "auto"
+    conv_impl: Literal['auto', 'xla', 'matmul'] = 'auto'
 
     def __post_init__(self):
         super().__post_init__()
-        factor = 2 ** self.scales
+        factor = 2**self.scales
         h, w, _ = self.image_shape
         if self.scales < 1 or h % factor or w % factor:
-            raise ValueError(f"Glow with {self.scales} scales squeezes {self.scales} times: height "
-                             f"and width must be divisible by {factor}, got {self.image_shape}")
+            raise ValueError(
+                f'Glow with {self.scales} scales squeezes {self.scales} times: height '
+                f'and width must be divisible by {factor}, got {self.image_shape}'
+            )
         if self.permutation not in PERMUTATIONS:
-            raise ValueError(f"unknown permutation {self.permutation!r}; choose one of {sorted(PERMUTATIONS)}")
-        if self.coupling not in ("affine", "additive"):
+            raise ValueError(f'unknown permutation {self.permutation!r}; choose one of {sorted(PERMUTATIONS)}')
+        if self.coupling not in ('affine', 'additive'):
             raise ValueError(f"unknown coupling {self.coupling!r}; choose 'affine' or 'additive'")
         if self.flow_steps < 1:
-            raise ValueError(f"flow_steps must be >= 1, got {self.flow_steps}")
-        if self.backprop not in ("autodiff", "invertible"):
+            raise ValueError(f'flow_steps must be >= 1, got {self.flow_steps}')
+        if self.backprop not in ('autodiff', 'invertible'):
             raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
         if self.conv_impl not in CONV_IMPLS:
-            raise ValueError(f"unknown conv_impl {self.conv_impl!r}; choose one of {CONV_IMPLS}")
-        if self.backprop == "invertible" and self.scan is False:
+            raise ValueError(f'unknown conv_impl {self.conv_impl!r}; choose one of {CONV_IMPLS}')
+        if self.backprop == 'invertible' and self.scan is False:
             raise ValueError("backprop='invertible' runs over the scanned steps: it needs scan=True")
 
     def setup(self):
-        kw = dict(hidden=self.hidden, coupling=self.coupling, permutation=self.permutation,
-                  actnorm_init=self.actnorm_init, scale_fn=self.scale_fn, compute_dtype=self.compute_dtype,
-                  conv_impl=self.conv_impl)
-        self.flows = [ScannedChain(GlowStep, kw, self.flow_steps, self.backprop, unroll=not self.scanned)
-                      for _ in range(self.scales)]
-        self.splits = [Split(learned=self.learned_split, positional=self.positional_prior, conv_impl=self.conv_impl)
-                       for _ in range(self.scales - 1)]
+        kw = dict(
+            hidden=self.hidden,
+            coupling=self.coupling,
+            permutation=self.permutation,
+            actnorm_init=self.actnorm_init,
+            scale_fn=self.scale_fn,
+            compute_dtype=self.compute_dtype,
+            conv_impl=self.conv_impl,
+        )
+        self.flows = [
+            ScannedChain(GlowStep, kw, self.flow_steps, self.backprop, unroll=not self.scanned)
+            for _ in range(self.scales)
+        ]
+        self.splits = [
+            Split(learned=self.learned_split, positional=self.positional_prior, conv_impl=self.conv_impl)
+            for _ in range(self.scales - 1)
+        ]
         if self.learn_top:
             self.top = LearnedPrior(positional=self.positional_prior)
 
@@ -125,7 +148,7 @@ class Glow(ImageFlow):
         """Whether the steps of each level run as one ``nn.scan`` (``scan=None``: not on CPU)."""
         if self.scan is not None:
             return self.scan
-        return self.backprop == "invertible" or jax.default_backend() != "cpu"
+        return self.backprop == 'invertible' or jax.default_backend() != 'cpu'
 
     def _level(self, level, x, inverse):
         """squeeze, then the level's steps of flow (inverse: the steps backwards, then unsqueeze)."""

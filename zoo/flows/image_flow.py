@@ -8,7 +8,6 @@ With ``logit_alpha`` > 0 the flow starts with the fixed logit layer (``zoo.flows
 so x in [-1/2, 1/2) stays the input and log p(x) includes that layer's log-det.
 """
 
-
 from zoo import images, metrics
 from zoo.flows.flow import Flow, check_events
 from zoo.flows.logit import check_alpha, logit_transform
@@ -24,7 +23,7 @@ class ImageFlow(Flow):
 
     def __post_init__(self):
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ValueError(f"image_shape must be (height, width, channels), got {self.image_shape}")
+            raise ValueError(f'image_shape must be (height, width, channels), got {self.image_shape}')
         if self.logit_alpha:
             check_alpha(self.logit_alpha)
         super().__post_init__()
@@ -48,7 +47,7 @@ class ImageFlow(Flow):
 
     @property
     def event_name(self) -> str:
-        return "images"
+        return 'images'
 
     def bits_per_dim(self, pixels, key):
         """Bits/dim of integer ``pixels`` in [0, num_levels) under uniform dequantisation with ``key``.

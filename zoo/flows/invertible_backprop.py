@@ -46,8 +46,9 @@ def _run(step, reverse, params, consts, x):
         return (y, log_det + ld), None
 
     log_det = jnp.zeros(x.shape[0], x.dtype)
-    (y, log_det), _ = jax.lax.scan(body, (x, log_det), (params, consts), reverse=reverse,
-                                   length=_length((params, consts)))
+    (y, log_det), _ = jax.lax.scan(
+        body, (x, log_det), (params, consts), reverse=reverse, length=_length((params, consts))
+    )
     return y, log_det
 
 
@@ -77,8 +78,9 @@ def _bwd(step, step_inverse, reverse, residuals, cotangents):
         return (x, g_x), g_params_k
 
     # The backward pass visits the steps in the opposite order of the forward pass.
-    (_, g_x), g_params = jax.lax.scan(body, (y, g_y), (params, consts), reverse=not reverse,
-                                      length=_length((params, consts)))
+    (_, g_x), g_params = jax.lax.scan(
+        body, (y, g_y), (params, consts), reverse=not reverse, length=_length((params, consts))
+    )
     return g_params, None, g_x
 
 

@@ -50,5 +50,7 @@ def check_alpha(alpha: float) -> None:
     """alpha < 1/2 keeps s in (0, 1); alpha >= 1e-7 keeps s < 1 in float32, where a top-bin
     x + 1/2 can round to 1 (float32 spacing below 1 is 6e-8) and logit(1) is infinite."""
     if not 1e-7 <= alpha < 0.5:
-        raise ValueError(f"logit alpha must lie in [1e-7, 1/2), got {alpha} (below 1e-7 a float32 "
-                         "pixel in the top bin can reach logit(1) = inf)")
+        raise ValueError(
+            f'logit alpha must lie in [1e-7, 1/2), got {alpha} (below 1e-7 a float32 '
+            'pixel in the top bin can reach logit(1) = inf)'
+        )

@@ -19,27 +19,28 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-CONV_IMPLS = ("auto", "xla", "matmul")
+CONV_IMPLS = ('auto', 'xla', 'matmul')
 
 
-def resolve_conv_impl(impl: str = "auto") -> str:
+def resolve_conv_impl(impl: str = 'auto') -> str:
     """'auto' -> 'matmul' on the CPU backend, 'xla' elsewhere; other values unchanged."""
     if impl not in CONV_IMPLS:
-        raise ValueError(f"unknown conv impl {impl!r}; choose one of {CONV_IMPLS}")
-    if impl == "auto":
-        return "matmul" if jax.default_backend() == "cpu" else "xla"
+        raise ValueError(f'unknown conv impl {impl!r}; choose one of {CONV_IMPLS}')
+    if impl == 'auto':
+        return 'matmul' if jax.default_backend() == 'cpu' else 'xla'
     return impl
 
 
 def _conv(x, kernel, precision=None):
-    return jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", precision=precision,
-                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return jax.lax.conv_general_dilated(
+        x, kernel, (1, 1), 'SAME', precision=precision, dimension_numbers=('NHWC', 'HWIO', 'NHWC')
+    )
 
 
 def _shifted(x, a, b, ph, pw):
     """x shifted by (a - ph, b - pw) with zero fill: out[n, i, j] = x[n, i + a - ph, j + b - pw]."""
     h, w = x.shape[1:3]
-    return jnp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))[:, a:a + h, b:b + w]
+    return jnp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))[:, a : a + h, b : b + w]
 
 
 def _conv_as_matmul(x, kernel, precision=None):
@@ -63,7 +64,7 @@ def _conv_as_matmul(x, kernel, precision=None):
     return sum(_shifted(part, a, b, ph, pw) for part, (a, b) in zip(parts, offsets))
 
 
-def conv_same(x, kernel, impl: str = "auto", precision=None):
+def conv_same(x, kernel, impl: str = 'auto', precision=None):
     """Stride-1 'SAME' convolution, NHWC input and HWIO kernel (odd kernel sizes):
 
         y[n, i, j, o] = sum_{a, b, c} x[n, i + a - kh//2, j + b - kw//2, c] K[a, b, c, o]
@@ -74,9 +75,9 @@ def conv_same(x, kernel, impl: str = "auto", precision=None):
     """
     kh, kw, ci, co = kernel.shape
     if kh % 2 == 0 or kw % 2 == 0:
-        raise ValueError(f"conv_same needs odd kernel sizes, got {kernel.shape[:2]}")
+        raise ValueError(f'conv_same needs odd kernel sizes, got {kernel.shape[:2]}')
     impl = resolve_conv_impl(impl)
-    if impl == "xla":
+    if impl == 'xla':
         return _conv(x, kernel, precision)
     if kh == kw == 1:
         return jnp.matmul(x, kernel[0, 0], precision=precision)
@@ -92,15 +93,15 @@ class Conv(nn.Module):
 
     features: int
     kernel_size: tuple = (3, 3)
-    impl: str = "auto"
+    impl: str = 'auto'
     dtype: Any = None
     kernel_init: Any = nn.initializers.lecun_normal()
     bias_init: Any = nn.initializers.zeros
 
     @nn.compact
     def __call__(self, x):
-        kernel = self.param("kernel", self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
-        bias = self.param("bias", self.bias_init, (self.features,))
+        kernel = self.param('kernel', self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
+        bias = self.param('bias', self.bias_init, (self.features,))
         dtype = self.dtype or x.dtype
         y = conv_same(x.astype(dtype), kernel.astype(dtype), self.impl)
         return y + bias.astype(dtype)
@@ -117,13 +118,19 @@ class ZeroConv(nn.Module):
     features: int
     kernel_size: tuple = (3, 3)
     dtype: Any = None
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     @nn.compact
     def __call__(self, x):
-        y = Conv(self.features, self.kernel_size, self.conv_impl, dtype=self.dtype,
-                 kernel_init=nn.initializers.zeros, name="conv")(x)
-        logs = self.param("logs", nn.initializers.zeros, (self.features,))
+        y = Conv(
+            self.features,
+            self.kernel_size,
+            self.conv_impl,
+            dtype=self.dtype,
+            kernel_init=nn.initializers.zeros,
+            name='conv',
+        )(x)
+        logs = self.param('logs', nn.initializers.zeros, (self.features,))
         if self.dtype is not None:  # mixed precision: back to the parameters' precision
             y = y.astype(logs.dtype)
         return y * jnp.exp(3.0 * logs)
@@ -135,7 +142,7 @@ class ConvNet(nn.Module):
     hidden: int
     features: int
     dtype: Any = None
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     @nn.compact
     def __call__(self, x):

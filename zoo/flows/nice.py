@@ -23,12 +23,13 @@ class NICE(ImageFlow):
     def __post_init__(self):
         super().__post_init__()
         if self.num_dims < 2:
-            raise ValueError(f"NICE needs at least 2 dimensions to split, got image_shape {self.image_shape}")
+            raise ValueError(f'NICE needs at least 2 dimensions to split, got image_shape {self.image_shape}')
 
     def setup(self):
-        self.layers = [ChannelCoupling(self.hidden, "additive", parity=i % 2, split="interleave",
-                                       net="mlp", depth=self.depth)
-                       for i in range(self.num_couplings)] + [Scaling()]
+        self.layers = [
+            ChannelCoupling(self.hidden, 'additive', parity=i % 2, split='interleave', net='mlp', depth=self.depth)
+            for i in range(self.num_couplings)
+        ] + [Scaling()]
 
     @property
     def latent_shapes(self):

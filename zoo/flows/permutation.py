@@ -24,6 +24,5 @@ class Shuffle(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
-        perm = self.variable(
-            "constants", "perm", lambda: jax.random.permutation(self.make_rng("params"), x.shape[-1]))
+        perm = self.variable('constants', 'perm', lambda: jax.random.permutation(self.make_rng('params'), x.shape[-1]))
         return permute(x, perm.value, inverse)

@@ -22,15 +22,17 @@ class RealNVP(ImageFlow):
     image_shape: tuple = (32, 32, 3)
     scales: int = 3
     hidden: int = 64
-    scale_fn: str = "tanh"
+    scale_fn: str = 'tanh'
 
     def __post_init__(self):
         super().__post_init__()
         factor = 2 ** (self.scales - 1)
         h, w, _ = self.image_shape
         if self.scales < 1 or h % factor or w % factor:
-            raise ValueError(f"RealNVP with {self.scales} scales squeezes {self.scales - 1} times: "
-                             f"height and width must be divisible by {factor}, got {self.image_shape}")
+            raise ValueError(
+                f'RealNVP with {self.scales} scales squeezes {self.scales - 1} times: '
+                f'height and width must be divisible by {factor}, got {self.image_shape}'
+            )
 
     def setup(self):
         def coupling(mask, parity):
@@ -42,10 +44,13 @@ class RealNVP(ImageFlow):
         levels = []
         for s in range(self.scales):
             if s == self.scales - 1:
-                layers = sum((coupling("checkerboard", i % 2) for i in range(4)), [])
+                layers = sum((coupling('checkerboard', i % 2) for i in range(4)), [])
             else:
-                layers = (sum((coupling("checkerboard", i % 2) for i in range(3)), []) + [Squeeze()]
-                          + sum((channel_coupling(i % 2) for i in range(3)), []))
+                layers = (
+                    sum((coupling('checkerboard', i % 2) for i in range(3)), [])
+                    + [Squeeze()]
+                    + sum((channel_coupling(i % 2) for i in range(3)), [])
+                )
             levels.append(layers)
         self.levels = levels
         self.splits = [Split(learned=False) for _ in range(self.scales - 1)]

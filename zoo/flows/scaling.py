@@ -14,6 +14,6 @@ class Scaling(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
-        log_scale = self.param("log_scale", nn.initializers.zeros, x.shape[1:], x.dtype)
+        log_scale = self.param('log_scale', nn.initializers.zeros, x.shape[1:], x.dtype)
         log_scale = jnp.broadcast_to(log_scale, x.shape)
         return affine_transform(x, jnp.zeros_like(x), log_scale, inverse)

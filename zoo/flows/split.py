@@ -52,7 +52,7 @@ class Split(nn.Module):
 
     learned: bool = True
     positional: bool = False
-    conv_impl: str = "auto"
+    conv_impl: str = 'auto'
 
     @nn.compact
     def __call__(self, x, eps=None, inverse=False):
@@ -60,15 +60,15 @@ class Split(nn.Module):
             x1, z2 = x, eps
         else:
             if x.shape[-1] < 2:
-                raise ValueError(f"cannot split {x.shape[-1]} channel(s) in two (shape {x.shape})")
+                raise ValueError(f'cannot split {x.shape[-1]} channel(s) in two (shape {x.shape})')
             x1, z2 = split_channels(x)
         mean = log_scale = 0.0
         if self.learned:
             h = ZeroConv(2 * z2.shape[-1], conv_impl=self.conv_impl)(x1)
             mean, log_scale = h[..., 0::2], h[..., 1::2]
         if self.positional:
-            mean = mean + self.param("mean", nn.initializers.zeros, z2.shape[1:], z2.dtype)
-            log_scale = log_scale + self.param("log_scale", nn.initializers.zeros, z2.shape[1:], z2.dtype)
+            mean = mean + self.param('mean', nn.initializers.zeros, z2.shape[1:], z2.dtype)
+            log_scale = log_scale + self.param('log_scale', nn.initializers.zeros, z2.shape[1:], z2.dtype)
         if self.learned or self.positional:
             z2, log_det = gaussian_standardize(z2, mean, log_scale, inverse)
         else:
@@ -88,6 +88,6 @@ class LearnedPrior(nn.Module):
     @nn.compact
     def __call__(self, z, inverse=False):
         shape = z.shape[1:] if self.positional else z.shape[-1:]
-        mean = self.param("mean", nn.initializers.zeros, shape, z.dtype)
-        log_scale = self.param("log_scale", nn.initializers.zeros, shape, z.dtype)
+        mean = self.param('mean', nn.initializers.zeros, shape, z.dtype)
+        log_scale = self.param('log_scale', nn.initializers.zeros, shape, z.dtype)
         return gaussian_standardize(z, mean, log_scale, inverse)

@@ -9,8 +9,8 @@ def squeeze(x, factor: int = 2):
     n, h, w, c = x.shape
     if h % factor or w % factor:
         raise ValueError(
-            f"cannot squeeze an image of height {h} and width {w} by {factor}: both must be "
-            f"divisible by {factor}")
+            f'cannot squeeze an image of height {h} and width {w} by {factor}: both must be divisible by {factor}'
+        )
     x = x.reshape(n, h // factor, factor, w // factor, factor, c)
     return x.transpose(0, 1, 3, 2, 4, 5).reshape(n, h // factor, w // factor, factor * factor * c)
 
@@ -19,7 +19,7 @@ def unsqueeze(x, factor: int = 2):
     """Inverse of ``squeeze``: (N, H, W, f*f*C) -> (N, H*f, W*f, C)."""
     n, h, w, c = x.shape
     if c % (factor * factor):
-        raise ValueError(f"cannot unsqueeze {c} channels by {factor}: need a multiple of {factor**2}")
+        raise ValueError(f'cannot unsqueeze {c} channels by {factor}: need a multiple of {factor**2}')
     x = x.reshape(n, h, w, factor, factor, c // factor**2)
     return x.transpose(0, 1, 3, 2, 4, 5).reshape(n, h * factor, w * factor, c // factor**2)
 

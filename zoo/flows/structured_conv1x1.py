@@ -58,7 +58,7 @@ def rank_one_exp_transform(x, xs, ys, inverse=False):
     Each factor costs O(C) per position (``zoo.linalg.exp_rank_one_apply``).
     """
     pairs = list(zip(xs, ys))
-    for u, w in (reversed(pairs) if inverse else pairs):
+    for u, w in reversed(pairs) if inverse else pairs:
         x = exp_rank_one_apply(u, w, x, inverse)
     log_det = _per_example(x, jnp.sum(jax.vmap(log_det_exp_rank_one)(xs, ys)))
     return x, (-log_det if inverse else log_det)

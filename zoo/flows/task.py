@@ -38,13 +38,21 @@ class FlowTask(Task):
     watch = 'loss'
     headline = 'bpd'
 
-    def __init__(self, info, config, flow: str = 'glow', temperatures=(0.5, 0.7, 0.8, 0.9, 1.0),
-                 num_samples: int = 64, model=None):
+    def __init__(
+        self,
+        info,
+        config,
+        flow: str = 'glow',
+        temperatures=(0.5, 0.7, 0.8, 0.9, 1.0),
+        num_samples: int = 64,
+        model=None,
+    ):
         if model is None:
             if flow not in FLOWS:
                 raise ConfigError(f'unknown flow {flow!r}; choose one of {sorted(FLOWS)}')
-            model = build_model(FLOWS[flow], config.model, image_shape=tuple(info.image_shape),
-                                num_levels=info.num_levels)
+            model = build_model(
+                FLOWS[flow], config.model, image_shape=tuple(info.image_shape), num_levels=info.num_levels
+            )
         self.model = model
         self.num_levels = model.num_levels
         self.temperatures = tuple(float(t) for t in temperatures)
@@ -59,16 +67,14 @@ class FlowTask(Task):
         return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
 
     def loss(self, params, other, pixels, rng):
-        bpd = jnp.mean(self.model.apply({'params': params, **other}, pixels, rng,
-                                        method=self.model.bits_per_dim))
+        bpd = jnp.mean(self.model.apply({'params': params, **other}, pixels, rng, method=self.model.bits_per_dim))
         return bpd, {'bpd': bpd}
 
     def train_step(self, state, batch, rng):
         return state.minimize('flow', self.loss, state.aux['flow'], batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
-        return {'bpd': self.model.apply(state.variables('flow'), batch['image'], rng,
-                                        method=self.model.bits_per_dim)}
+        return {'bpd': self.model.apply(state.variables('flow'), batch['image'], rng, method=self.model.bits_per_dim)}
 
     @jit_method(static_argnames='n')
     def sample(self, state, rng, n: int, temperature=1.0):
@@ -78,9 +84,10 @@ class FlowTask(Task):
 
     def visualize(self, state, batch, rng):
         """A sheet of samples per temperature (the same noise at every call)."""
-        return {f'samples_T{t:.2f}': make_grid(self.sample(state, rng, self.num_samples, jnp.float32(t)),
-                                               self.num_levels)
-                for t in self.temperatures}
+        return {
+            f'samples_T{t:.2f}': make_grid(self.sample(state, rng, self.num_samples, jnp.float32(t)), self.num_levels)
+            for t in self.temperatures
+        }
 
 
 class DensityTask(Task):
@@ -111,8 +118,9 @@ class DensityTask(Task):
 
     def loss(self, params, other, points):
         """Mean -log p(x), and the power-iteration vectors the forward pass advanced (if any)."""
-        log_prob, updated = self.model.apply({'params': params, **other}, points, method=self.model.log_prob,
-                                             mutable=['spectral'])
+        log_prob, updated = self.model.apply(
+            {'params': params, **other}, points, method=self.model.log_prob, mutable=['spectral']
+        )
         nll = -jnp.mean(log_prob)
         return nll, ({'nll': nll}, updated)
 

@@ -62,8 +62,11 @@ class GradientPenalty(Unconstrained):
             raise ConfigError(f'penalty_weight must be > 0, got {self.penalty_weight}')
 
     def penalty(self, critic, key, x_real, x_fake) -> dict:
-        return {'gradient_penalty': lipschitz.gradient_penalty(critic, key, x_real, x_fake, self.penalty_weight,
-                                                               one_sided=self.one_sided)}
+        return {
+            'gradient_penalty': lipschitz.gradient_penalty(
+                critic, key, x_real, x_fake, self.penalty_weight, one_sided=self.one_sided
+            )
+        }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,7 @@ ANY_CONSTRAINT = tuple(CONSTRAINTS)
 def _positive(name: str, value, integer: bool = False) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
-        raise ConfigError(f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}")
+        raise ConfigError(f'{name} must be a positive {"integer" if integer else "number"}, got {value!r}')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +96,9 @@ class FGAN(Game):
         if self.divergence not in divergences.DIVERGENCES:
             raise ConfigError(f'divergence={self.divergence!r}: choose one of {sorted(divergences.DIVERGENCES)}')
         if self.generator_objective not in losses.GENERATOR_OBJECTIVES:
-            raise ConfigError(f'generator_objective={self.generator_objective!r}: '
-                              f'choose one of {list(losses.GENERATOR_OBJECTIVES)}')
+            raise ConfigError(
+                f'generator_objective={self.generator_objective!r}: choose one of {list(losses.GENERATOR_OBJECTIVES)}'
+            )
 
     @property
     def row(self) -> divergences.FDivergence:
@@ -252,13 +253,16 @@ def configure(game: str, lipschitz: str, settings: dict):
         raise ConfigError(f'lipschitz={lipschitz!r}: choose one of {list(CONSTRAINTS)}')
     game_cls, constraint_cls = GAMES[game], CONSTRAINTS[lipschitz]
     if lipschitz not in game_cls.lipschitz:
-        raise ConfigError(f'game={game} does not work with lipschitz={lipschitz}; '
-                          f'choose one of {list(game_cls.lipschitz)}')
+        raise ConfigError(
+            f'game={game} does not work with lipschitz={lipschitz}; choose one of {list(game_cls.lipschitz)}'
+        )
     game_fields = [f.name for f in dataclasses.fields(game_cls)]
     constraint_fields = [f.name for f in dataclasses.fields(constraint_cls)]
     unknown = sorted(set(settings) - set(game_fields) - set(constraint_fields))
     if unknown:
-        raise ConfigError(f'settings {unknown} do nothing for game={game} with lipschitz={lipschitz}; '
-                          f'the game takes {game_fields}, the constraint {constraint_fields}')
+        raise ConfigError(
+            f'settings {unknown} do nothing for game={game} with lipschitz={lipschitz}; '
+            f'the game takes {game_fields}, the constraint {constraint_fields}'
+        )
     pick = lambda names: {k: v for k, v in settings.items() if k in names}
     return game_cls(**pick(game_fields)), constraint_cls(**pick(constraint_fields))

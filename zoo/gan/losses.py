@@ -115,11 +115,14 @@ def ogan_score(codes):
 def ogan_critic_loss(codes_real, codes_fake, z, distance, qp_weight: float = 10.0, corr_weight: float = 0.5):
     """The encoder's GAN-QP loss plus -lambda rho(z, E(G(z))) (Su 2019, eq. 8; Su's reference code).
 
-        L_E = E[D(G(z)) - D(x)] + E[(D(x) - D(G(z)))^2 / (2 w d(x, G(z)))] - lambda E[rho(z, E(G(z)))]
+    L_E = E[D(G(z)) - D(x)] + E[(D(x) - D(G(z)))^2 / (2 w d(x, G(z)))] - lambda E[rho(z, E(G(z)))]
     """
     t_real, t_fake = ogan_score(codes_real), ogan_score(codes_fake)
-    return (jnp.mean(t_fake - t_real) + gan_qp_penalty(t_real, t_fake, distance, qp_weight)
-            - corr_weight * jnp.mean(pearson_correlation(z, codes_fake)))
+    return (
+        jnp.mean(t_fake - t_real)
+        + gan_qp_penalty(t_real, t_fake, distance, qp_weight)
+        - corr_weight * jnp.mean(pearson_correlation(z, codes_fake))
+    )
 
 
 def ogan_generator_loss(codes_fake, z, corr_weight: float = 0.5):

@@ -29,8 +29,9 @@ def num_stages(height: int) -> int:
     while height % 2 ** (k + 1) == 0 and height // 2 ** (k + 1) >= 4:
         k += 1
     if k == 0:
-        raise ValueError(f'DCGAN nets need an even image height of at least 8, got {height}; '
-                         'pad the images or use the MLP nets')
+        raise ValueError(
+            f'DCGAN nets need an even image height of at least 8, got {height}; pad the images or use the MLP nets'
+        )
     return k
 
 
@@ -68,7 +69,7 @@ class DCGANGenerator(nn.Module):
     def __call__(self, z):
         height, width, out_channels = self.image_shape
         k = num_stages(height)
-        s_h, s_w = height // 2 ** k, width // 2 ** k
+        s_h, s_w = height // 2**k, width // 2**k
         # A bias right before batch normalisation is cancelled by it (zero gradient): none there.
         bias = not self.batch_norm
         x = nn.Dense(s_h * s_w * self.channels * 2 ** (k - 1), use_bias=bias)(z).reshape(z.shape[0], s_h, s_w, -1)
@@ -90,7 +91,7 @@ class DCGANCritic(nn.Module):
     def __call__(self, x, update_stats: bool = False):
         k = num_stages(x.shape[1])
         for stage in range(k):
-            conv = (SpectralConv if self.spectral else nn.Conv)(self.channels * 2 ** stage, (4, 4), (2, 2))
+            conv = (SpectralConv if self.spectral else nn.Conv)(self.channels * 2**stage, (4, 4), (2, 2))
             x = nn.leaky_relu(_call(conv, x, update_stats), 0.2)
         out = _call(_dense(self.spectral, self.out_features), x.reshape(x.shape[0], -1), update_stats)
         return out[:, 0] if self.out_features == 1 else out

@@ -50,17 +50,22 @@ def build_networks(net: str, data_shape: tuple, model: dict, spectral: bool, cri
         raise ConfigError(f'net={net!r}: choose one of {list(NETS)}')
     unknown = sorted(set(model) - {'generator', 'critic'})
     if unknown:
-        raise ConfigError(f"model settings {unknown}: give them as model.generator.<name> or model.critic.<name>")
+        raise ConfigError(f'model settings {unknown}: give them as model.generator.<name> or model.critic.<name>')
     g_settings, c_settings = model.get('generator', {}), model.get('critic', {})
     critic = dict(settings=c_settings, where='model.critic', out_features=critic_out, spectral=spectral)
     if net == 'dcgan':
         if len(data_shape) != 3:
             raise ConfigError(f'net=dcgan needs (H, W, C) images, got data of shape {data_shape}; use net=mlp')
-        return (build_model(DCGANGenerator, g_settings, where='model.generator', image_shape=tuple(data_shape)),
-                build_model(DCGANCritic, **critic))
-    return (build_model(MLPGenerator, g_settings, where='model.generator', out_dim=math.prod(data_shape),
-                        output_tanh=pixels),
-            build_model(MLPCritic, **critic))
+        return (
+            build_model(DCGANGenerator, g_settings, where='model.generator', image_shape=tuple(data_shape)),
+            build_model(DCGANCritic, **critic),
+        )
+    return (
+        build_model(
+            MLPGenerator, g_settings, where='model.generator', out_dim=math.prod(data_shape), output_tanh=pixels
+        ),
+        build_model(MLPCritic, **critic),
+    )
 
 
 def _mean_gap(game, real, fake):
@@ -78,8 +83,17 @@ class GANTask(Task):
 
     watch = None
 
-    def __init__(self, info, config, game: str = 'fgan', lipschitz: str = 'none', net: str = 'dcgan',
-                 latent_dim: int = 64, num_samples: int = 64, **settings):
+    def __init__(
+        self,
+        info,
+        config,
+        game: str = 'fgan',
+        lipschitz: str = 'none',
+        net: str = 'dcgan',
+        latent_dim: int = 64,
+        num_samples: int = 64,
+        **settings,
+    ):
         self.game, self.constraint = games.configure(game, lipschitz, settings)
         for name, value in (('latent_dim', latent_dim), ('num_samples', num_samples)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -89,8 +103,13 @@ class GANTask(Task):
         self.pixels = self.key == 'image'
         self.data_shape = tuple(info.image_shape) if self.pixels else (info.point_dim,)
         self.generator, self.critic = build_networks(
-            net, self.data_shape, config.model, self.constraint.spectral, self.game.critic_features(latent_dim),
-            self.pixels)
+            net,
+            self.data_shape,
+            config.model,
+            self.constraint.spectral,
+            self.game.critic_features(latent_dim),
+            self.pixels,
+        )
         self.optimizers = build_optimizers(config, ('generator', 'critic'))
         self.headline = self.game.headline
         self.inverts = hasattr(self.game, 'latent')  # the critic is also an encoder (O-GAN)
@@ -133,8 +152,9 @@ class GANTask(Task):
         g_params = self.generator.init(g_key, self.latents(g_key, x.shape[0]))['params']
         c_vars = dict(self.critic.init(c_key, x))
         c_params = c_vars.pop('params')
-        return TrainState.create(state_key, {'generator': g_params, 'critic': c_params}, self.optimizers,
-                                 aux={'critic': c_vars})
+        return TrainState.create(
+            state_key, {'generator': g_params, 'critic': c_params}, self.optimizers, aux={'critic': c_vars}
+        )
 
     # ---- losses ------------------------------------------------------------------------
     def _penalties(self, critic_params, spectral, x_real, x_fake, key) -> dict:
@@ -181,31 +201,43 @@ class GANTask(Task):
         # The same critic weights (same stored u, same sigma) as the call above: the two
         # generator terms are equal in value.
         generator_loss, generator_metrics = self.game.generator_loss(
-            self.criticize(params['critic'], spectral, x_fake)[0], z)
+            self.criticize(params['critic'], spectral, x_fake)[0], z
+        )
         loss = critic_loss + sum(penalties.values()) + generator_loss - self.game.generator_loss(fake_ng, z)[0]
-        metrics = {**metrics, **penalties, **generator_metrics, 'critic_loss': critic_loss,
-                   'generator_loss': generator_loss, 'critic_gap': _mean_gap(self.game, real, fake_ng)}
+        metrics = {
+            **metrics,
+            **penalties,
+            **generator_metrics,
+            'critic_loss': critic_loss,
+            'generator_loss': generator_loss,
+            'critic_gap': _mean_gap(self.game, real, fake_ng),
+        }
         return loss, (metrics, new_spectral)
 
     # ---- the step ----------------------------------------------------------------------
     def _alternating_update(self, state, x_real, rng):
         keys = jax.random.split(rng, self.game.critic_steps + 1)
         for key in keys[:-1]:
-            state, critic_metrics = state.minimize('critic', self.critic_loss, state.aux['critic'],
-                                                   state.params['generator'], x_real, key, mutable=True)
+            state, critic_metrics = state.minimize(
+                'critic', self.critic_loss, state.aux['critic'], state.params['generator'], x_real, key, mutable=True
+            )
             state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])})
         z = self.latents(keys[-1], x_real.shape[0])
-        state, generator_metrics = state.minimize('generator', self.generator_loss, state.params['critic'],
-                                                  state.aux['critic'], z)
+        state, generator_metrics = state.minimize(
+            'generator', self.generator_loss, state.params['critic'], state.aux['critic'], z
+        )
         return state, {**_named('critic', critic_metrics), **_named('generator', generator_metrics)}
 
     def _joint_update(self, state, x_real, rng):
         (loss, (metrics, spectral)), grads = jax.value_and_grad(self.joint_loss, has_aux=True)(
-            state.params, state.aux['critic'], x_real, rng)
+            state.params, state.aux['critic'], x_real, rng
+        )
         for name in ('critic', 'generator'):
             state = state.apply_gradients(name, grads[name])
-        state = state.replace(params={**state.params, 'critic': self.constraint.project(state.params['critic'])},
-                              aux={**state.aux, 'critic': spectral})
+        state = state.replace(
+            params={**state.params, 'critic': self.constraint.project(state.params['critic'])},
+            aux={**state.aux, 'critic': spectral},
+        )
         return state, {**metrics, 'loss': loss}
 
     def train_step(self, state, batch, rng):
@@ -247,10 +279,11 @@ class GANTask(Task):
         images beside their reconstructions."""
         if not self.pixels:
             from zoo.gan.plots import scatter_image
+
             return {'samples': scatter_image(self.sample(state, rng, 2000), real=batch['point'])}
         sheets = {'samples': make_grid(self.sample(state, rng, self.num_samples), self.info.num_levels)}
         if self.inverts:
-            x = np.asarray(batch['image'][:self.num_samples // 2])
+            x = np.asarray(batch['image'][: self.num_samples // 2])
             pairs = np.stack([x, np.asarray(self._reconstruct_pixels(state, x))], 1).reshape(-1, *x.shape[1:])
             sheets['reconstructions'] = make_grid(pairs, self.info.num_levels, cols=2 * max(1, math.isqrt(len(x))))
         return sheets

@@ -38,9 +38,8 @@ def laplacian_pyramid(x: jax.Array, levels: int) -> list[jax.Array]:
     so sum_j up^j(L^j) + up^levels(g_levels) = x exactly.
     """
     h, w = x.shape[1:3]
-    if h % 2 ** levels or w % 2 ** levels:
-        raise ValueError(f'a {levels}-level Laplacian pyramid needs image sides divisible by {2 ** levels}, '
-                         f'got {h}x{w}')
+    if h % 2**levels or w % 2**levels:
+        raise ValueError(f'a {levels}-level Laplacian pyramid needs image sides divisible by {2**levels}, got {h}x{w}')
     bands, g = [], x
     for _ in range(levels):
         n, hh, ww, c = g.shape
@@ -57,7 +56,7 @@ def features(x: jax.Array, distance: str = 'l2', levels: int = 3) -> jax.Array:
         return x.reshape(x.shape[0], -1)
     if distance == 'laplacian':
         bands = laplacian_pyramid(x, levels)
-        return jnp.concatenate([4.0 ** j * b.reshape(b.shape[0], -1) for j, b in enumerate(bands)], axis=1)
+        return jnp.concatenate([4.0**j * b.reshape(b.shape[0], -1) for j, b in enumerate(bands)], axis=1)
     raise ValueError(f'unknown distance {distance!r}; choose one of {DISTANCES}')
 
 
@@ -79,8 +78,9 @@ def pairwise_distances(fa: jax.Array, fb: jax.Array, distance: str = 'l2') -> ja
 
 
 @functools.partial(jax.jit, static_argnames=('distance', 'chunk_size'))
-def nearest_neighbours(queries: jax.Array, pool: jax.Array, distance: str = 'l2',
-                       chunk_size: int = 1024) -> tuple[jax.Array, jax.Array]:
+def nearest_neighbours(
+    queries: jax.Array, pool: jax.Array, distance: str = 'l2', chunk_size: int = 1024
+) -> tuple[jax.Array, jax.Array]:
     """For each query row, the index of its nearest pool row and the distance: ((Q,), (Q,)).
 
     The pool is scanned in chunks of ``chunk_size`` rows with a running minimum, so memory
@@ -109,8 +109,9 @@ def nearest_neighbours(queries: jax.Array, pool: jax.Array, distance: str = 'l2'
     return index, dist
 
 
-def imle_loss(x: jax.Array, samples: jax.Array, distance: str = 'l2', levels: int = 3,
-              chunk_size: int = 1024) -> tuple[jax.Array, jax.Array]:
+def imle_loss(
+    x: jax.Array, samples: jax.Array, distance: str = 'l2', levels: int = 3, chunk_size: int = 1024
+) -> tuple[jax.Array, jax.Array]:
     """(L, matches): L = (1/M) sum_i d(x_i, s_{j(i)}), j(i) = argmin_j d(x_i, s_j) (Li & Malik 2018).
 
     ``x`` (M, ...) are data, ``samples`` (P, ...) generated (P >= M in IMLE); the gradient

@@ -42,8 +42,13 @@ NETWORKS = ('generator', 'mapper')
 def train_size(config) -> int:
     """How many examples ``config.dataset``'s train split holds (all hosts together)."""
     from zoo import data  # the data layer, only when the task is not told the size
-    dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-                                validation_fraction=config.validation_fraction)
+
+    dataset = data.open_dataset(
+        config.dataset,
+        data_dir=config.data_dir,
+        image_size=config.image_size,
+        validation_fraction=config.validation_fraction,
+    )
     return dataset.num_examples('train', process_index=0, process_count=1)
 
 
@@ -54,23 +59,37 @@ class GLANNTask(Task):
     when not given.
     """
 
-    watch = 'glo_loss'   # the IMLE phase's loss has another scale; the guard watches GLO's
+    watch = 'glo_loss'  # the IMLE phase's loss has another scale; the guard watches GLO's
     headline = 'nn_distance'
 
-    def __init__(self, info, config, latent_dim: int = 16, noise_dim: int = 16, glo_steps: int | None = None,
-                 distance: str = 'laplacian', levels: int = 2, latent_lr: float = 1.0, pool_factor: int = 10,
-                 chunk_size: int = 1024, eval_pool: int = 512, num_samples: int = 64,
-                 num_examples: int | None = None):
+    def __init__(
+        self,
+        info,
+        config,
+        latent_dim: int = 16,
+        noise_dim: int = 16,
+        glo_steps: int | None = None,
+        distance: str = 'laplacian',
+        levels: int = 2,
+        latent_lr: float = 1.0,
+        pool_factor: int = 10,
+        chunk_size: int = 1024,
+        eval_pool: int = 512,
+        num_samples: int = 64,
+        num_examples: int | None = None,
+    ):
         if distance not in imle.DISTANCES:
             raise ConfigError(f'unknown distance {distance!r}; choose one of {imle.DISTANCES}')
         unknown = sorted(set(config.model) - set(NETWORKS))
         if unknown:
             raise ConfigError(f'config.model has {unknown}; GLANN takes model=dict(generator=..., mapper=...)')
         self.info, self.shape = info, tuple(info.image_shape)
-        self.generator = build_model(MLPGenerator, config.model.get('generator', {}), where='model.generator',
-                                     out_dim=math.prod(self.shape))
-        self.mapper = build_model(MLPGenerator, config.model.get('mapper', {}), where='model.mapper',
-                                  out_dim=latent_dim)
+        self.generator = build_model(
+            MLPGenerator, config.model.get('generator', {}), where='model.generator', out_dim=math.prod(self.shape)
+        )
+        self.mapper = build_model(
+            MLPGenerator, config.model.get('mapper', {}), where='model.mapper', out_dim=latent_dim
+        )
         self.latent_dim, self.noise_dim, self.distance, self.levels = latent_dim, noise_dim, distance, levels
         self.glo_steps = config.steps * 2 // 3 if glo_steps is None else glo_steps
         self.latent_lr, self.pool_factor, self.chunk_size = latent_lr, pool_factor, chunk_size
@@ -80,8 +99,10 @@ class GLANNTask(Task):
 
     def init(self, rng, batch) -> TrainState:
         k_gen, k_map, k_latents, k_state = jax.random.split(rng, 4)
-        params = {'generator': self.generator.init(k_gen, jnp.zeros((1, self.latent_dim)))['params'],
-                  'mapper': self.mapper.init(k_map, jnp.zeros((1, self.noise_dim)))['params']}
+        params = {
+            'generator': self.generator.init(k_gen, jnp.zeros((1, self.latent_dim)))['params'],
+            'mapper': self.mapper.init(k_map, jnp.zeros((1, self.noise_dim)))['params'],
+        }
         latents = imle.init_latents(k_latents, self.num_examples, self.latent_dim)
         return TrainState.create(k_state, params, self.optimizers, aux={'latents': latents})
 
@@ -102,17 +123,23 @@ class GLANNTask(Task):
         rows = batch['index']
 
         def loss_fn(params, z):
-            return jnp.mean(imle.paired_distance(self._features(self.generate(params, z)), self._features(x),
-                                                 self.distance))
+            return jnp.mean(
+                imle.paired_distance(self._features(self.generate(params, z)), self._features(x), self.distance)
+            )
 
         loss, (g_params, g_z) = jax.value_and_grad(loss_fn, argnums=(0, 1))(
-            state.params['generator'], state.aux['latents'][rows])
+            state.params['generator'], state.aux['latents'][rows]
+        )
         state = state.apply_gradients('generator', g_params)
         # Each latent follows its own example's loss d_i, whatever the batch size: undo the 1/B.
         latents = imle.sphere_sgd(state.aux['latents'], rows, g_z * rows.shape[0], self.latent_lr)
         state = state.replace(aux={**state.aux, 'latents': latents})
-        return state, {'loss': loss, 'grad_norm': optax.tree.norm(g_params), 'glo_loss': loss,
-                       'imle_loss': jnp.zeros(())}
+        return state, {
+            'loss': loss,
+            'grad_norm': optax.tree.norm(g_params),
+            'glo_loss': loss,
+            'imle_loss': jnp.zeros(()),
+        }
 
     def _imle_step(self, state, batch, rng):
         z = state.aux['latents'][batch['index']]
@@ -150,11 +177,13 @@ class GLANNTask(Task):
 
     @jit_method()
     def _glo_fits(self, state):
-        fits = self.generate(state.averaged('generator'), state.aux['latents'][:self.num_samples])
+        fits = self.generate(state.averaged('generator'), state.aux['latents'][: self.num_samples])
         return images.unit_to_pixels(fits, self.info.num_levels)
 
     def visualize(self, state, batch, rng):
         """Samples G(T(e)), and GLO's fits G(z_i) of the first training examples."""
         levels = self.info.num_levels
-        return {'samples': make_grid(self.sample(state, rng, self.num_samples), levels),
-                'glo_fits': make_grid(self._glo_fits(state), levels)}
+        return {
+            'samples': make_grid(self.sample(state, rng, self.num_samples), levels),
+            'glo_fits': make_grid(self._glo_fits(state), levels),
+        }

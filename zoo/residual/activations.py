@@ -27,8 +27,10 @@ ACTIVATIONS = {'lipswish': lipswish, 'elu': elu}
 
 def get_activation(name: str):
     if name not in ACTIVATIONS:
-        raise ValueError(f'unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} '
-                         '(a residual block needs derivatives at most 1)')
+        raise ValueError(
+            f'unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} '
+            '(a residual block needs derivatives at most 1)'
+        )
     return ACTIVATIONS[name]
 
 

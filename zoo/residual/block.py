@@ -66,8 +66,9 @@ class BlockSettings(nn.Module):
 
 def block_settings(module: BlockSettings) -> dict:
     """``module``'s values of every ``BlockSettings`` field, to build its ``ResidualBlock``s with."""
-    return {f.name: getattr(module, f.name) for f in dataclasses.fields(BlockSettings)
-            if f.name not in ('parent', 'name')}
+    return {
+        f.name: getattr(module, f.name) for f in dataclasses.fields(BlockSettings) if f.name not in ('parent', 'name')
+    }
 
 
 class ResidualBlock(BlockSettings):
@@ -84,8 +85,9 @@ class ResidualBlock(BlockSettings):
 
     @nn.compact
     def __call__(self, x, inverse: bool = False):
-        weights = LipschitzWeights(self.hidden, self.coeff, self.kernel_sizes, self.num_iters,
-                                   name='g')(x.shape[1:], x.dtype)
+        weights = LipschitzWeights(self.hidden, self.coeff, self.kernel_sizes, self.num_iters, name='g')(
+            x.shape[1:], x.dtype
+        )
         conv = x.ndim == 4
         g = branch_function(weights, self.activation, conv)
         detached_g = branch_function(jax.lax.stop_gradient(weights), self.activation, conv)

@@ -14,6 +14,7 @@ import numpy as np
 
 class InverseInfo(NamedTuple):
     """What the iteration reached: max |x_n + g(x_n) - y| over the batch, steps taken, and whether error <= tol."""
+
     error: jax.Array
     iterations: jax.Array
     converged: jax.Array
@@ -47,6 +48,8 @@ def check_inverse(info: InverseInfo, what: str = 'residual block inverse'):
     """Raise on the host if a fixed-point inverse did not reach its tolerance (call outside jit)."""
     converged = np.asarray(info.converged)
     if not converged.all():
-        raise RuntimeError(f'{what} did not converge: error {np.max(np.asarray(info.error)):.3g} after '
-                           f'{np.max(np.asarray(info.iterations))} iterations; raise max_iters or lower '
-                           'the Lipschitz coefficient')
+        raise RuntimeError(
+            f'{what} did not converge: error {np.max(np.asarray(info.error)):.3g} after '
+            f'{np.max(np.asarray(info.iterations))} iterations; raise max_iters or lower '
+            'the Lipschitz coefficient'
+        )

@@ -57,8 +57,9 @@ def exact_log_det(g, x: jax.Array):
     return g(x), jax.vmap(single)(x)
 
 
-def series_log_det(g, x: jax.Array, v: jax.Array, weights: jax.Array, num_terms=None, gradient: str = 'backprop',
-                   detached_g=None):
+def series_log_det(
+    g, x: jax.Array, v: jax.Array, weights: jax.Array, num_terms=None, gradient: str = 'backprop', detached_g=None
+):
     """(g(x), sum_{k=1}^{n} (-1)^{k+1} weights_k v^T J^k v / k) with n = ``num_terms`` (<= len(weights)).
 
     ``num_terms`` may be traced (the Russian roulette draws it): steps past it are
@@ -85,6 +86,7 @@ def series_log_det(g, x: jax.Array, v: jax.Array, weights: jax.Array, num_terms=
             grad_vec = grad_vec + sign * power
             power = vjp(power)[0]
             return power, value + sign / k * _per_example_dot(power, v), grad_vec
+
         return jax.lax.cond(k <= num_terms, take, lambda c: c, carry), None
 
     zeros = jnp.zeros(x.shape[0], x.dtype)
@@ -97,8 +99,15 @@ def series_log_det(g, x: jax.Array, v: jax.Array, weights: jax.Array, num_terms=
     return gx, jax.lax.stop_gradient(value) + surrogate - jax.lax.stop_gradient(surrogate)
 
 
-def power_series_log_det(g, x: jax.Array, key: jax.Array, num_terms: int = 5, noise: str = 'gaussian',
-                         gradient: str = 'backprop', detached_g=None):
+def power_series_log_det(
+    g,
+    x: jax.Array,
+    key: jax.Array,
+    num_terms: int = 5,
+    noise: str = 'gaussian',
+    gradient: str = 'backprop',
+    detached_g=None,
+):
     """i-ResNet's estimator: the series truncated at ``num_terms``, one Hutchinson vector per example.
 
     Biased by the truncation, |bias| <= D Lip^(n+1) / ((n+1)(1 - Lip)) (Behrmann et al. 2019, thm. 3).
@@ -130,9 +139,17 @@ def sample_num_terms(key: jax.Array, n_exact: int, p: float, max_terms: int) -> 
     return jnp.minimum(n_exact + m, max_terms)
 
 
-def russian_roulette_log_det(g, x: jax.Array, key: jax.Array, n_exact: int = 2, p: float = 0.5,
-                             max_terms: int = 30, noise: str = 'gaussian', gradient: str = 'neumann',
-                             detached_g=None):
+def russian_roulette_log_det(
+    g,
+    x: jax.Array,
+    key: jax.Array,
+    n_exact: int = 2,
+    p: float = 0.5,
+    max_terms: int = 30,
+    noise: str = 'gaussian',
+    gradient: str = 'neumann',
+    detached_g=None,
+):
     """Residual Flows' unbiased estimator: one N for the batch, one Hutchinson vector per example.
 
     E over N and v of the estimate is ln det(I + J) (up to the capped tail, see
@@ -145,5 +162,4 @@ def russian_roulette_log_det(g, x: jax.Array, key: jax.Array, n_exact: int = 2, 
     noise_key, n_key = jax.random.split(key)
     v = hutchinson_noise(noise_key, x.shape, noise, x.dtype)
     n = sample_num_terms(n_key, n_exact, p, max_terms)
-    return series_log_det(g, x, v, roulette_weights(max_terms, n_exact, p, x.dtype), n, gradient,
-                          detached_g)
+    return series_log_det(g, x, v, roulette_weights(max_terms, n_exact, p, x.dtype), n, gradient, detached_g)

@@ -50,10 +50,12 @@ class ResidualImageFlow(ImageFlow, BlockSettings):
 
     def __post_init__(self):
         super().__post_init__()
-        factor = 2 ** self.scales
+        factor = 2**self.scales
         if self.scales < 1 or self.image_shape[0] % factor or self.image_shape[1] % factor:
-            raise ValueError(f'{self.scales} scales squeeze {self.scales} times: height and width must be '
-                             f'divisible by {factor}, got {self.image_shape}')
+            raise ValueError(
+                f'{self.scales} scales squeeze {self.scales} times: height and width must be '
+                f'divisible by {factor}, got {self.image_shape}'
+            )
         if self.blocks < 1:
             raise ValueError(f'blocks must be >= 1, got {self.blocks}')
 

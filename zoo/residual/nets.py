@@ -36,8 +36,10 @@ def cnn_branch(weights: list, x: jax.Array, activation: str) -> jax.Array:
     phi = get_activation(activation)
     for layer in weights:
         x = phi(x, jax.nn.softplus(layer['beta']))
-        x = jax.lax.conv_general_dilated(x, layer['kernel'], (1, 1), 'SAME',
-                                         dimension_numbers=('NHWC', 'HWIO', 'NHWC')) + layer['bias']
+        x = (
+            jax.lax.conv_general_dilated(x, layer['kernel'], (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+            + layer['bias']
+        )
     return x
 
 
@@ -60,8 +62,10 @@ class LipschitzWeights(nn.Module):
     def __call__(self, x_shape: tuple, dtype=jnp.float32) -> list:
         conv = len(x_shape) == 3
         if conv and len(self.kernel_sizes) != len(self.hidden) + 1:
-            raise ValueError(f'a CNN branch with hidden {tuple(self.hidden)} needs {len(self.hidden) + 1} '
-                             f'kernel sizes, got {tuple(self.kernel_sizes)}')
+            raise ValueError(
+                f'a CNN branch with hidden {tuple(self.hidden)} needs {len(self.hidden) + 1} '
+                f'kernel sizes, got {tuple(self.kernel_sizes)}'
+            )
         widths = [x_shape[-1], *self.hidden, x_shape[-1]]
         beta_init = softplus_inverse(1.0)
         weights = []
@@ -71,8 +75,15 @@ class LipschitzWeights(nn.Module):
                 shape, input_shape = (k, k, fan_in, fan_out), (*x_shape[:2], fan_in)
             else:
                 shape, input_shape = (fan_in, fan_out), None
-            kernel = SpectralKernel(shape, input_shape, coeff=self.coeff, mode='shrink',
-                                    num_iters=self.num_iters, dtype=dtype, name=f'kernel_{i}')()
+            kernel = SpectralKernel(
+                shape,
+                input_shape,
+                coeff=self.coeff,
+                mode='shrink',
+                num_iters=self.num_iters,
+                dtype=dtype,
+                name=f'kernel_{i}',
+            )()
             bias = self.param(f'bias_{i}', nn.initializers.zeros, (fan_out,), dtype)
             beta = self.param(f'beta_{i}', nn.initializers.constant(beta_init), (), dtype)
             weights.append({'kernel': kernel, 'bias': bias, 'beta': beta})
@@ -83,4 +94,3 @@ def branch_function(weights: list, activation: str, conv: bool):
     """x -> g(x) with the weights fixed: what the inverse and the log-det estimators call."""
     branch = cnn_branch if conv else mlp_branch
     return lambda x: branch(weights, x, activation)
-

@@ -40,11 +40,20 @@ class ResidualFlowTask(Task):
     watch = 'loss'
     headline = 'bpd'
 
-    def __init__(self, info, config, eval_logdet: str = 'exact', eval_num_terms: int = 20,
-                 temperatures=(0.7, 1.0), num_samples: int = 64, model=None):
+    def __init__(
+        self,
+        info,
+        config,
+        eval_logdet: str = 'exact',
+        eval_num_terms: int = 20,
+        temperatures=(0.7, 1.0),
+        num_samples: int = 64,
+        model=None,
+    ):
         if model is None:
-            model = build_model(ResidualImageFlow, config.model, image_shape=tuple(info.image_shape),
-                                num_levels=info.num_levels)
+            model = build_model(
+                ResidualImageFlow, config.model, image_shape=tuple(info.image_shape), num_levels=info.num_levels
+            )
         self.model = model
         self.num_levels = model.num_levels
         self.eval_model = self.model.clone(logdet=eval_logdet, num_terms=eval_num_terms)
@@ -62,9 +71,14 @@ class ResidualFlowTask(Task):
     def loss(self, params, other, pixels, rng):
         """Mean bits/dim, and the power-iteration vectors the forward pass advanced."""
         noise_key, logdet_key = jax.random.split(rng)
-        bpd, updated = self.model.apply({'params': params, **other}, pixels, noise_key,
-                                        method=self.model.bits_per_dim, rngs={'logdet': logdet_key},
-                                        mutable=['spectral'])
+        bpd, updated = self.model.apply(
+            {'params': params, **other},
+            pixels,
+            noise_key,
+            method=self.model.bits_per_dim,
+            rngs={'logdet': logdet_key},
+            mutable=['spectral'],
+        )
         bpd = jnp.mean(bpd)
         return bpd, ({'bpd': bpd}, updated)
 
@@ -73,16 +87,29 @@ class ResidualFlowTask(Task):
 
     def eval_step(self, state, batch, rng):
         noise_key, logdet_key = jax.random.split(rng)
-        return {'bpd': self.eval_model.apply(state.variables('flow'), batch['image'], noise_key,
-                                             method=self.eval_model.bits_per_dim, rngs={'logdet': logdet_key})}
+        return {
+            'bpd': self.eval_model.apply(
+                state.variables('flow'),
+                batch['image'],
+                noise_key,
+                method=self.eval_model.bits_per_dim,
+                rngs={'logdet': logdet_key},
+            )
+        }
 
     @jit_method(static_argnames='n')
     def sample_with_error(self, state, rng, n: int, temperature=1.0):
         """``n`` uint8 samples, and the worst error the blocks' fixed-point inverses reached."""
         sample_key, logdet_key = jax.random.split(rng)
-        x, diagnostics = self.model.apply(state.variables('flow'), sample_key, n, temperature,
-                                          method=self.model.sample, rngs={'logdet': logdet_key},
-                                          mutable=['diagnostics'])
+        x, diagnostics = self.model.apply(
+            state.variables('flow'),
+            sample_key,
+            n,
+            temperature,
+            method=self.model.sample,
+            rngs={'logdet': logdet_key},
+            mutable=['diagnostics'],
+        )
         errors = jax.tree.leaves(diagnostics['diagnostics'])
         worst = jnp.max(jnp.stack([jnp.max(e) for e in errors if e.dtype != jnp.bool_]))
         return images.to_pixels(x, self.num_levels), worst
@@ -98,7 +125,11 @@ class ResidualFlowTask(Task):
             pixels, worst = self.sample_with_error(state, rng, self.num_samples, jnp.float32(t))
             worst = float(worst)
             if not np.isfinite(worst) or worst > self.model.inverse_tol:
-                log.warning('samples at T=%.2f: fixed-point inverse reached error %.3g (tolerance %.1g)',
-                            t, worst, self.model.inverse_tol)
+                log.warning(
+                    'samples at T=%.2f: fixed-point inverse reached error %.3g (tolerance %.1g)',
+                    t,
+                    worst,
+                    self.model.inverse_tol,
+                )
             sheets[f'samples_T{t:.2f}'] = make_grid(pixels, self.num_levels)
         return sheets

@@ -58,12 +58,16 @@ class Checkpointer:
         """Raise ``CheckpointError`` if checkpoint ``step`` was written for another model or dataset."""
         saved = self.saved_config(step)
         current = self.config.to_dict()
-        diffs = [f'{k}: checkpoint {saved.get(k)!r} != config {current[k]!r}'
-                 for k in IDENTITY_FIELDS if saved.get(k) != current[k]]
+        diffs = [
+            f'{k}: checkpoint {saved.get(k)!r} != config {current[k]!r}'
+            for k in IDENTITY_FIELDS
+            if saved.get(k) != current[k]
+        ]
         if diffs:
             raise CheckpointError(
                 f'the checkpoint at step {step} in {self.directory} was written for a different run '
-                f'({"; ".join(diffs)}). Use another --workdir, or delete that one to start afresh.')
+                f'({"; ".join(diffs)}). Use another --workdir, or delete that one to start afresh.'
+            )
 
     def restore(self, abstract_state, step: int | None = None):
         """The state saved at ``step`` (default latest), laid out like ``abstract_state``.
@@ -77,7 +81,8 @@ class Checkpointer:
         _silence_closed_event_loop()
         try:
             restored = self.manager.restore(
-                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state)))
+                step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
+            )
         except Exception as e:
             raise CheckpointError(_unreadable(self.directory, step, e)) from e
         return restored['state']
@@ -91,8 +96,13 @@ class Checkpointer:
             return False
         if step in self.manager.all_steps():
             return False
-        return self.manager.save(step, args=ocp.args.Composite(
-            state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(self.config.to_dict())), force=True)
+        return self.manager.save(
+            step,
+            args=ocp.args.Composite(
+                state=ocp.args.StandardSave(state), config=ocp.args.JsonSave(self.config.to_dict())
+            ),
+            force=True,
+        )
 
     def wait(self) -> None:
         """Block until pending saves are on disk."""
@@ -108,10 +118,12 @@ def _unreadable(directory: str, step: int, error: Exception) -> str:
     """One line: what failed, why (the error's first line without tensorstore's specs), what to do."""
     reason = str(error).splitlines()[0] if str(error) else ''
     reason = reason.split(' [tensorstore_spec')[0][:300]
-    return (f'cannot restore the checkpoint at step {step} in {directory}: it is corrupt or was written '
-            f'by a different version of the model ({type(error).__name__}: {reason}). '
-            f'Delete {os.path.join(directory, str(step))} to resume from an earlier checkpoint, '
-            f'or use a fresh --workdir.')
+    return (
+        f'cannot restore the checkpoint at step {step} in {directory}: it is corrupt or was written '
+        f'by a different version of the model ({type(error).__name__}: {reason}). '
+        f'Delete {os.path.join(directory, str(step))} to resume from an earlier checkpoint, '
+        f'or use a fresh --workdir.'
+    )
 
 
 def _silence_closed_event_loop() -> None:
@@ -123,6 +135,7 @@ def _silence_closed_event_loop() -> None:
     ``sys.unraisablehook``), one per array, around the real error.  Only that error
     is dropped; everything else reaches the previous hooks.
     """
+
     def closed_loop(value) -> bool:
         return isinstance(value, RuntimeError) and str(value) == 'Event loop is closed'
 
@@ -149,6 +162,7 @@ def _silence_closed_event_loop() -> None:
 @dataclasses.dataclass
 class Trained:
     """A trained run ready for notebooks: its config, task (with the networks) and state."""
+
     config: Config
     task: Any
     state: TrainState
@@ -171,8 +185,9 @@ def load_trained(workdir, step: int | None = None) -> Trained:
     directory = _directory(workdir)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f'no checkpoints in {workdir}: train first, e.g. make train-glow')
-    manager = ocp.CheckpointManager(directory, options=ocp.CheckpointManagerOptions(create=False),
-                                    item_names=('state', 'config'))
+    manager = ocp.CheckpointManager(
+        directory, options=ocp.CheckpointManagerOptions(create=False), item_names=('state', 'config')
+    )
     try:
         step = manager.latest_step() if step is None else step
         if step is None:
@@ -182,8 +197,12 @@ def load_trained(workdir, step: int | None = None) -> Trained:
         except Exception as e:
             raise CheckpointError(_unreadable(directory, step, e)) from e
         config = Config.from_dict(saved)
-        dataset = data.open_dataset(config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-                                    validation_fraction=config.validation_fraction)
+        dataset = data.open_dataset(
+            config.dataset,
+            data_dir=config.data_dir,
+            image_size=config.image_size,
+            validation_fraction=config.validation_fraction,
+        )
         task = tasks.build_task(config, dataset.info)
         split = 'validation' if config.validation_fraction > 0 else 'test'
         batch = next(dataset.eval_batches(1, split, process_index=0, process_count=1))

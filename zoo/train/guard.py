@@ -27,8 +27,9 @@ class DivergenceGuard:
     in between) raise ``DivergenceError``.
     """
 
-    def __init__(self, watch: str | None = 'loss', max_retries: int = 5, lr_decay: float = 0.5,
-                 explode_factor: float = 3.0):
+    def __init__(
+        self, watch: str | None = 'loss', max_retries: int = 5, lr_decay: float = 0.5, explode_factor: float = 3.0
+    ):
         self.watch = watch
         self.max_retries = max_retries
         self.lr_decay = lr_decay
@@ -51,8 +52,7 @@ class DivergenceGuard:
         if self.reference is not None:
             limit = self.reference + (self.explode_factor - 1.0) * abs(self.reference)
             if values.max() > limit:
-                return (f'exploding {self.watch} {values.max():.4g} > {limit:.4g} '
-                        f'(previous mean {self.reference:.4g})')
+                return f'exploding {self.watch} {values.max():.4g} > {limit:.4g} (previous mean {self.reference:.4g})'
         self.reference = float(values.mean())
         self.retries = 0
         return None
@@ -64,7 +64,8 @@ class DivergenceGuard:
             raise DivergenceError(
                 f'training diverged at step {step} ({reason}) {self.max_retries} times in a row, '
                 f'even with the learning rate scaled down to {lr_scale:.3g}; stopping. Try a lower '
-                f'--set optimizer.lr=..., a longer warm-up, or --set optimizer.clip_grad_norm=...')
+                f'--set optimizer.lr=..., a longer warm-up, or --set optimizer.clip_grad_norm=...'
+            )
         new_scale = lr_scale * self.lr_decay
         if not math.isfinite(new_scale) or new_scale <= 0:
             raise DivergenceError(f'learning-rate scale became {new_scale}')

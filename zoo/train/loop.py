@@ -45,8 +45,7 @@ Hook = Callable[[int, TrainState, Checkpointer], None]
 EVAL_SEED = 1234  # every evaluation draws the same noise, so numbers compare across steps
 
 
-def train(config: Config, workdir, *, task=None, dataset=None, devices=None,
-          hooks: tuple[Hook, ...] = ()) -> dict:
+def train(config: Config, workdir, *, task=None, dataset=None, devices=None, hooks: tuple[Hook, ...] = ()) -> dict:
     """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary.
 
     ``task`` and ``dataset`` replace the ones ``config`` names (tests inject
@@ -61,6 +60,7 @@ def train(config: Config, workdir, *, task=None, dataset=None, devices=None,
 @dataclasses.dataclass
 class _Window:
     """The steps since the last sync point: their metrics (on device) and timing."""
+
     metrics: list = dataclasses.field(default_factory=list)
     start: float = dataclasses.field(default_factory=time.time)
 
@@ -70,23 +70,30 @@ class Trainer:
 
     def __init__(self, config: Config, workdir, *, task=None, dataset=None, devices=None):
         from zoo import data, tasks  # the data layer and the task registry; no family is imported here
+
         self.config = config.validate()
         self.workdir = os.path.abspath(os.fspath(workdir))
         os.makedirs(self.workdir, exist_ok=True)
         self.dataset = dataset or data.open_dataset(
-            config.dataset, data_dir=config.data_dir, image_size=config.image_size,
-            validation_fraction=config.validation_fraction)
+            config.dataset,
+            data_dir=config.data_dir,
+            image_size=config.image_size,
+            validation_fraction=config.validation_fraction,
+        )
         num_train = len(self.dataset.splits['train'])
         if num_train < config.batch_size:
-            raise ConfigError(f'the train split of {self.dataset.info.name} has {num_train} examples, fewer than '
-                              f'one batch (batch_size {config.batch_size}); lower batch_size to at most {num_train}')
+            raise ConfigError(
+                f'the train split of {self.dataset.info.name} has {num_train} examples, fewer than '
+                f'one batch (batch_size {config.batch_size}); lower batch_size to at most {num_train}'
+            )
         self.task = task or tasks.build_task(config, self.dataset.info)
         self.mesh = mesh_lib.make_mesh(devices)
         self.local_batch = mesh_lib.local_batch_size(config.batch_size, self.mesh)
         self.local_eval_batch = mesh_lib.local_batch_size(config.eval_batch_size, self.mesh)
         self.writer = MetricsWriter(self.workdir)
-        self.guard = DivergenceGuard(self.task.watch, config.guard_max_retries, config.guard_lr_decay,
-                                     config.guard_explode_factor)
+        self.guard = DivergenceGuard(
+            self.task.watch, config.guard_max_retries, config.guard_lr_decay, config.guard_explode_factor
+        )
         self.step_fn = make_train_step(self.task, self.mesh)
         self.eval_fn = make_eval_step(self.task, self.mesh)
         self.log = tqdm.write if jax.process_index() == 0 else (lambda *_: None)
@@ -97,8 +104,9 @@ class Trainer:
     def run(self, hooks=()) -> dict:
         """Resume or start, train to ``config.steps`` (or ``config.seconds``), evaluate, summarise."""
         start = time.time()
-        checkpointer = Checkpointer(self.workdir, self.config, every=self.config.checkpoint_every,
-                                    keep=self.config.keep_checkpoints)
+        checkpointer = Checkpointer(
+            self.workdir, self.config, every=self.config.checkpoint_every, keep=self.config.keep_checkpoints
+        )
         try:
             latest = checkpointer.latest_step()
             if latest is not None and latest >= self.config.steps:
@@ -116,8 +124,14 @@ class Trainer:
             checkpointer.close()
             self.writer.close()
         step_time = float(np.median(self.step_times)) if self.step_times else None
-        summary = {'step': step, 'complete': False, 'headline': self.task.headline, 'wall_time': time.time() - start,
-                   'step_time': step_time, **{split: results.get(split, {}) for split in ('validation', 'test')}}
+        summary = {
+            'step': step,
+            'complete': False,
+            'headline': self.task.headline,
+            'wall_time': time.time() - start,
+            'step_time': step_time,
+            **{split: results.get(split, {}) for split in ('validation', 'test')},
+        }
         self.writer.write({'step': step, 'summary': {k: summary[k] for k in ('wall_time', 'step_time')}})
         return summary
 
@@ -127,10 +141,19 @@ class Trainer:
     def _already_complete(self, latest: int) -> dict:
         test = last_values(self.writer.path, 'test/')
         shown = f'{self.task.headline} {test[self.task.headline]:.4f}' if self.task.headline in test else ''
-        self.log(f'run in {self.workdir} is complete ({latest} of {self.config.steps} steps); test {shown}. '
-                 f'Raise --steps to train further, or use a new --workdir.')
-        return {'step': latest, 'complete': True, 'headline': self.task.headline, 'wall_time': 0.0,
-                'step_time': None, 'validation': last_values(self.writer.path, 'validation/'), 'test': test}
+        self.log(
+            f'run in {self.workdir} is complete ({latest} of {self.config.steps} steps); test {shown}. '
+            f'Raise --steps to train further, or use a new --workdir.'
+        )
+        return {
+            'step': latest,
+            'complete': True,
+            'headline': self.task.headline,
+            'wall_time': 0.0,
+            'step_time': None,
+            'validation': last_values(self.writer.path, 'validation/'),
+            'test': test,
+        }
 
     def _batches(self, start_step: int):
         batches = self.dataset.train_batches(self.local_batch, self.config.seed, start_step=start_step)
@@ -144,15 +167,18 @@ class Trainer:
         if latest is None:
             state = make_init(self.task, self.mesh)(rng, first)
             sizes = {name: sum(x.size for x in jax.tree.leaves(p)) for name, p in state.params.items()}
-            self.log(f'{self.config.task} on {self.dataset.info.name}: '
-                     + ', '.join(f'{name} {n:,} parameters' for name, n in sizes.items())
-                     + f'; {self.mesh.size} device(s) on {jax.process_count()} host(s), '
-                       f'global batch {self.config.batch_size}')
+            self.log(
+                f'{self.config.task} on {self.dataset.info.name}: '
+                + ', '.join(f'{name} {n:,} parameters' for name, n in sizes.items())
+                + f'; {self.mesh.size} device(s) on {jax.process_count()} host(s), '
+                f'global batch {self.config.batch_size}'
+            )
         else:
             state = checkpointer.restore(abstract_state(self.task, self.mesh, rng, first))
             self.writer.truncate_after(latest)
-            self.log(f'resumed {self.workdir} at step {latest} '
-                     f'(lr scale {float(mesh_lib.to_host(state.lr_scale)):.3g})')
+            self.log(
+                f'resumed {self.workdir} at step {latest} (lr scale {float(mesh_lib.to_host(state.lr_scale)):.3g})'
+            )
         return state, _chain([first], stream)
 
     def _due(self, step: int, every: int) -> bool:
@@ -167,8 +193,14 @@ class Trainer:
         deadline = time.time() + config.seconds if timed else math.inf
         # Under a wall-time budget the step count is a cap, not a goal: no total, so no bogus ETA.
         budget = f' ({config.seconds:.0f} s budget)' if timed else ''
-        bar = tqdm(total=None if timed else config.steps, initial=step, disable=jax.process_index() != 0,
-                   desc=f'{config.task}/{self.dataset.info.name}{budget}', dynamic_ncols=True, mininterval=1.0)
+        bar = tqdm(
+            total=None if timed else config.steps,
+            initial=step,
+            disable=jax.process_index() != 0,
+            desc=f'{config.task}/{self.dataset.info.name}{budget}',
+            dynamic_ncols=True,
+            mininterval=1.0,
+        )
         try:
             while step < config.steps:
                 state, metrics = self.step_fn(state, next(stream))
@@ -176,8 +208,10 @@ class Trainer:
                 step += 1
                 out_of_time = time.time() >= deadline
                 last = step == config.steps or out_of_time
-                if last or any(self._due(step, e) for e in (config.log_every, config.eval_every,
-                                                            config.sample_every, config.checkpoint_every)):
+                if last or any(
+                    self._due(step, e)
+                    for e in (config.log_every, config.eval_every, config.sample_every, config.checkpoint_every)
+                ):
                     state, good, stream = self._sync(state, good, stream, window, bar, checkpointer, last)
                     step, window = int(mesh_lib.to_host(state.step)), _Window()
                     if out_of_time:
@@ -222,8 +256,9 @@ class Trainer:
         good_step = int(mesh_lib.to_host(good.step))
         lr_scale = self.guard.next_lr_scale(float(mesh_lib.to_host(good.lr_scale)), step, reason)
         self.log(f'step {step}: {reason}; back to step {good_step} with lr scale {lr_scale:.3g}')
-        self.writer.write({'step': good_step, 'event': 'divergence', 'at_step': step, 'reason': reason,
-                           'lr_scale': lr_scale})
+        self.writer.write(
+            {'step': good_step, 'event': 'divergence', 'at_step': step, 'reason': reason, 'lr_scale': lr_scale}
+        )
         state = _copy(good).replace(lr_scale=mesh_lib.replicate(self.mesh, np.float32(lr_scale)))
         bar.reset(total=self.config.steps)
         bar.update(good_step)
@@ -247,8 +282,7 @@ class Trainer:
         """The batch every ``visualize`` gets: host numpy, the first examples of the validation
         split (of train when there is none), the same on every host, without padding."""
         split = 'validation' if self.config.validation_fraction > 0 else 'train'
-        batch = next(self.dataset.eval_batches(self.config.batch_size, split=split, process_index=0,
-                                               process_count=1))
+        batch = next(self.dataset.eval_batches(self.config.batch_size, split=split, process_index=0, process_count=1))
         mask = batch.pop('mask')
         return {k: v[mask] for k, v in batch.items()}
 

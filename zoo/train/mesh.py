@@ -40,8 +40,7 @@ def replicated(mesh: Mesh) -> NamedSharding:
 def local_batch_size(global_batch_size: int, mesh: Mesh) -> int:
     """Examples this process must load per step; checks that the batch divides evenly."""
     if global_batch_size % mesh.size:
-        raise ValueError(f'batch size {global_batch_size} is not divisible by the '
-                         f'{mesh.size} devices of the mesh')
+        raise ValueError(f'batch size {global_batch_size} is not divisible by the {mesh.size} devices of the mesh')
     return global_batch_size // jax.process_count()
 
 
@@ -51,8 +50,7 @@ def shard_batch(mesh: Mesh, local_batch):
     Each process passes its own ``global_batch / process_count`` examples.
     """
     sharding = batch_sharding(mesh)
-    return jax.tree.map(
-        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), local_batch)
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), local_batch)
 
 
 def prefetch_to_device(mesh: Mesh, batches, size: int = 2):
@@ -82,5 +80,4 @@ def replicate(mesh: Mesh, tree):
 
 def to_host(tree):
     """Replicated global arrays -> numpy, using this process's own copy (no communication)."""
-    return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else x,
-                        tree)
+    return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else x, tree)

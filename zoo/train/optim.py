@@ -1,10 +1,10 @@
 """Optimizers from an ``OptimizerConfig``.
 
-    make_optimizer     Adam / Adamax (+ decoupled weight decay), warm-up then constant or
-                       cosine, global-norm clipping, per-group learning rates, gradient
-                       accumulation
-    build_optimizers   one ``Optimizer`` (transform, EMA decay, implicit-gradient penalty) per
-                       network of a task; ``TrainState.minimize`` applies all three
+make_optimizer     Adam / Adamax (+ decoupled weight decay), warm-up then constant or
+                   cosine, global-norm clipping, per-group learning rates, gradient
+                   accumulation
+build_optimizers   one ``Optimizer`` (transform, EMA decay, implicit-gradient penalty) per
+                   network of a task; ``TrainState.minimize`` applies all three
 """
 
 import jax
@@ -27,10 +27,12 @@ def learning_rate(config: OptimizerConfig, total_steps: int) -> optax.Schedule:
         if warmup == 0:
             return optax.constant_schedule(config.lr)
         return optax.join_schedules(
-            [optax.linear_schedule(0.0, config.lr, warmup), optax.constant_schedule(config.lr)], [warmup])
+            [optax.linear_schedule(0.0, config.lr, warmup), optax.constant_schedule(config.lr)], [warmup]
+        )
     if config.schedule == 'cosine':
         return optax.warmup_cosine_decay_schedule(
-            0.0, config.lr, warmup, total, end_value=config.lr * config.final_lr_fraction)
+            0.0, config.lr, warmup, total, end_value=config.lr * config.final_lr_fraction
+        )
     raise ValueError(f'unknown schedule {config.schedule!r}; use constant or cosine')
 
 
@@ -41,8 +43,9 @@ def _base_optimizer(config: OptimizerConfig, lr) -> optax.GradientTransformation
     if config.name not in scalers:
         raise ValueError(f'unknown optimizer {config.name!r}; use one of {sorted(scalers)}')
     decay = [optax.add_decayed_weights(config.weight_decay)] if config.weight_decay > 0 else []
-    return optax.chain(scalers[config.name](b1=config.b1, b2=config.b2, eps=config.eps), *decay,
-                       optax.scale_by_learning_rate(lr))
+    return optax.chain(
+        scalers[config.name](b1=config.b1, b2=config.b2, eps=config.eps), *decay, optax.scale_by_learning_rate(lr)
+    )
 
 
 def param_labels(params, groups: dict) -> object:
@@ -51,6 +54,7 @@ def param_labels(params, groups: dict) -> object:
     Paths look like ``flow_3/coupling/Conv_0/kernel``; unmatched parameters get
     ``'default'``.
     """
+
     def label(path, _):
         name = '/'.join(str(getattr(k, 'key', k)) for k in path)
         return next((group for group in groups if group in name), 'default')
@@ -94,6 +98,7 @@ def build_optimizers(config: Config, networks) -> dict[str, Optimizer]:
     built = {}
     for network in networks:
         settings = config.optimizer_for(network)
-        built[network] = Optimizer(make_optimizer(settings, config.steps), settings.ema_decay,
-                                   settings.implicit_grad_reg)
+        built[network] = Optimizer(
+            make_optimizer(settings, config.steps), settings.ema_decay, settings.implicit_grad_reg
+        )
     return built

@@ -22,6 +22,7 @@ import optax
 class Optimizer(NamedTuple):
     """One network's optimizer: the optax transform, its parameter EMA (0: none), and the
     step size h of the implicit-gradient-regularisation penalty (0: none; see ``minimize``)."""
+
     tx: optax.GradientTransformation
     ema_decay: float = 0.0
     implicit_grad_reg: float = 0.0
@@ -43,6 +44,7 @@ class TrainState:
                here makes the lowered rate survive a restart
     optimizers {network name: Optimizer}; static (not an array, not checkpointed)
     """
+
     step: jax.Array
     rng: jax.Array
     params: dict
@@ -53,18 +55,22 @@ class TrainState:
     optimizers: flax.core.FrozenDict = flax.struct.field(pytree_node=False, default=flax.core.FrozenDict())
 
     @classmethod
-    def create(cls, rng: jax.Array, params: dict, optimizers: dict[str, Optimizer],
-               aux: Any = None) -> 'TrainState':
+    def create(cls, rng: jax.Array, params: dict, optimizers: dict[str, Optimizer], aux: Any = None) -> 'TrainState':
         """Step 0, lr scale 1, one optimizer state per network and an EMA where asked for."""
         missing = sorted(set(params) - set(optimizers))
         if missing:
             raise ValueError(f'networks {missing} have parameters but no optimizer')
         optimizers = flax.core.FrozenDict({name: optimizers[name] for name in params})
-        return cls(step=jnp.zeros((), jnp.int32), rng=rng, params=dict(params),
-                   opt_state={name: optimizers[name].tx.init(p) for name, p in params.items()},
-                   ema={name: jax.tree.map(jnp.copy, p) for name, p in params.items()
-                        if optimizers[name].ema_decay > 0},
-                   aux={} if aux is None else aux, lr_scale=jnp.ones((), jnp.float32), optimizers=optimizers)
+        return cls(
+            step=jnp.zeros((), jnp.int32),
+            rng=rng,
+            params=dict(params),
+            opt_state={name: optimizers[name].tx.init(p) for name, p in params.items()},
+            ema={name: jax.tree.map(jnp.copy, p) for name, p in params.items() if optimizers[name].ema_decay > 0},
+            aux={} if aux is None else aux,
+            lr_scale=jnp.ones((), jnp.float32),
+            optimizers=optimizers,
+        )
 
     def minimize(self, name: str, loss_fn: Callable, *args, mutable: bool = False) -> tuple['TrainState', dict]:
         """One gradient step on ``loss_fn`` for network ``name``: ``(state, metrics)``.
@@ -81,6 +87,7 @@ class TrainState:
         ``igr_penalty``.  The returned metrics are the loss_fn's plus ``loss`` (the
         minimised value) and ``grad_norm`` (global norm of its gradient).
         """
+
         def split(params):
             loss, extra = loss_fn(params, *args)
             metrics, collections = extra if mutable else (extra, {})
@@ -89,6 +96,7 @@ class TrainState:
         h = self.optimizers[name].implicit_grad_reg
         objective = split
         if h > 0:
+
             def objective(params):
                 (loss, (metrics, collections)), grads = jax.value_and_grad(split, has_aux=True)(params)
                 penalty = 0.25 * h * sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads))
@@ -109,8 +117,11 @@ class TrainState:
         """
         if self.optimizers[name].implicit_grad_reg > 0:
             from zoo.train.config import ConfigError
-            raise ConfigError(f'implicit_grad_reg is set for network {name!r}, but this task updates it '
-                              f'from its own gradients, where the penalty cannot be added; set it to 0')
+
+            raise ConfigError(
+                f'implicit_grad_reg is set for network {name!r}, but this task updates it '
+                f'from its own gradients, where the penalty cannot be added; set it to 0'
+            )
         return self._update(name, grads)
 
     def _update(self, name: str, grads) -> 'TrainState':
@@ -124,8 +135,9 @@ class TrainState:
         ema = self.ema
         if name in ema:
             ema = {**ema, name: ema_update(ema[name], params, optimizer.ema_decay, self.step)}
-        return self.replace(params={**self.params, name: params},
-                            opt_state={**self.opt_state, name: opt_state}, ema=ema)
+        return self.replace(
+            params={**self.params, name: params}, opt_state={**self.opt_state, name: opt_state}, ema=ema
+        )
 
     def averaged(self, name: str, use_ema: bool = True):
         """Network ``name``'s parameters for evaluation and samples: the EMA when kept."""

@@ -28,8 +28,11 @@ def step_rng(state: TrainState) -> jax.Array:
 
 def make_init(task: Task, mesh) -> Callable:
     """``init(rng, batch) -> TrainState`` replicated over ``mesh`` (ActNorm sees the global batch)."""
-    return jax.jit(task.init, in_shardings=(mesh_lib.replicated(mesh), mesh_lib.batch_sharding(mesh)),
-                   out_shardings=mesh_lib.replicated(mesh))
+    return jax.jit(
+        task.init,
+        in_shardings=(mesh_lib.replicated(mesh), mesh_lib.batch_sharding(mesh)),
+        out_shardings=mesh_lib.replicated(mesh),
+    )
 
 
 def abstract_state(task: Task, mesh, rng, batch):
@@ -52,14 +55,18 @@ def make_train_step(task: Task, mesh) -> Callable:
     metrics stay on the device until the loop asks for them.
     """
     replicated = mesh_lib.replicated(mesh)
-    return jax.jit(lambda state, batch: train_step(task, state, batch),
-                   in_shardings=(replicated, mesh_lib.batch_sharding(mesh)),
-                   out_shardings=(replicated, replicated), donate_argnums=0)
+    return jax.jit(
+        lambda state, batch: train_step(task, state, batch),
+        in_shardings=(replicated, mesh_lib.batch_sharding(mesh)),
+        out_shardings=(replicated, replicated),
+        donate_argnums=0,
+    )
 
 
 def make_eval_step(task: Task, mesh) -> Callable:
     """``eval(state, batch, rng) -> {name: (N,) values}``, values split over ``data`` like the batch."""
-    return jax.jit(task.eval_step,
-                   in_shardings=(mesh_lib.replicated(mesh), mesh_lib.batch_sharding(mesh),
-                                 mesh_lib.replicated(mesh)),
-                   out_shardings=mesh_lib.batch_sharding(mesh))
+    return jax.jit(
+        task.eval_step,
+        in_shardings=(mesh_lib.replicated(mesh), mesh_lib.batch_sharding(mesh), mesh_lib.replicated(mesh)),
+        out_shardings=mesh_lib.batch_sharding(mesh),
+    )

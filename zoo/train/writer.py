@@ -29,6 +29,7 @@ class MetricsWriter:
     def tensorboard(self):
         if self._tensorboard is None:
             from tensorboardX import SummaryWriter  # imported on first use: it loads protobuf
+
             self._tensorboard = SummaryWriter(self.workdir, flush_secs=30)
         return self._tensorboard
 
@@ -89,5 +90,5 @@ def last_values(path, prefix: str) -> dict:
     values = {}
     if os.path.exists(path):
         for record in read_metrics(path):
-            values.update({k[len(prefix):]: v for k, v in record.items() if k.startswith(prefix)})
+            values.update({k[len(prefix) :]: v for k, v in record.items() if k.startswith(prefix)})
     return values

@@ -54,12 +54,17 @@ def clustering_loss_terms(log_likelihood, z, mean, log_scale, class_logits, clas
     """
     cluster = cluster_kl(z, mean, log_scale, jax.nn.softmax(class_logits, axis=-1), class_means)
     category = categorical_kl_to_uniform(class_logits)
-    return {'loss': -log_likelihood + cluster + category, 'reconstruction': -log_likelihood,
-            'cluster_kl': cluster, 'category_kl': category}
+    return {
+        'loss': -log_likelihood + cluster + category,
+        'reconstruction': -log_likelihood,
+        'cluster_kl': cluster,
+        'category_kl': category,
+    }
 
 
 class ClusteringVAE(VAE):
     """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents)."""
+
     num_clusters: int = 10
     classifier_hidden: int = 256
     class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)

@@ -40,8 +40,14 @@ class ClusteringVAETask(VAETask):
         apply = lambda method, *a: self.apply(params, *a, method=method)
         mean, log_scale = apply(VAE.encode, x)
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
-        terms = clustering_loss_terms(self.log_likelihood_fn(params, x)(z), z, mean, log_scale,
-                                      apply(ClusteringVAE.classify, z), apply(ClusteringVAE.means))
+        terms = clustering_loss_terms(
+            self.log_likelihood_fn(params, x)(z),
+            z,
+            mean,
+            log_scale,
+            apply(ClusteringVAE.classify, z),
+            apply(ClusteringVAE.means),
+        )
         return terms, apply(ClusteringVAE.classify, z if noise else mean)
 
     def loss(self, params, pixels, rng):
@@ -80,6 +86,9 @@ class ClusteringVAETask(VAETask):
         """One row of samples z = mu_y + eps per cluster, and reconstructions."""
         examples = batch['image'][:NUM_EXAMPLES]
         levels = self.info.num_levels
-        return {'cluster_samples': make_grid(self.cluster_samples(state, rng), levels, cols=self.samples_per_cluster),
-                'reconstructions': make_grid(jnp.concatenate([examples, self.reconstruct(state, examples, rng)]),
-                                             levels, cols=len(examples))}
+        return {
+            'cluster_samples': make_grid(self.cluster_samples(state, rng), levels, cols=self.samples_per_cluster),
+            'reconstructions': make_grid(
+                jnp.concatenate([examples, self.reconstruct(state, examples, rng)]), levels, cols=len(examples)
+            ),
+        }

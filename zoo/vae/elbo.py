@@ -16,9 +16,10 @@ from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian, sum_
 
 class ElboTerms(NamedTuple):
     """Per-example values, each of shape (N,)."""
-    elbo: jax.Array            # log-likelihood - kl
+
+    elbo: jax.Array  # log-likelihood - kl
     log_likelihood: jax.Array  # one-sample estimate of E_q[log p(x|z)]
-    kl: jax.Array              # KL(q(z|x) || N(0, I)), exact
+    kl: jax.Array  # KL(q(z|x) || N(0, I)), exact
 
 
 def elbo(key, mean, log_scale, log_likelihood_fn: Callable[[jax.Array], jax.Array]) -> ElboTerms:

@@ -41,15 +41,19 @@ def fvae_negative_elbo(x, reconstruction, flow_log_prob, log_sigma1, log_sigma2)
     """
     num_dims = math.prod(x.shape[1:])
     squared_error = sum_except_batch(jnp.square(reconstruction - x))
-    reconstruction_nll = (0.5 * squared_error * jnp.exp(-2.0 * log_sigma2)
-                          + num_dims * (log_sigma2 + 0.5 * _LOG_2PI))
+    reconstruction_nll = 0.5 * squared_error * jnp.exp(-2.0 * log_sigma2) + num_dims * (log_sigma2 + 0.5 * _LOG_2PI)
     entropy = num_dims * (log_sigma1 + 0.5 * (1.0 + _LOG_2PI))
-    return {'neg_elbo': reconstruction_nll - flow_log_prob - entropy, 'reconstruction_nll': reconstruction_nll,
-            'prior_nll': -flow_log_prob, 'squared_error': squared_error}
+    return {
+        'neg_elbo': reconstruction_nll - flow_log_prob - entropy,
+        'reconstruction_nll': reconstruction_nll,
+        'prior_nll': -flow_log_prob,
+        'squared_error': squared_error,
+    }
 
 
 class ResidualBlock(nn.Module):
     """x + conv3x3(relu(conv3x3(relu(x)))): keeps the shape; the last conv starts at zero."""
+
     hidden: int
 
     @nn.compact
@@ -60,6 +64,7 @@ class ResidualBlock(nn.Module):
 
 class SqueezeEncoder(nn.Module):
     """``scales`` x [squeeze 2x2, ``blocks`` residual blocks]: (H, W, C) -> (H/2^L, W/2^L, 4^L C)."""
+
     scales: int = 1
     blocks: int = 2
     hidden: int = 64
@@ -75,6 +80,7 @@ class SqueezeEncoder(nn.Module):
 
 class SqueezeDecoder(nn.Module):
     """The encoder's mirror: ``scales`` x [``blocks`` residual blocks, unsqueeze]."""
+
     scales: int = 1
     blocks: int = 2
     hidden: int = 64
@@ -90,11 +96,12 @@ class SqueezeDecoder(nn.Module):
 
 class FVAE(nn.Module):
     """Encoder, decoder, Glow on the latent image, and log sigma1, log sigma2 (scalars)."""
+
     image_shape: tuple = (8, 8, 1)
-    scales: int = 1            # squeezes in E (and unsqueezes in G)
-    blocks: int = 2            # residual blocks per level
+    scales: int = 1  # squeezes in E (and unsqueezes in G)
+    blocks: int = 2  # residual blocks per level
     hidden: int = 64
-    flow_scales: int = 1       # scales of the Glow on the latent image
+    flow_scales: int = 1  # scales of the Glow on the latent image
     flow_steps: int = 4
     flow_hidden: int = 64
     init_log_sigma1: float = math.log(0.1)
@@ -105,19 +112,28 @@ class FVAE(nn.Module):
         height, width, _ = self.image_shape
         factor = 2 ** (self.scales + self.flow_scales)
         if height % factor or width % factor:
-            raise ValueError(f'f-VAE squeezes {self.scales} times in the encoder and {self.flow_scales} in '
-                             f'the flow: image sides must be divisible by {factor}, got {height}x{width}')
+            raise ValueError(
+                f'f-VAE squeezes {self.scales} times in the encoder and {self.flow_scales} in '
+                f'the flow: image sides must be divisible by {factor}, got {height}x{width}'
+            )
         super().__post_init__()
 
     def setup(self):
         height, width, channels = self.image_shape
-        scale = 2 ** self.scales
+        scale = 2**self.scales
         self.latent_shape = (height // scale, width // scale, channels * scale * scale)
         self.encoder = SqueezeEncoder(self.scales, self.blocks, self.hidden)
         self.decoder = SqueezeDecoder(self.scales, self.blocks, self.hidden)
         # Additive coupling, as the f-VAE authors' Glow; LU 1x1 convs keep the log-det cheap.
-        self.flow = Glow(image_shape=self.latent_shape, scales=self.flow_scales, flow_steps=self.flow_steps,
-                         hidden=self.flow_hidden, coupling='additive', permutation='lu', scan=False)
+        self.flow = Glow(
+            image_shape=self.latent_shape,
+            scales=self.flow_scales,
+            flow_steps=self.flow_steps,
+            hidden=self.flow_hidden,
+            coupling='additive',
+            permutation='lu',
+            scan=False,
+        )
         self.log_sigma1 = self.param('log_sigma1', nn.initializers.constant(self.init_log_sigma1), ())
         self.log_sigma2 = self.param('log_sigma2', nn.initializers.constant(self.init_log_sigma2), ())
 

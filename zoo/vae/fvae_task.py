@@ -83,12 +83,18 @@ class FVAETask(Task):
         mean = apply(FVAE.encode, images.center(examples, self.info.num_levels))
         latents = apply(FVAE.to_prior, mean)
         decode = lambda zs: to_pixels(apply(FVAE.decode, apply(FVAE.from_prior, zs)))
-        rows = [interpolation.path(interpolation.index(latents, 2 * i), interpolation.index(latents, 2 * i + 1),
-                                   PATH_LENGTH) for i in range(4)]
+        rows = [
+            interpolation.path(
+                interpolation.index(latents, 2 * i), interpolation.index(latents, 2 * i + 1), PATH_LENGTH
+            )
+            for i in range(4)
+        ]
         corners = tuple(interpolation.index(latents, i) for i in range(4))
-        return {'reconstructions': jnp.concatenate([examples, to_pixels(apply(FVAE.decode, mean))]),
-                'interpolation': decode(jax.tree.map(lambda *a: jnp.concatenate(a), *rows)),
-                'interpolation_grid': decode(interpolation.bilinear_grid(corners, GRID, GRID))}
+        return {
+            'reconstructions': jnp.concatenate([examples, to_pixels(apply(FVAE.decode, mean))]),
+            'interpolation': decode(jax.tree.map(lambda *a: jnp.concatenate(a), *rows)),
+            'interpolation_grid': decode(interpolation.bilinear_grid(corners, GRID, GRID)),
+        }
 
     def visualize(self, state, batch, rng):
         """Samples per temperature; from the batch's first images, reconstructions, 2-point paths

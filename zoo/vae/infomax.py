@@ -29,7 +29,7 @@ INITIAL_LOG_SCALE = -2.0
 def jensen_shannon_bound(joint_scores, marginal_scores):
     """E_joint[log sigmoid T] + E_marginal[log(1 - sigmoid T)], written with softplus:
 
-        log sigmoid(t) = -softplus(-t),   log(1 - sigmoid(t)) = -softplus(t).
+    log sigmoid(t) = -softplus(-t),   log(1 - sigmoid(t)) = -softplus(t).
     """
     return -jnp.mean(jax.nn.softplus(-joint_scores)) - jnp.mean(jax.nn.softplus(marginal_scores))
 
@@ -50,6 +50,7 @@ def shuffle_within_batch(key, z):
 
 class InfoMaxEncoder(nn.Module):
     """Conv feature map (local features) -> dense global feature -> (mean, log_scale) of z."""
+
     latents: int = 64
     channels: tuple = (32, 64)
     hidden: int = 256
@@ -68,6 +69,7 @@ class InfoMaxEncoder(nn.Module):
 
 class GlobalCritic(nn.Module):
     """T(global feature, z) = MLP([g, z]) -> scalar per pair."""
+
     hidden: int = 256
 
     @nn.compact
@@ -78,6 +80,7 @@ class GlobalCritic(nn.Module):
 
 class LocalCritic(nn.Module):
     """T(local feature at each position, z) = 1x1-conv MLP([f_ij, z]) -> (N, h, w) scores."""
+
     hidden: int = 256
 
     @nn.compact
@@ -89,6 +92,7 @@ class LocalCritic(nn.Module):
 
 class InfoMax(nn.Module):
     """The encoder and both critics as one parameter tree."""
+
     latents: int = 64
     channels: tuple = (32, 64)
     hidden: int = 256
@@ -110,8 +114,9 @@ class InfoMax(nn.Module):
         return self.global_critic(glob, z), self.local_critic(local, z)
 
 
-def infomax_loss(global_joint, global_marginal, local_joint, local_marginal, kl,
-                 alpha: float, beta: float, gamma: float) -> tuple[jax.Array, dict]:
+def infomax_loss(
+    global_joint, global_marginal, local_joint, local_marginal, kl, alpha: float, beta: float, gamma: float
+) -> tuple[jax.Array, dict]:
     """L = -alpha I_JS(global) - beta I_JS(local) + gamma mean(KL): the module docstring's loss."""
     global_mi = jensen_shannon_bound(global_joint, global_marginal)
     local_mi = jensen_shannon_bound(local_joint, local_marginal)

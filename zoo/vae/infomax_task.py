@@ -19,11 +19,15 @@ from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
 from zoo.train.task import Task, jit_method
 from zoo.vae.infomax import InfoMax, infomax_loss, shuffle_within_batch
-from zoo.vae.representation import (cross_validated_probe_accuracy, nearest_neighbour_accuracy, split_summary,
-                                    with_labels)
+from zoo.vae.representation import (
+    cross_validated_probe_accuracy,
+    nearest_neighbour_accuracy,
+    split_summary,
+    with_labels,
+)
 from zoo.viz.image_grid import make_grid
 
-NUM_EXAMPLES = 64   # images of the loop's batch searched for the retrieval sheet
+NUM_EXAMPLES = 64  # images of the loop's batch searched for the retrieval sheet
 NUM_QUERIES = 8
 NUM_NEIGHBOURS = 7
 
@@ -58,8 +62,9 @@ class InfoMaxTask(Task):
         global_joint, local_joint = apply(InfoMax.critics, local, glob, z)
         global_marginal, local_marginal = apply(InfoMax.critics, local, glob, shuffle_within_batch(shuffle_key, z))
         kl = sum_except_batch(kl_standard_normal(mean, log_scale))
-        return infomax_loss(global_joint, global_marginal, local_joint, local_marginal, kl,
-                            self.alpha, self.beta, self.gamma)
+        return infomax_loss(
+            global_joint, global_marginal, local_joint, local_marginal, kl, self.alpha, self.beta, self.gamma
+        )
 
     def train_step(self, state, batch, rng):
         return state.minimize('infomax', self.loss, batch['image'], rng)
@@ -69,8 +74,9 @@ class InfoMaxTask(Task):
         return self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)[2]
 
     def eval_step(self, state, batch, rng):
-        _, _, mean, log_scale = self.model.apply({'params': state.averaged('infomax')}, self.inputs(batch['image']),
-                                                 method=InfoMax.encode)
+        _, _, mean, log_scale = self.model.apply(
+            {'params': state.averaged('infomax')}, self.inputs(batch['image']), method=InfoMax.encode
+        )
         return with_labels({'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
 
     def summarize(self, values):
@@ -87,7 +93,7 @@ class InfoMaxTask(Task):
         features = self.features(state.averaged('infomax'), examples)
         unit = features / jnp.maximum(jnp.linalg.norm(features, axis=1, keepdims=True), 1e-12)
         similarity = unit[:NUM_QUERIES] @ unit.T
-        order = jnp.argsort(-similarity, axis=1)[:, :NUM_NEIGHBOURS + 1]  # the query itself comes first
+        order = jnp.argsort(-similarity, axis=1)[:, : NUM_NEIGHBOURS + 1]  # the query itself comes first
         return examples[order.reshape(-1)]
 
     def visualize(self, state, batch, rng):
@@ -95,5 +101,4 @@ class InfoMaxTask(Task):
         examples = batch['image'][:NUM_EXAMPLES]
         if len(examples) <= NUM_NEIGHBOURS:
             return {}
-        return {'retrieval': make_grid(self.neighbours(state, examples), self.info.num_levels,
-                                       cols=NUM_NEIGHBOURS + 1)}
+        return {'retrieval': make_grid(self.neighbours(state, examples), self.info.num_levels, cols=NUM_NEIGHBOURS + 1)}

@@ -45,5 +45,8 @@ def kl_split(key, mean, log_scale) -> dict:
     log_aggregate = jax.nn.logsumexp(log_q_pairs, axis=1) - math.log(mean.shape[0])
     mutual_information = jnp.mean(log_own - log_aggregate)
     average_kl = jnp.mean(sum_except_batch(kl_standard_normal(mean, log_scale)))
-    return {'average_kl': average_kl, 'mutual_information': mutual_information,
-            'marginal_kl': average_kl - mutual_information}
+    return {
+        'average_kl': average_kl,
+        'mutual_information': mutual_information,
+        'marginal_kl': average_kl - mutual_information,
+    }

@@ -20,6 +20,7 @@ from zoo.distributions import gaussian_log_prob, sample_diagonal_gaussian, sum_e
 
 def log_importance_weights(key, mean, log_scale, log_likelihood_fn, num_samples: int) -> jax.Array:
     """log w_i = log p(x|z_i) + log N(z_i; 0, I) - log q(z_i|x), shape (num_samples, N)."""
+
     def one(sample_key):
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         log_prior = sum_except_batch(gaussian_log_prob(z))
@@ -29,8 +30,14 @@ def log_importance_weights(key, mean, log_scale, log_likelihood_fn, num_samples:
     return jax.vmap(one)(jax.random.split(key, num_samples))
 
 
-def iwae_bound(key, mean, log_scale, log_likelihood_fn: Callable[[jax.Array], jax.Array],
-               num_samples: int, chunk_size: int | None = None) -> jax.Array:
+def iwae_bound(
+    key,
+    mean,
+    log_scale,
+    log_likelihood_fn: Callable[[jax.Array], jax.Array],
+    num_samples: int,
+    chunk_size: int | None = None,
+) -> jax.Array:
     """L_k(x) = logsumexp_i(log w_i) - log k per example (N,), with k = ``num_samples``.
 
     Args:

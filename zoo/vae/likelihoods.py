@@ -39,8 +39,9 @@ def log_likelihood(x, decoded, num_levels: int, likelihood: str) -> jax.Array:
         return sum_except_batch(bernoulli_log_prob(x, decoded))
     loc, log_scale = jnp.split(decoded, 2, axis=-1)
     pixels = images.intensity_to_pixels(x, num_levels).astype(jnp.int32)
-    return sum_except_batch(discretized_logistic_log_prob(pixels, loc, jnp.maximum(log_scale, MIN_LOG_SCALE),
-                                                          num_levels))
+    return sum_except_batch(
+        discretized_logistic_log_prob(pixels, loc, jnp.maximum(log_scale, MIN_LOG_SCALE), num_levels)
+    )
 
 
 def mean_pixels(decoded, num_levels: int, likelihood: str) -> jax.Array:

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 class MLPEncoder(nn.Module):
     """x -> Dense(hidden) -> relu -> Dense(2 * latents) -> (mean, log_scale)."""
+
     latents: int = 20
     hidden: int = 500
 
@@ -26,6 +27,7 @@ class MLPEncoder(nn.Module):
 
 class MLPDecoder(nn.Module):
     """z -> Dense(hidden) -> relu -> Dense(H * W * C * k), reshaped to (H, W, C * k)."""
+
     output_shape: tuple
     hidden: int = 500
 
@@ -37,6 +39,7 @@ class MLPDecoder(nn.Module):
 
 class ConvEncoder(nn.Module):
     """Two stride-2 3x3 convs (relu), then the MLP head: (mean, log_scale)."""
+
     latents: int = 20
     hidden: int = 256
     channels: tuple = (32, 64)
@@ -50,6 +53,7 @@ class ConvEncoder(nn.Module):
 
 class ConvDecoder(nn.Module):
     """The encoder's mirror: Dense to an (H/4, W/4) map, then stride-2 transposed convs."""
+
     output_shape: tuple
     hidden: int = 256
     channels: tuple = (32, 64)
@@ -70,6 +74,7 @@ class ConvDecoder(nn.Module):
 
 class VAE(nn.Module):
     """An encoder and a decoder; ``__call__`` touches both so ``init`` creates every parameter."""
+
     image_shape: tuple
     params_per_pixel: int = 1
     architecture: str = 'mlp'

@@ -46,8 +46,14 @@ def cross_validated_probe_accuracy(features, labels, folds: int = 2, seed: int =
 
     features, labels = np.asarray(features), np.asarray(labels)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return float(np.mean([linear_probe_accuracy(features[a], labels[a], features[b], labels[b])
-                          for a, b in splitter.split(features, labels)]))
+    return float(
+        np.mean(
+            [
+                linear_probe_accuracy(features[a], labels[a], features[b], labels[b])
+                for a, b in splitter.split(features, labels)
+            ]
+        )
+    )
 
 
 def with_labels(values: dict, batch: dict) -> dict:

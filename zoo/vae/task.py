@@ -36,14 +36,17 @@ def build_vae(cls, info, likelihood: str, settings: dict):
     """``cls`` (a ``VAE`` subclass) for ``info``'s images; bad settings are ``ConfigError``s."""
     if likelihood not in likelihoods.LIKELIHOODS:
         raise ConfigError(f'unknown likelihood {likelihood!r}; choose one of {list(likelihoods.LIKELIHOODS)}')
-    model = build_model(cls, settings, image_shape=tuple(info.image_shape),
-                        params_per_pixel=likelihoods.PARAMS_PER_PIXEL[likelihood])
+    model = build_model(
+        cls, settings, image_shape=tuple(info.image_shape), params_per_pixel=likelihoods.PARAMS_PER_PIXEL[likelihood]
+    )
     if model.architecture not in ('mlp', 'conv'):
         raise ConfigError(f"unknown architecture {model.architecture!r}; use 'mlp' or 'conv'")
     factor = 2 ** len(model.channels)
     if model.architecture == 'conv' and any(side % factor for side in info.image_shape[:2]):
-        raise ConfigError(f'the conv {cls.__name__} with {len(model.channels)} stride-2 layers needs image sides '
-                          f'divisible by {factor}; {info.name} images are {info.image_shape[:2]}')
+        raise ConfigError(
+            f'the conv {cls.__name__} with {len(model.channels)} stride-2 layers needs image sides '
+            f'divisible by {factor}; {info.name} images are {info.image_shape[:2]}'
+        )
     return model
 
 
@@ -54,8 +57,15 @@ class VAETask(Task):
     headline = 'iwae_nll'
     model_class = VAE  # subclasses with extra networks (the clustering VAE) swap it
 
-    def __init__(self, info, config, likelihood: str = 'bernoulli', iwae_samples: int = 100,
-                 iwae_chunk: int | None = None, num_samples: int = 64):
+    def __init__(
+        self,
+        info,
+        config,
+        likelihood: str = 'bernoulli',
+        iwae_samples: int = 100,
+        iwae_chunk: int | None = None,
+        num_samples: int = 64,
+    ):
         self.info = info
         self.likelihood = likelihood
         self.model = build_vae(self.model_class, info, likelihood, config.model)
@@ -73,9 +83,11 @@ class VAETask(Task):
 
     def log_likelihood_fn(self, params, x):
         """z -> log p(x|z) per example: the closure the ELBO and IWAE take."""
+
         def fn(z):
             decoded = self.apply(params, z, method=VAE.decode)
             return likelihoods.log_likelihood(x, decoded, self.info.num_levels, self.likelihood)
+
         return fn
 
     def init(self, rng, batch) -> TrainState:
@@ -89,8 +101,7 @@ class VAETask(Task):
         mean, log_scale = self.apply(params, x, method=VAE.encode)
         loss, metrics = negative_elbo_loss(sample_key, mean, log_scale, self.log_likelihood_fn(params, x))
         split = jax.lax.stop_gradient(kl_split(split_key, mean, log_scale))
-        return loss, {**metrics, 'mutual_information': split['mutual_information'],
-                      'marginal_kl': split['marginal_kl']}
+        return loss, {**metrics, 'mutual_information': split['mutual_information'], 'marginal_kl': split['marginal_kl']}
 
     def train_step(self, state, batch, rng):
         return state.minimize('vae', self.loss, batch['image'], rng)
@@ -107,8 +118,7 @@ class VAETask(Task):
 
     def decode_pixels(self, params, z):
         """The decoder's mean image of each code, as uint8 pixels."""
-        return likelihoods.mean_pixels(self.apply(params, z, method=VAE.decode), self.info.num_levels,
-                                       self.likelihood)
+        return likelihoods.mean_pixels(self.apply(params, z, method=VAE.decode), self.info.num_levels, self.likelihood)
 
     def prior_codes(self, params, rng, n: int):
         """z ~ the prior: N(0, I) here."""
@@ -131,6 +141,9 @@ class VAETask(Task):
         """Prior samples (decoder means), and the batch's first images above their reconstructions."""
         examples = batch['image'][:NUM_EXAMPLES]
         levels = self.info.num_levels
-        return {'samples': make_grid(self.sample(state, rng, self.num_samples), levels),
-                'reconstructions': make_grid(jnp.concatenate([examples, self.reconstruct(state, examples, rng)]),
-                                             levels, cols=len(examples))}
+        return {
+            'samples': make_grid(self.sample(state, rng, self.num_samples), levels),
+            'reconstructions': make_grid(
+                jnp.concatenate([examples, self.reconstruct(state, examples, rng)]), levels, cols=len(examples)
+            ),
+        }

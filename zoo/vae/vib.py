@@ -30,6 +30,7 @@ class VIBClassifier(nn.Module):
     Alemi et al.'s MNIST model: hidden (1024, 1024), 256 latents, sigma = softplus(h - 5)
     so the bottleneck starts nearly deterministic.
     """
+
     num_classes: int = 10
     hidden: tuple = (1024, 1024)
     latents: int = 256

@@ -24,8 +24,10 @@ from zoo.vae.vib import VIBClassifier, vib_loss_terms
 def require_labels(batch, info, task: str) -> None:
     """A clear error when a supervised task meets a dataset without labels."""
     if 'label' not in batch:
-        raise ValueError(f'{task} trains on labels, but the batches of {info.name!r} have none '
-                         "(need a dataset whose batches carry 'label')")
+        raise ValueError(
+            f'{task} trains on labels, but the batches of {info.name!r} have none '
+            "(need a dataset whose batches carry 'label')"
+        )
 
 
 class VIBTask(Task):
@@ -70,11 +72,18 @@ class VIBTask(Task):
         logits = apply(VIBClassifier.classify, mean)
         terms = vib_loss_terms(logits, batch['label'], mean, log_scale, self.beta)
         keys = jax.random.split(rng, self.eval_samples)
-        probs = jnp.mean(jax.vmap(lambda k: jax.nn.softmax(
-            apply(VIBClassifier.classify, sample_diagonal_gaussian(k, mean, log_scale))))(keys), axis=0)
-        return {'correct': (jnp.argmax(logits, -1) == batch['label']).astype(jnp.float32),
-                'correct_sampled': (jnp.argmax(probs, -1) == batch['label']).astype(jnp.float32),
-                'cross_entropy': terms['cross_entropy'], 'kl': terms['kl']}
+        probs = jnp.mean(
+            jax.vmap(
+                lambda k: jax.nn.softmax(apply(VIBClassifier.classify, sample_diagonal_gaussian(k, mean, log_scale)))
+            )(keys),
+            axis=0,
+        )
+        return {
+            'correct': (jnp.argmax(logits, -1) == batch['label']).astype(jnp.float32),
+            'correct_sampled': (jnp.argmax(probs, -1) == batch['label']).astype(jnp.float32),
+            'cross_entropy': terms['cross_entropy'],
+            'kl': terms['kl'],
+        }
 
     def summarize(self, values):
         summary = {k: float(np.mean(v)) for k, v in values.items()}

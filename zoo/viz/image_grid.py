@@ -26,7 +26,7 @@ def make_grid(pixels, num_levels: int = 256, cols: int | None = None, pad: int =
     for i in range(n):
         r, k = divmod(i, cols)
         top, left = pad + r * (h + pad), pad + k * (w + pad)
-        grid[top:top + h, left:left + w] = scaled[i]
+        grid[top : top + h, left : left + w] = scaled[i]
     return grid
 
 

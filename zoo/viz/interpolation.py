@@ -27,7 +27,7 @@ from typing import Literal
 import jax
 import jax.numpy as jnp
 
-Method = Literal["lerp", "slerp"]
+Method = Literal['lerp', 'slerp']
 
 
 def _dot(a, b):
@@ -79,28 +79,28 @@ def slerp(z0, z1, t, eps: float = 1e-6):
     return jax.tree.map(lambda a, b: w0 * a + w1 * b, z0, z1)
 
 
-METHODS = {"lerp": lerp, "slerp": slerp}
+METHODS = {'lerp': lerp, 'slerp': slerp}
 
 
-def interpolate(z0, z1, t, method: Method = "lerp"):
+def interpolate(z0, z1, t, method: Method = 'lerp'):
     """``lerp(z0, z1, t)`` or ``slerp(z0, z1, t)`` by name."""
     if method not in METHODS:
-        raise ValueError(f"unknown interpolation {method!r}; choose one of {sorted(METHODS)}")
+        raise ValueError(f'unknown interpolation {method!r}; choose one of {sorted(METHODS)}')
     return METHODS[method](z0, z1, t)
 
 
-def path(z0, z1, num: int, method: Method = "lerp"):
+def path(z0, z1, num: int, method: Method = 'lerp'):
     """``num`` evenly spaced points z(t_k), t_k = k / (num - 1), from z0 to z1 inclusive.
 
     Every leaf gets a new leading axis of length ``num`` (a batch for ``model.decode``).
     """
     if num < 2:
-        raise ValueError(f"a path needs num >= 2 points, got {num}")
+        raise ValueError(f'a path needs num >= 2 points, got {num}')
     ts = jnp.linspace(0.0, 1.0, num)
     return jax.vmap(lambda t: interpolate(z0, z1, t, method))(ts)
 
 
-def bilinear(corners, u, v, method: Method = "lerp"):
+def bilinear(corners, u, v, method: Method = 'lerp'):
     """The point at (u, v) in [0, 1]^2 of the square spanned by four corner latents.
 
     ``corners = (z00, z01, z10, z11)``: top-left, top-right, bottom-left, bottom-right.
@@ -116,7 +116,7 @@ def bilinear(corners, u, v, method: Method = "lerp"):
     return interpolate(top, bottom, v, method)
 
 
-def bilinear_grid(corners, rows: int, cols: int, method: Method = "lerp"):
+def bilinear_grid(corners, rows: int, cols: int, method: Method = 'lerp'):
     """A ``rows`` x ``cols`` grid of ``bilinear(corners, u_j, v_i)``, u_j = j/(cols-1), v_i = i/(rows-1).
 
     Every leaf gets a leading axis of length rows * cols in row-major order (row i,
@@ -124,8 +124,8 @@ def bilinear_grid(corners, rows: int, cols: int, method: Method = "lerp"):
     rows*cols-1 and the result decodes as one batch.
     """
     if rows < 2 or cols < 2:
-        raise ValueError(f"a bilinear grid needs rows, cols >= 2, got {rows} x {cols}")
-    v, u = jnp.meshgrid(jnp.linspace(0.0, 1.0, rows), jnp.linspace(0.0, 1.0, cols), indexing="ij")
+        raise ValueError(f'a bilinear grid needs rows, cols >= 2, got {rows} x {cols}')
+    v, u = jnp.meshgrid(jnp.linspace(0.0, 1.0, rows), jnp.linspace(0.0, 1.0, cols), indexing='ij')
     return jax.vmap(lambda a, b: bilinear(corners, a, b, method))(u.ravel(), v.ravel())
 
 
@@ -141,5 +141,7 @@ def resample_levels(key, latents, levels, temperature: float = 1.0):
     n = len(latents)
     chosen = {i % n for i in levels}
     keys = jax.random.split(key, n)
-    return [temperature * jax.random.normal(k, z.shape, z.dtype) if i in chosen else z
-            for i, (k, z) in enumerate(zip(keys, latents))]
+    return [
+        temperature * jax.random.normal(k, z.shape, z.dtype) if i in chosen else z
+        for i, (k, z) in enumerate(zip(keys, latents))
+    ]
