@@ -66,6 +66,16 @@ TINY = {
         '--set',
         'task_kwargs.iwae_chunk=4',
     ],
+    'cvae': [
+        '--steps',
+        '40',
+        '--set',
+        'model.hidden=32',
+        '--set',
+        'task_kwargs.iwae_samples=4',
+        '--set',
+        'task_kwargs.iwae_chunk=4',
+    ],
     'vae_cluster': ['--steps', '40', '--set', 'model.hidden=32', '--set', 'model.channels=(8, 16)'],
     'ogan': ['--steps', '20', '--set', 'log_every=10'],
 }
@@ -125,18 +135,29 @@ def has_checkpoint(workdir) -> bool:
     return directory.is_dir() and any(p.name.isdigit() for p in directory.iterdir())
 
 
-def trained_run(model: str, s: Settings | None = None):
-    """``zoo.train.load_trained`` of ``make train-<model>``'s digits run, made first if missing."""
+def trained_run(model: str, s: Settings | None = None, config: str | None = None):
+    """``zoo.train.load_trained`` of ``make train-<model>``'s digits run (or its ``--config config``
+    run, e.g. 'digits_cond'), made first if missing."""
     s = s or settings()
-    workdir = s.workdir(model)
+    workdir = (
+        s.workdir(model)
+        if config is None
+        else s.workdir(model).with_name(s.workdir(model).name.replace('-digits', f'-{config}'))
+    )
     if not has_checkpoint(workdir):
         print(
             f'no checkpoint in {workdir}: training it now (`make train-{model.replace("_", "-")}`'
+            + (f" ARGS='--config {config}'" if config else '')
             + (', shrunk for the tiny path' if s.tiny else '')
             + ')'
         )
         run_experiment(
-            'train', model, '--workdir', workdir, *((TINY.get(model, []) + NO_BOOKKEEPING) if s.tiny else [])
+            'train',
+            model,
+            '--workdir',
+            workdir,
+            *(['--config', config] if config else []),
+            *((TINY.get(model, []) + NO_BOOKKEEPING) if s.tiny else []),
         )
     trained = load_trained(workdir)
     print(f'loaded {workdir} (step {trained.step})')

@@ -20,6 +20,7 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / 'notebooks'
 PATHS = sorted(NOTEBOOKS.glob('*.ipynb'))
 FIGURES = {
+    'conditional_sampling.ipynb': 'conditional_sampling.png',
     'gan_divergences.ipynb': 'gan_divergences.png',
     'glow_interpolation.ipynb': 'glow_interpolation.png',
     'glow_sampling.ipynb': 'glow_sampling.png',

@@ -33,6 +33,7 @@ TASKS = {
     'ebm': ('zoo.ebm.task:EBMTask', {}),
     'glann': ('zoo.imle.task:GLANNTask', {}),
     'vae': ('zoo.vae.task:VAETask', {}),
+    'cvae': ('zoo.vae.conditional_task:ConditionalVAETask', {}),
     'vae_cluster': ('zoo.vae.clustering_task:ClusteringVAETask', {}),
     'vib': ('zoo.vae.vib_task:VIBTask', {}),
     'infomax': ('zoo.vae.infomax_task:InfoMaxTask', {}),

@@ -79,21 +79,24 @@ def test_invertible_needs_scanned_steps():
         Glow(image_shape=(8, 8, 1), backprop='checkpoint')
 
 
-# A cheap pure step for the function-level checks: y = (x + b) * exp(s) * sign per channel,
-# log-det = L * sum(s) for x of shape (N, L, C); the fixed signs play the 'constants'.
-def affine_step(params, consts, x):
-    y = (x + params['b']) * jnp.exp(params['s']) * consts['sign']
+# A cheap pure step for the function-level checks: y = (x + b + c) * exp(s) * sign per channel,
+# log-det = L * sum(s) for x of shape (N, L, C); the fixed signs play the 'constants', and the
+# context c (N, 1, C), or 0 when None, a shift shared by every step.
+def affine_step(params, consts, x, context=None):
+    c = 0.0 if context is None else context
+    y = (x + params['b'] + c) * jnp.exp(params['s']) * consts['sign']
     return y, jnp.full(x.shape[:1], x.shape[1] * jnp.sum(params['s']))
 
 
-def affine_inverse(params, consts, y):
-    x = y * consts['sign'] * jnp.exp(-params['s']) - params['b']
-    return x, -affine_step(params, consts, x)[1]
+def affine_inverse(params, consts, y, context=None):
+    c = 0.0 if context is None else context
+    x = y * consts['sign'] * jnp.exp(-params['s']) - params['b'] - c
+    return x, -affine_step(params, consts, x, context)[1]
 
 
-def autodiff_scan(params, consts, x, reverse):
+def autodiff_scan(params, consts, x, reverse, context=None):
     def body(carry, vars_k):
-        y, ld = affine_step(*vars_k, carry[0])
+        y, ld = affine_step(*vars_k, carry[0], context)
         return (y, carry[1] + ld), None
 
     return jax.lax.scan(body, (x, jnp.zeros(x.shape[0])), (params, consts), reverse=reverse)[0]
@@ -122,6 +125,31 @@ def test_invertible_scan_matches_lax_scan_in_float64_and_constants_get_no_gradie
         assert_trees_close(inv_gp, gp, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(inv_gx, gx, rtol=1e-10, atol=1e-12)
         assert not jnp.any(inv_gc['sign'])
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+def test_invertible_scan_context_gradient_sums_over_steps(reverse):
+    """The context reaches every step; its gradient equals autodiff's through lax.scan."""
+    with jax.enable_x64(True):
+        k = jax.random.split(KEY, 4)
+        params = {'b': jax.random.normal(k[0], (5, 3)), 's': 0.1 * jax.random.normal(k[1], (5, 3))}
+        consts = {'sign': jnp.sign(jax.random.normal(k[2], (5, 3)))}
+        x = jax.random.normal(k[3], (2, 4, 3))
+        context = jnp.linspace(-1.0, 1.0, 6).reshape(2, 1, 3)
+
+        def grads(run):
+            f = lambda p, x, c: jnp.sum(jnp.sin(run(p, x, c)[0])) + jnp.sum(run(p, x, c)[1] ** 2)
+            return jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))(params, x, context)
+
+        exact, (gp, gx, gc) = grads(lambda p, x, c: autodiff_scan(p, consts, x, reverse, c))
+        value, (inv_gp, inv_gx, inv_gc) = grads(
+            lambda p, x, c: invertible_scan(affine_step, affine_inverse, p, consts, x, reverse=reverse, context=c)
+        )
+        np.testing.assert_allclose(value, exact, rtol=1e-12)
+        assert_trees_close(inv_gp, gp, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(inv_gx, gx, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(inv_gc, gc, rtol=1e-10, atol=1e-12)
+        assert float(jnp.sum(jnp.abs(gc))) > 0
 
 
 def test_activation_memory_does_not_grow_with_depth():

@@ -32,7 +32,7 @@ class ActNorm(nn.Module):
     eps: float = 1e-6
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         channels = x.shape[-1]
         axes = tuple(range(x.ndim - 1))
         if self.init_mode == 'data':

@@ -52,7 +52,7 @@ class Conv1x1(nn.Module):
     """
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         w = self.param('kernel', lambda key: random_rotation(key, x.shape[-1], x.dtype))
         return conv1x1_transform(x, w, log_abs_det(w), inverse)
 
@@ -65,7 +65,7 @@ class LUConv1x1(nn.Module):
     """
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         c = x.shape[-1]
         # Flax evaluates initialisers abstractly on every call to check shapes, so they
         # must work outside init too; the key only matters at init.

@@ -116,6 +116,8 @@ class ChannelCoupling(nn.Module):
     layer starts as the identity.  ``dtype`` (e.g. ``jnp.bfloat16``) is the conv
     conditioner's compute dtype; the transform and log-det stay in the input's dtype.
     ``conv_impl`` picks how its convolutions run (``zoo.flows.nets.conv_same``).
+    An optional ``context`` (N, K) conditions the network: y2 = g(x2; NN(x1, c)), so
+    the Jacobian stays triangular and the log-det keeps its form.
     """
 
     hidden: int
@@ -129,7 +131,7 @@ class ChannelCoupling(nn.Module):
     conv_impl: str = 'auto'
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         _check_kind(self.kind)
         if x.shape[-1] < 2:
             raise ValueError(f'a coupling needs at least 2 channels to split, got shape {x.shape}')
@@ -143,7 +145,7 @@ class ChannelCoupling(nn.Module):
             if self.net == 'conv'
             else MLP(self.hidden, out, self.depth)
         )
-        h = net(x_cond).astype(x.dtype)
+        h = net(x_cond, context).astype(x.dtype)
         y_trans, log_det = _transform(self.kind, x_trans, h, inverse, self.scale_fn)
         return merge(x_cond, y_trans, self.parity), log_det
 
@@ -154,7 +156,7 @@ class MaskedCoupling(nn.Module):
     ``mask='checkerboard'`` alternates spatially, ``mask='channel'`` keeps half the
     channels.  Same computation as a split coupling, at full resolution.  ``dtype`` is
     the conditioner's compute dtype (mixed precision) and ``conv_impl`` how its
-    convolutions run, as for ``ChannelCoupling``.
+    convolutions run, as for ``ChannelCoupling``; ``context`` too.
     """
 
     hidden: int
@@ -166,7 +168,7 @@ class MaskedCoupling(nn.Module):
     conv_impl: str = 'auto'
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         _check_kind(self.kind)
         _, height, width, channels = x.shape
         if self.mask == 'checkerboard':
@@ -180,5 +182,6 @@ class MaskedCoupling(nn.Module):
         out = channels * (2 if self.kind == 'affine' else 1)
         # The conditioner sees only kept entries; on the inverse pass those are unchanged,
         # so it sees the same input and produces the same (shift, scale).
-        h = ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl)(x * keep).astype(x.dtype)
+        h = ConvNet(self.hidden, out, dtype=self.dtype, conv_impl=self.conv_impl)(x * keep, context)
+        h = h.astype(x.dtype)
         return _transform(self.kind, x, h, inverse, self.scale_fn, keep)

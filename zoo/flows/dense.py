@@ -24,6 +24,10 @@ class DenseFlow(Flow):
     the even and odd entries (the same for dim=2).  ``encode`` gives ``([z], log_det)``,
     ``decode`` inverts, ``log_prob`` and ``sample`` give the model density (all from
     ``Flow``).  ``init`` with real data so ActNorm starts standardised.
+
+    Conditional density p(x | c) (as zuko's and flowjax's conditional flows): pass a
+    ``context`` c (N, K) to ``init``, ``log_prob`` and ``sample``; every coupling's MLP
+    takes it in its first layer (``zoo.flows.nets.add_context``).
     """
 
     dim: int = 2
@@ -66,9 +70,9 @@ class DenseFlow(Flow):
     def latent_shapes(self):
         return [(self.dim,)]
 
-    def forward(self, x):
-        z, log_det = run_chain(self.layers, x)
+    def forward(self, x, context=None):
+        z, log_det = run_chain(self.layers, x, context=context)
         return [z], log_det
 
-    def inverse(self, latents):
-        return run_chain(self.layers, latents[0], inverse=True)
+    def inverse(self, latents, context=None):
+        return run_chain(self.layers, latents[0], inverse=True, context=context)

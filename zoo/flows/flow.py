@@ -8,6 +8,11 @@ distributed as the standard ``prior`` ('gaussian' or 'logistic').  Then
     log p(x) = sum_i log p_prior(z_i) + log|det dz/dx|          (change of variables)
 
 and sampling at temperature T decodes z_i ~ prior scaled by T.
+
+Conditional flows: every method takes an optional ``context`` c (N, K), a vector per
+example (a one-hot label, a conditioning variable), and then the model is p(x | c):
+``forward(x, context)`` and ``inverse(latents, context)`` with the same c.  A subclass
+without a use for it keeps the old signatures; it is passed only when not None.
 """
 
 import math
@@ -51,37 +56,39 @@ class Flow(nn.Module):
     def inverse(self, latents):
         raise NotImplementedError
 
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         """Encode ``x -> (latents, log_det)``, or with ``inverse=True`` decode ``latents -> (x, log_det)``."""
         if inverse:
             _check_latents(x, self.latent_shapes)
-            return self.inverse(list(x))
+            _check_context(context, x[0].shape[0])
+            return self.inverse(list(x), **_kw(context))
         check_events(x, self.event_shape, self.event_name)
-        return self.forward(x)
+        _check_context(context, x.shape[0])
+        return self.forward(x, **_kw(context))
 
-    def encode(self, x):
+    def encode(self, x, context=None):
         """x (N, *event_shape) float -> (list of latents, log|det dz/dx| per example)."""
-        return self(x)
+        return self(x, context=context)
 
-    def decode(self, latents):
+    def decode(self, latents, context=None):
         """List of latents -> x (N, *event_shape)."""
-        return self(latents, inverse=True)[0]
+        return self(latents, inverse=True, context=context)[0]
 
-    def log_prob(self, x):
-        """log p(x) in nats per example."""
+    def log_prob(self, x, context=None):
+        """log p(x) (or log p(x | c) given ``context``) in nats per example."""
         log_prior, _ = get_prior(self.prior)
-        latents, log_det = self(x)
+        latents, log_det = self(x, context=context)
         return sum(sum_except_batch(log_prior(z)) for z in latents) + log_det
 
-    def sample(self, key, n: int, temperature: float = 1.0):
-        """n samples: latents from the prior at ``temperature``, decoded.
+    def sample(self, key, n: int, temperature: float = 1.0, context=None):
+        """n samples: latents from the prior at ``temperature``, decoded (given ``context`` (n, K)).
 
         Temperature 0 decodes the prior's mode (all latents zero).
         """
         _, sample_prior = get_prior(self.prior)
         keys = jax.random.split(key, len(self.latent_shapes))
         latents = [sample_prior(k, (n, *s), temperature) for k, s in zip(keys, self.latent_shapes)]
-        return self.decode(latents)
+        return self.decode(latents, context)
 
 
 def check_events(x, event_shape, name):
@@ -101,6 +108,21 @@ def check_events(x, event_shape, name):
         )
     if x.shape[0] == 0:
         raise ValueError(f'expected at least one example, got an empty batch of {name}')
+
+
+def _kw(context):
+    return {} if context is None else {'context': context}
+
+
+def _check_context(context, n):
+    """Raise unless context is None or a float (n, K) batch of vectors."""
+    if context is None:
+        return
+    if not hasattr(context, 'ndim') or context.ndim != 2 or context.shape[0] != n:
+        shape = getattr(context, 'shape', type(context).__name__)
+        raise ValueError(f'expected a context of shape (batch={n}, K), got {shape}')
+    if not jnp.issubdtype(context.dtype, jnp.floating):
+        raise TypeError(f'expected a floating-point context (one-hot labels as float), got dtype {context.dtype}')
 
 
 def _check_latents(latents, shapes):

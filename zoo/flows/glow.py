@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 import flax.linen as nn
 import jax
+import jax.numpy as jnp
 
 from zoo.flows.actnorm import ActNorm
 from zoo.flows.chain import ScannedChain, run_chain
@@ -52,8 +53,8 @@ class GlowStep(nn.Module):
             ),
         ]
 
-    def __call__(self, x, inverse=False):
-        return run_chain(self.layers, x, inverse)
+    def __call__(self, x, inverse=False, context=None):
+        return run_chain(self.layers, x, inverse, context)
 
 
 class Glow(ImageFlow):
@@ -80,6 +81,14 @@ class Glow(ImageFlow):
     (mixed precision) while parameters, the invertible layers, log-dets and losses stay
     float32.  Neither option changes the parameters, so both can be switched after init.
 
+    Class-conditional Glow (Kingma & Dhariwal 2018, sec. 5): given a context c (N, K), the
+    one-hot label, the top prior's mean and log-scale gain a linear function of c
+    (``LearnedPrior``); ``conditional_split=True`` conditions the split priors the same
+    way and ``conditional_couplings=True`` feeds c to every coupling network.  With
+    ``num_classes`` > 0 a zero-initialised linear classifier reads the spatial mean of the
+    top latent (before its prior), and its logits are sown in the 'intermediates'
+    collection as ``logits`` (the paper's auxiliary classification loss, weighted by the task).
+
     Paper CIFAR-10 model (Kingma & Dhariwal 2018, "Glow: Generative Flow with Invertible 1x1
     Convolutions", sec. 5, experiments): scales=3, flow_steps=32, hidden=512, affine coupling.
     """
@@ -99,6 +108,9 @@ class Glow(ImageFlow):
     backprop: Literal['autodiff', 'invertible'] = 'autodiff'
     compute_dtype: Any = None
     conv_impl: Literal['auto', 'xla', 'matmul'] = 'auto'
+    conditional_split: bool = False
+    conditional_couplings: bool = False
+    num_classes: int = 0
 
     def __post_init__(self):
         super().__post_init__()
@@ -137,11 +149,18 @@ class Glow(ImageFlow):
             for _ in range(self.scales)
         ]
         self.splits = [
-            Split(learned=self.learned_split, positional=self.positional_prior, conv_impl=self.conv_impl)
+            Split(
+                learned=self.learned_split,
+                positional=self.positional_prior,
+                conv_impl=self.conv_impl,
+                conditional=self.conditional_split,
+            )
             for _ in range(self.scales - 1)
         ]
         if self.learn_top:
             self.top = LearnedPrior(positional=self.positional_prior)
+        if self.num_classes:
+            self.classifier = nn.Dense(self.num_classes, kernel_init=nn.initializers.zeros)
 
     @property
     def scanned(self) -> bool:
@@ -150,28 +169,31 @@ class Glow(ImageFlow):
             return self.scan
         return self.backprop == 'invertible' or jax.default_backend() != 'cpu'
 
-    def _level(self, level, x, inverse):
+    def _level(self, level, x, inverse, context=None):
         """squeeze, then the level's steps of flow (inverse: the steps backwards, then unsqueeze)."""
+        context = context if self.conditional_couplings else None
         if inverse:
-            x, log_det = self.flows[level](x, inverse=True)
+            x, log_det = self.flows[level](x, inverse=True, context=context)
             return unsqueeze(x), log_det
-        return self.flows[level](squeeze(x))
+        return self.flows[level](squeeze(x), context=context)
 
     @property
     def latent_shapes(self):
         shapes, (h, w, c) = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
-    def forward(self, x):
-        latents, log_det = multiscale_forward(self._level, self.splits, x, self.scales)
+    def forward(self, x, context=None):
+        latents, log_det = multiscale_forward(self._level, self.splits, x, self.scales, context)
+        if self.num_classes:
+            self.sow('intermediates', 'logits', self.classifier(jnp.mean(latents[-1], axis=(1, 2))))
         if self.learn_top:
-            latents[-1], ld = self.top(latents[-1])
+            latents[-1], ld = self.top(latents[-1], context=context)
             log_det += ld
         return latents, log_det
 
-    def inverse(self, latents):
+    def inverse(self, latents, context=None):
         latents, log_det = list(latents), 0.0
         if self.learn_top:
-            latents[-1], log_det = self.top(latents[-1], inverse=True)
-        x, ld = multiscale_inverse(self._level, self.splits, latents)
+            latents[-1], log_det = self.top(latents[-1], inverse=True, context=context)
+        x, ld = multiscale_inverse(self._level, self.splits, latents, context)
         return x, log_det + ld

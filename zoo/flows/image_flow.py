@@ -28,17 +28,17 @@ class ImageFlow(Flow):
             check_alpha(self.logit_alpha)
         super().__post_init__()
 
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         """``Flow.__call__`` behind the logit input layer when ``logit_alpha`` > 0."""
         if not self.logit_alpha:
-            return super().__call__(x, inverse)
+            return super().__call__(x, inverse, context)
         if inverse:
-            y, log_det = super().__call__(x, inverse=True)
+            y, log_det = super().__call__(x, inverse=True, context=context)
             x, logit_log_det = logit_transform(y, self.logit_alpha, inverse=True)
             return x, log_det + logit_log_det
         check_events(x, self.event_shape, self.event_name)
         y, logit_log_det = logit_transform(x, self.logit_alpha)
-        latents, log_det = super().__call__(y)
+        latents, log_det = super().__call__(y, context=context)
         return latents, log_det + logit_log_det
 
     @property
@@ -49,11 +49,12 @@ class ImageFlow(Flow):
     def event_name(self) -> str:
         return 'images'
 
-    def bits_per_dim(self, pixels, key):
-        """Bits/dim of integer ``pixels`` in [0, num_levels) under uniform dequantisation with ``key``.
+    def bits_per_dim(self, pixels, key, context=None):
+        """Bits/dim of integer ``pixels`` in [0, num_levels) under uniform dequantisation with ``key``
+        (of log p(x | c) given a ``context``).
 
         Pixels out of range raise a ValueError where they are concrete; under ``jit``
         they cannot be checked (``zoo.images.check_pixels``).
         """
         x = images.dequantize(key, pixels, self.num_levels)
-        return metrics.bits_per_dim(self.log_prob(x), self.num_dims, self.num_levels)
+        return metrics.bits_per_dim(self.log_prob(x, context), self.num_dims, self.num_levels)

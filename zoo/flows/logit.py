@@ -42,7 +42,7 @@ class Logit(nn.Module):
         check_alpha(self.alpha)
         super().__post_init__()
 
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         return logit_transform(x, self.alpha, inverse)
 
 

@@ -136,8 +136,28 @@ class ZeroConv(nn.Module):
         return y * jnp.exp(3.0 * logs)
 
 
+def add_context(h, context, dtype=None):
+    """A context vector c (N, K) joins the network as a concatenation [x, c] into its first layer.
+
+    W [x; c] = W_x x + W_c c, so the concatenation is written as a learned linear map of c
+    added to the first layer's pre-activations h (N, ..., F), broadcast over positions.
+    The kernels acting on x keep their shapes (an unconditional model's parameters are the
+    conditional one's minus ``context``), and a 3x3 convolution sees no border artefact
+    from a constant channel padded with zeros.  ``context=None`` returns h unchanged.
+    """
+    if context is None:
+        return h
+    if context.ndim != 2 or context.shape[0] != h.shape[0]:
+        raise ValueError(f'expected a context of shape (batch={h.shape[0]}, K), got {context.shape}')
+    c = nn.Dense(h.shape[-1], dtype=dtype, name='context')(context.astype(h.dtype))
+    return h + c.reshape(c.shape[:1] + (1,) * (h.ndim - 2) + c.shape[1:]).astype(h.dtype)
+
+
 class ConvNet(nn.Module):
-    """Glow's coupling network: conv3x3(hidden) relu, conv1x1(hidden) relu, ZeroConv3x3(out)."""
+    """Glow's coupling network: conv3x3(hidden) relu, conv1x1(hidden) relu, ZeroConv3x3(out).
+
+    An optional context (N, K) enters the first layer (``add_context``).
+    """
 
     hidden: int
     features: int
@@ -145,21 +165,26 @@ class ConvNet(nn.Module):
     conv_impl: str = 'auto'
 
     @nn.compact
-    def __call__(self, x):
-        x = nn.relu(Conv(self.hidden, (3, 3), self.conv_impl, dtype=self.dtype)(x))
+    def __call__(self, x, context=None):
+        h = Conv(self.hidden, (3, 3), self.conv_impl, dtype=self.dtype)(x)
+        x = nn.relu(add_context(h, context, self.dtype))
         x = nn.relu(Conv(self.hidden, (1, 1), self.conv_impl, dtype=self.dtype)(x))
         return ZeroConv(self.features, dtype=self.dtype, conv_impl=self.conv_impl)(x)
 
 
 class MLP(nn.Module):
-    """NICE's coupling network: ``depth`` x Dense(hidden, relu), then a zero-initialised Dense."""
+    """NICE's coupling network: ``depth`` x Dense(hidden, relu), then a zero-initialised Dense.
+
+    An optional context (N, K) enters the first layer (``add_context``).
+    """
 
     hidden: int
     features: int
     depth: int = 5
 
     @nn.compact
-    def __call__(self, x):
-        for _ in range(self.depth):
-            x = nn.relu(nn.Dense(self.hidden)(x))
+    def __call__(self, x, context=None):
+        for i in range(self.depth):
+            h = nn.Dense(self.hidden)(x)
+            x = nn.relu(add_context(h, context) if i == 0 else h)
         return nn.Dense(self.features, kernel_init=nn.initializers.zeros)(x)

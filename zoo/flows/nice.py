@@ -35,10 +35,10 @@ class NICE(ImageFlow):
     def latent_shapes(self):
         return [(self.num_dims,)]
 
-    def forward(self, x):
-        z, log_det = run_chain(self.layers, x.reshape(x.shape[0], -1))
+    def forward(self, x, context=None):
+        z, log_det = run_chain(self.layers, x.reshape(x.shape[0], -1), context=context)
         return [z], log_det
 
-    def inverse(self, latents):
-        x, log_det = run_chain(self.layers, latents[0], inverse=True)
+    def inverse(self, latents, context=None):
+        x, log_det = run_chain(self.layers, latents[0], inverse=True, context=context)
         return x.reshape(x.shape[0], *self.image_shape), log_det

@@ -15,7 +15,7 @@ class Reverse(nn.Module):
     """Reverse the channel order (RealNVP / Glow's 'reverse' mixing)."""
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         return permute(x, jnp.arange(x.shape[-1])[::-1], inverse)
 
 
@@ -23,6 +23,6 @@ class Shuffle(nn.Module):
     """A fixed random channel permutation drawn at init, kept in 'constants' (Glow's 'shuffle')."""
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         perm = self.variable('constants', 'perm', lambda: jax.random.permutation(self.make_rng('params'), x.shape[-1]))
         return permute(x, perm.value, inverse)

@@ -60,11 +60,11 @@ class RealNVP(ImageFlow):
         shapes, kept = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [kept]
 
-    def _level(self, s, x, inverse):
-        return run_chain(self.levels[s], x, inverse)
+    def _level(self, s, x, inverse, context=None):
+        return run_chain(self.levels[s], x, inverse, context)
 
-    def forward(self, x):
-        return multiscale_forward(self._level, self.splits, x, self.scales)
+    def forward(self, x, context=None):
+        return multiscale_forward(self._level, self.splits, x, self.scales, context)
 
-    def inverse(self, latents):
-        return multiscale_inverse(self._level, self.splits, latents)
+    def inverse(self, latents, context=None):
+        return multiscale_inverse(self._level, self.splits, latents, context)

@@ -13,7 +13,7 @@ class Scaling(nn.Module):
     """
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         log_scale = self.param('log_scale', nn.initializers.zeros, x.shape[1:], x.dtype)
         log_scale = jnp.broadcast_to(log_scale, x.shape)
         return affine_transform(x, jnp.zeros_like(x), log_scale, inverse)

@@ -14,6 +14,19 @@ from zoo.flows.coupling import merge_channels, split_channels
 from zoo.flows.nets import ZeroConv
 
 
+def context_shift(context, features: int, name: str = 'context'):
+    """A zero-initialised linear map of the context c (N, K) -> (N, 1, 1, features) (0 if c is None).
+
+    The class-conditional prior of Glow (Kingma & Dhariwal 2018, sec. 5: "the prior's
+    mean and log-scale are a linear function of the one-hot label"): added per channel,
+    it starts as the unconditional prior.
+    """
+    if context is None:
+        return 0.0
+    h = nn.Dense(features, kernel_init=nn.initializers.zeros, name=name)(context)
+    return h[:, None, None, :]
+
+
 def gaussian_standardize(z, mean, log_scale, inverse=False):
     """eps = (z - mu) exp(-log sigma), log-det = -sum(log sigma); inverse z = mu + exp(log sigma) eps."""
     log_scale = jnp.broadcast_to(log_scale, z.shape)
@@ -47,15 +60,20 @@ class Split(nn.Module):
     Gaussian of normflows' MultiscaleFlow; with ``learned=True`` the prior sees both
     the kept half and where in the image it is (fixed layouts: MNIST's empty border).
 
+    With ``conditional=True`` a context c (N, K) adds a zero-initialised linear map of c to
+    the mean and log-scale (``context_shift``): Glow's optional class-conditional split
+    prior.  Without ``conditional`` the context is ignored.
+
     Forward: ``x -> (x1, eps2, log_det)``.  Inverse: ``(x1, eps2) -> (x, log_det)``.
     """
 
     learned: bool = True
     positional: bool = False
     conv_impl: str = 'auto'
+    conditional: bool = False
 
     @nn.compact
-    def __call__(self, x, eps=None, inverse=False):
+    def __call__(self, x, eps=None, inverse=False, context=None):
         if inverse:
             x1, z2 = x, eps
         else:
@@ -69,7 +87,10 @@ class Split(nn.Module):
         if self.positional:
             mean = mean + self.param('mean', nn.initializers.zeros, z2.shape[1:], z2.dtype)
             log_scale = log_scale + self.param('log_scale', nn.initializers.zeros, z2.shape[1:], z2.dtype)
-        if self.learned or self.positional:
+        if self.conditional and context is not None:
+            h = context_shift(context, 2 * z2.shape[-1]).astype(z2.dtype)
+            mean, log_scale = mean + h[..., 0::2], log_scale + h[..., 1::2]
+        if self.learned or self.positional or (self.conditional and context is not None):
             z2, log_det = gaussian_standardize(z2, mean, log_scale, inverse)
         else:
             log_det = jnp.zeros(x.shape[0], x.dtype)
@@ -81,13 +102,20 @@ class Split(nn.Module):
 class LearnedPrior(nn.Module):
     """Glow's learned top prior N(mu, sigma^2) with per-channel mu, log sigma starting at 0
     (``positional=True``: per position and channel, as normflows' DiagGaussian), written
-    as the standardising bijection z -> eps."""
+    as the standardising bijection z -> eps.
+
+    Given a context c (N, K), e.g. a one-hot label, mean and log-scale gain a zero-initialised
+    linear function of c per channel: Glow's class-conditional prior p(z | y) (Kingma &
+    Dhariwal 2018, sec. 5)."""
 
     positional: bool = False
 
     @nn.compact
-    def __call__(self, z, inverse=False):
+    def __call__(self, z, inverse=False, context=None):
         shape = z.shape[1:] if self.positional else z.shape[-1:]
         mean = self.param('mean', nn.initializers.zeros, shape, z.dtype)
         log_scale = self.param('log_scale', nn.initializers.zeros, shape, z.dtype)
+        if context is not None:
+            h = context_shift(context, 2 * z.shape[-1]).astype(z.dtype)
+            mean, log_scale = mean + h[..., 0::2], log_scale + h[..., 1::2]
         return gaussian_standardize(z, mean, log_scale, inverse)

@@ -29,6 +29,6 @@ class Squeeze(nn.Module):
 
     factor: int = 2
 
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         y = unsqueeze(x, self.factor) if inverse else squeeze(x, self.factor)
         return y, jnp.zeros(x.shape[0], x.dtype)

@@ -74,7 +74,7 @@ class ExpConv1x1(nn.Module):
     """1x1 conv with W = exp(A), A free: invertible for every A, log-det H W tr(A)."""
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         c = x.shape[-1]
         a = self.param('log_kernel', _skew_symmetric_init, (c, c), x.dtype)
         return exp_conv1x1_transform(x, a, inverse)
@@ -86,7 +86,7 @@ class HouseholderConv1x1(nn.Module):
     num_reflections: int = 4
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         if self.num_reflections < 1:
             raise ValueError(f'num_reflections must be >= 1, got {self.num_reflections}')
         vectors = self.param('vectors', nn.initializers.normal(1.0), (self.num_reflections, x.shape[-1]), x.dtype)
@@ -100,7 +100,7 @@ class RankOneExpConv1x1(nn.Module):
     init_scale: float = 0.3
 
     @nn.compact
-    def __call__(self, x, inverse=False):
+    def __call__(self, x, inverse=False, context=None):
         if self.num_factors < 1:
             raise ValueError(f'num_factors must be >= 1, got {self.num_factors}')
         shape = (self.num_factors, x.shape[-1])

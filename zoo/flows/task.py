@@ -8,10 +8,16 @@ One network, ``'flow'``, with the model's non-trained variable collections (fixe
 permutations) carried in ``state.aux['flow']``; ``state.variables('flow')`` gives the
 Flax variables to ``apply`` the model with.  Either task builds its flow from
 ``config.model`` or takes a ready-made one: ``FlowTask(info, config, model=my_flow)``.
+
+Class-conditional image flows (``conditional=True``; Kingma & Dhariwal 2018, sec. 5): the
+context is the one-hot label, the loss is the bits/dim of log p(x | y) plus
+``classifier_weight`` times the cross-entropy of Glow's linear classifier on the top
+latent, and ``sample(..., labels=...)`` draws the requested classes.
 """
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from zoo import images
 from zoo.flows.dense import DenseFlow
@@ -31,8 +37,10 @@ FLOWS = {'nice': NICE, 'realnvp': RealNVP, 'glow': Glow}
 class FlowTask(Task):
     """An image flow: ``flow`` in {nice, realnvp, glow} with ``config.model``'s settings, or ``model``.
 
-    ``sample(state, rng, n, temperature=1.0)`` gives uint8 pixels; the sheets are
-    ``num_samples`` samples at each of ``temperatures``.
+    ``sample(state, rng, n, temperature=1.0, labels=None)`` gives uint8 pixels; the sheets
+    are ``num_samples`` samples at each of ``temperatures`` (conditional: rows of classes).
+    ``conditional=True`` models p(x | y) on a labelled dataset; ``classifier_weight`` > 0
+    (Glow only) adds the auxiliary classifier, whose test accuracy eval reports.
     """
 
     watch = 'loss'
@@ -45,41 +53,92 @@ class FlowTask(Task):
         flow: str = 'glow',
         temperatures=(0.5, 0.7, 0.8, 0.9, 1.0),
         num_samples: int = 64,
+        conditional: bool = False,
+        classifier_weight: float = 0.0,
         model=None,
     ):
+        if conditional and not info.num_classes:
+            raise ConfigError(f'conditional=True needs labels; {info.name} has none')
+        if classifier_weight and not (conditional and flow == 'glow'):
+            raise ConfigError("classifier_weight > 0 needs conditional=True and flow='glow'")
+        self.num_classes = info.num_classes if conditional else 0
         if model is None:
             if flow not in FLOWS:
                 raise ConfigError(f'unknown flow {flow!r}; choose one of {sorted(FLOWS)}')
-            model = build_model(
-                FLOWS[flow], config.model, image_shape=tuple(info.image_shape), num_levels=info.num_levels
-            )
+            fixed = dict(image_shape=tuple(info.image_shape), num_levels=info.num_levels)
+            if classifier_weight:
+                fixed['num_classes'] = info.num_classes
+            model = build_model(FLOWS[flow], config.model, **fixed)
         self.model = model
+        self.classifier_weight = classifier_weight
         self.num_levels = model.num_levels
         self.temperatures = tuple(float(t) for t in temperatures)
         self.num_samples = num_samples
         self.optimizers = build_optimizers(config, ('flow',))
 
+    def context(self, labels):
+        """The one-hot context of ``labels`` (None for an unconditional model)."""
+        return jax.nn.one_hot(labels, self.num_classes) if self.num_classes else None
+
     def init(self, rng, batch) -> TrainState:
         init_key, noise_key, state_key = jax.random.split(rng, 3)
         x = images.dequantize(noise_key, batch['image'], self.num_levels)
-        variables = dict(self.model.init({'params': init_key}, x))  # ActNorm sees this batch
+        context = self.context(batch['label']) if self.num_classes else None
+        variables = dict(self.model.init({'params': init_key}, x, context=context))  # ActNorm sees this batch
+        variables.pop('intermediates', None)
         params = variables.pop('params')
         return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
 
-    def loss(self, params, other, pixels, rng):
-        bpd = jnp.mean(self.model.apply({'params': params, **other}, pixels, rng, method=self.model.bits_per_dim))
-        return bpd, {'bpd': bpd}
+    def _bpd_and_logits(self, variables, batch, rng):
+        """Per-example bits/dim of log p(x) (or log p(x | y)) and the classifier's logits (or None)."""
+        context = self.context(batch['label']) if self.num_classes else None
+        bpd, found = self.model.apply(
+            variables, batch['image'], rng, context, method=self.model.bits_per_dim, mutable=['intermediates']
+        )
+        logits = found.get('intermediates', {}).get('logits')
+        return bpd, (logits[0] if logits else None)
+
+    def loss(self, params, other, batch, rng):
+        """Mean bits/dim, plus ``classifier_weight`` x the classifier's cross-entropy (Glow, sec. 5)."""
+        bpd, logits = self._bpd_and_logits({'params': params, **other}, batch, rng)
+        bpd = jnp.mean(bpd)
+        metrics = {'bpd': bpd}
+        loss = bpd
+        if self.classifier_weight:
+            xent = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, batch['label']))
+            loss = bpd + self.classifier_weight * xent
+            metrics['classifier_xent'] = xent
+        return loss, metrics
 
     def train_step(self, state, batch, rng):
-        return state.minimize('flow', self.loss, state.aux['flow'], batch['image'], rng)
+        batch = {k: batch[k] for k in ('image', 'label') if k in batch and (k == 'image' or self.num_classes)}
+        return state.minimize('flow', self.loss, state.aux['flow'], batch, rng)
 
     def eval_step(self, state, batch, rng):
-        return {'bpd': self.model.apply(state.variables('flow'), batch['image'], rng, method=self.model.bits_per_dim)}
+        bpd, logits = self._bpd_and_logits(state.variables('flow'), batch, rng)
+        values = {'bpd': bpd}
+        if self.classifier_weight:
+            values['classifier_accuracy'] = (jnp.argmax(logits, -1) == batch['label']).astype(jnp.float32)
+        return values
+
+    def sample(self, state, rng, n: int, temperature=1.0, labels=None):
+        """``n`` samples at ``temperature`` as uint8 pixels (N, H, W, C) in [0, num_levels).
+
+        A conditional model draws class ``labels[i]`` (int (n,)) for sample i; without
+        ``labels`` the classes cycle 0, 1, ..., num_classes - 1, 0, ...
+        """
+        if self.num_classes and labels is None:
+            labels = jnp.arange(n) % self.num_classes
+        if labels is not None and not self.num_classes:
+            raise ValueError('labels= needs a conditional model (task_kwargs conditional=True)')
+        if labels is not None and jnp.shape(labels) != (n,):
+            raise ValueError(f'expected labels of shape ({n},), got {jnp.shape(labels)}')
+        return self._sample(state, rng, n, jnp.asarray(temperature, jnp.float32), labels)
 
     @jit_method(static_argnames='n')
-    def sample(self, state, rng, n: int, temperature=1.0):
-        """``n`` samples at ``temperature`` as uint8 pixels (N, H, W, C) in [0, num_levels)."""
-        x = self.model.apply(state.variables('flow'), rng, n, temperature, method=self.model.sample)
+    def _sample(self, state, rng, n, temperature, labels):
+        context = None if labels is None else self.context(labels)
+        x = self.model.apply(state.variables('flow'), rng, n, temperature, context, method=self.model.sample)
         return images.to_pixels(x, self.num_levels)
 
     def visualize(self, state, batch, rng):
