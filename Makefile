@@ -11,10 +11,10 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
-.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-cvae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
+.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan train-cgan fgan-2d train-ebm train-glann ebm-2d train-vae train-cvae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
 
 help:
-	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-cvae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
+	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | train-cgan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-cvae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=10 $(ARGS)
 
 # Every model trains through one entry: train-gan-onestep runs `python -m experiments.train gan_onestep`.
-MODELS := nice realnvp glow iresnet fgan wgan gan-onestep ogan ebm glann vae cvae vae-cluster vib infomax fvae
+MODELS := nice realnvp glow iresnet fgan wgan gan-onestep ogan cgan ebm glann vae cvae vae-cluster vib infomax fvae
 $(addprefix train-,$(MODELS)): train-%: $(STAMP)
 	$(PY) -m experiments.train $(subst -,_,$*) $(ARGS)
 

@@ -1,18 +1,20 @@
 """Class-conditional models measured by one rule (issue 25).
 
     python -m experiments.conditional glow [--config digits_cond] [--twin digits] [--seeds 3]
-    python -m experiments.conditional cvae [--config digits] [--seeds 1]
+    python -m experiments.conditional cvae [--config digits]
+    python -m experiments.conditional cgan [--config digits]
 
 For each seed: train the conditional config (``zoo.train.train``, resumable workdirs under
 ``workdirs/conditional``), then
 
 - the conditional accuracy (``zoo.conditional_accuracy``): the offline classifier of
   ``zoo.sample_quality`` trained on the real training split labels ``--per-class`` samples
-  per class drawn at ``--temperature``; real test images scored the same way are the ceiling;
-- the test headline (bits/dim of log p(x | y) for Glow, IWAE NLL for the VAE) and, for
-  Glow, the top-latent classifier's test accuracy;
+  per class drawn at ``--temperature`` (the GAN has none); real test images scored the same
+  way are the ceiling;
+- the run's test summary (bits/dim of log p(x | y) and the top-latent classifier's accuracy
+  for Glow, the IWAE bound of -log p(x | y) for the VAE);
 - with ``--twin``, the unconditional config trained with the same seed and budget, and its
-  test headline (bits/dim of log p(x)), so conditional and unconditional compare.
+  test summary (bits/dim of log p(x)), so conditional and unconditional compare.
 
 One JSON line per seed; ``--grid PATH`` saves the first seed's class grid (rows classes,
 columns samples at the temperature).
@@ -20,6 +22,7 @@ columns samples at the temperature).
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -35,59 +38,77 @@ from zoo.conditional_accuracy import conditional_accuracy, score_generator
 from zoo.train import load_trained, train
 from zoo.viz.image_grid import save_grid
 
-DEFAULT_CONFIG = {'glow': 'digits_cond', 'cvae': 'digits'}
+DEFAULT_CONFIG = {'glow': 'digits_cond', 'cvae': 'digits', 'cgan': 'digits'}
 
 
-def class_grid(task, state, num_classes: int, per_class: int, temperature: float, seed: int = 0):
-    """uint8 (num_classes * per_class, H, W, C): row k holds ``per_class`` samples of class k."""
-    labels = np.repeat(np.arange(num_classes), per_class)
-    return np.asarray(task.sample(state, jax.random.key(seed), len(labels), labels=labels, temperature=temperature))
+@functools.lru_cache(maxsize=4)
+def classifier_and_ceiling(dataset_name: str, data_dir=None, image_size=None):
+    """The offline classifier trained on the real training split, and its accuracy on real test images."""
+    dataset = data.open_dataset(dataset_name, data_dir=data_dir, image_size=image_size)
+    train_x, train_y = split_arrays(dataset, 'train')
+    test_x, test_y = split_arrays(dataset, 'test')
+    classifier = sq.SampleClassifier(dataset.info.num_levels).fit(train_x, train_y)
+    return classifier, conditional_accuracy(classifier.predict(test_x), test_y, dataset.info.num_classes), dataset.info
 
 
-def trained_run(config, workdir: str, steps: int | None):
+def sample_fn(trained, seed: int, temperature: float | None):
+    """labels -> uint8 samples of those classes, in chunks of at most 500."""
+    extra = {} if temperature is None else {'temperature': temperature}
+
+    def sample(labels):
+        chunks = np.array_split(labels, max(1, len(labels) // 500))
+        keys = [jax.random.key(1000 + seed + i) for i in range(len(chunks))]
+        return np.concatenate(
+            [np.asarray(trained.task.sample(trained.state, k, len(c), labels=c, **extra)) for k, c in zip(keys, chunks)]
+        )
+
+    return sample
+
+
+def measure(
+    model: str,
+    config_name: str | None = None,
+    seed: int = 0,
+    twin: str | None = None,
+    steps: int | None = None,
+    per_class: int = 100,
+    temperature: float = 0.7,
+    workdir: str = 'workdirs/conditional',
+    grid: str | None = None,
+) -> dict:
+    """Train (or resume) one seed of a conditional model, and its twin; returns the numbers."""
+    config_name = config_name or DEFAULT_CONFIG[model]
+    config = dataclasses.replace(configs.get_config(model, config_name), seed=seed)
     if steps is not None:
         config = dataclasses.replace(config, steps=steps)
+    classifier, ceiling, info = classifier_and_ceiling(config.dataset, config.data_dir, config.image_size)
     start = time.perf_counter()
-    summary = train(config, workdir)
-    return summary, time.perf_counter() - start
-
-
-def measure(model: str, config_name: str, twin: str | None, seed: int, args, classifier, ceiling) -> dict:
-    config = dataclasses.replace(configs.get_config(model, config_name), seed=seed)
-    workdir = os.path.join(args.workdir, f'{model}-{config_name}-s{seed}')
-    summary, seconds = trained_run(config, workdir, args.steps)
-    trained = load_trained(workdir)
-    num_classes = len(ceiling['per_class'])
-    sample = lambda labels: np.concatenate(
-        [
-            trained.task.sample(
-                trained.state, jax.random.key(1000 + seed + i), len(chunk), labels=chunk, temperature=args.temperature
-            )
-            for i, chunk in enumerate(np.array_split(labels, max(1, len(labels) // 500)))
-        ]
-    )
-    accuracy = score_generator(classifier, sample, num_classes, args.per_class)
+    summary = train(config, os.path.join(workdir, f'{model}-{config_name}-s{seed}'))
+    seconds = time.perf_counter() - start
+    trained = load_trained(os.path.join(workdir, f'{model}-{config_name}-s{seed}'))
+    t = None if model == 'cgan' else temperature
+    accuracy = score_generator(classifier, sample_fn(trained, seed, t), info.num_classes, per_class)
     result = {
         'model': model,
         'config': config_name,
         'seed': seed,
         'steps': trained.step,
         'train_seconds': round(seconds, 1),
-        'temperature': args.temperature,
+        'temperature': t,
         'conditional_accuracy': accuracy['mean'],
         'per_class': [round(a, 3) for a in accuracy['per_class']],
         'ceiling_real_test': ceiling['mean'],
-        'test': summary['test'],
+        **{f'test_{k}': v for k, v in summary['test'].items()},
     }
     if twin:
-        twin_config = dataclasses.replace(configs.get_config(model, twin), seed=seed)
-        twin_summary, twin_seconds = trained_run(
-            twin_config, os.path.join(args.workdir, f'{model}-{twin}-s{seed}'), args.steps
-        )
-        result |= {'twin': twin, 'twin_test': twin_summary['test'], 'twin_train_seconds': round(twin_seconds, 1)}
-    if args.grid and seed == args.seeds_from:
-        grid = class_grid(trained.task, trained.state, num_classes, 10, args.temperature)
-        save_grid(args.grid, grid, ceiling['num_levels'], cols=10)
+        twin_config = dataclasses.replace(configs.get_config(model, twin), seed=seed, steps=config.steps)
+        start = time.perf_counter()
+        twin_summary = train(twin_config, os.path.join(workdir, f'{model}-{twin}-s{seed}'))
+        result |= {f'twin_test_{k}': v for k, v in twin_summary['test'].items()}
+        result |= {'twin': twin, 'twin_train_seconds': round(time.perf_counter() - start, 1)}
+    if grid:
+        labels = np.repeat(np.arange(info.num_classes), 10)
+        save_grid(grid, sample_fn(trained, 0, t)(labels), info.num_levels, cols=10)
     return result
 
 
@@ -104,16 +125,19 @@ def main(argv=None):
     parser.add_argument('--workdir', default='workdirs/conditional')
     parser.add_argument('--grid', default=None, help='PNG path for the class grid of the first seed')
     args = parser.parse_args(argv)
-    config_name = args.config or DEFAULT_CONFIG[args.model]
-    base = configs.get_config(args.model, config_name)
-    dataset = data.open_dataset(base.dataset, data_dir=base.data_dir, image_size=base.image_size)
-    train_x, train_y = split_arrays(dataset, 'train')
-    test_x, test_y = split_arrays(dataset, 'test')
-    classifier = sq.SampleClassifier(dataset.info.num_levels).fit(train_x, train_y)
-    ceiling = conditional_accuracy(classifier.predict(test_x), test_y, dataset.info.num_classes)
-    ceiling['num_levels'] = dataset.info.num_levels
     for seed in range(args.seeds_from, args.seeds_from + args.seeds):
-        print(json.dumps(measure(args.model, config_name, args.twin, seed, args, classifier, ceiling)), flush=True)
+        result = measure(
+            args.model,
+            args.config,
+            seed,
+            args.twin,
+            args.steps,
+            args.per_class,
+            args.temperature,
+            args.workdir,
+            args.grid if seed == args.seeds_from else None,
+        )
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == '__main__':

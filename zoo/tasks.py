@@ -30,6 +30,7 @@ TASKS = {
     'hinge_gan': ('zoo.gan.task:GANTask', {'game': 'hinge', 'lipschitz': 'spectral'}),
     'gan_onestep': ('zoo.gan.task:GANTask', {'game': 'one_loss', 'lipschitz': 'spectral'}),
     'ogan': ('zoo.gan.task:GANTask', {'game': 'ogan'}),
+    'cgan': ('zoo.gan.conditional_task:ConditionalGANTask', {'game': 'hinge', 'lipschitz': 'spectral'}),
     'ebm': ('zoo.ebm.task:EBMTask', {}),
     'glann': ('zoo.imle.task:GLANNTask', {}),
     'vae': ('zoo.vae.task:VAETask', {}),

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from zoo.gan.conditional import ConditionalBatchNorm, ConditionalDCGANGenerator, ProjectionCritic
 
@@ -50,3 +51,23 @@ def test_conditional_batch_norm_per_class_scale_and_shift():
     np.testing.assert_allclose(jnp.mean(out, (0, 1, 2)), 0.0, atol=1e-5)
     v = jax.tree.map(lambda p: p + 1.0, v)  # gamma_y = 2, beta_y = 1 for every class
     np.testing.assert_allclose(bn.apply(v, h, Y), 2 * out + 1, rtol=1e-5, atol=1e-5)
+
+
+def test_conditional_gan_task_steps_samples_labels_and_refuses_ogan():
+    from tests.vae import digits
+    from zoo.tasks import build_task
+    from zoo.train import Config, ConfigError
+    from zoo.train.step import train_step
+
+    config = Config(task='cgan', model={'generator': {'channels': 8}, 'critic': {'channels': 8}})
+    task = build_task(config, digits.INFO)
+    batch = digits.batch(16)
+    state = jax.jit(task.init)(KEY, batch)
+    state, metrics = jax.jit(lambda s: train_step(task, s, batch))(state)
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+    samples = task.sample(state, KEY, 4, labels=np.array([3, 3, 3, 3]))
+    assert samples.shape == (4, 8, 8, 1) and samples.dtype == np.uint8
+    values = task.eval_step(state, {**batch, 'mask': np.ones(16, bool)}, KEY)
+    assert all(v.shape == (16,) for v in values.values())
+    with pytest.raises(ConfigError, match='ogan'):
+        build_task(Config(task='cgan', task_kwargs={'game': 'ogan'}), digits.INFO)

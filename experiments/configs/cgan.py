@@ -1,0 +1,21 @@
+"""Class-conditional GAN configs: projection critic with spectral normalisation and a generator
+with class-conditional batch normalisation (Miyato & Koyama 2018), hinge loss by default;
+any other score game with ``--set task_kwargs.game=fgan`` (or wgan, one_loss)."""
+
+from experiments.configs.gan_common import gan_config
+
+CONFIGS = ('digits', 'mnist')
+
+
+def digits():
+    """8x8 digits, as ``gan_onestep.digits``' budget: 3000 steps, batch 64, Adam 5e-4 (beta1 0.5)."""
+    return gan_config(
+        'cgan', 'digits', channels=32, latent_dim=32, steps=3000, batch_size=64, lr=5e-4, every=1000, game='hinge'
+    )
+
+
+def mnist():
+    """MNIST 28x28, two DCGAN stages, 20k steps at batch 64, Adam 2e-4 (the projection paper's rate)."""
+    return gan_config(
+        'cgan', 'mnist', channels=64, latent_dim=64, steps=20_000, batch_size=64, lr=2e-4, every=5000, game='hinge'
+    )
