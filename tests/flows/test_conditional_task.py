@@ -15,7 +15,7 @@ from zoo.train.step import train_step
 def config(**task_kwargs):
     return Config(
         task='glow',
-        model=dict(scales=1, flow_steps=2, hidden=8, scale_fn='tanh', conditional_split=False),
+        model={'scales': 1, 'flow_steps': 2, 'hidden': 8, 'scale_fn': 'tanh', 'conditional_split': False},
         task_kwargs=dict(conditional=True, classifier_weight=1.0, num_samples=10, temperatures=(0.7,), **task_kwargs),
         optimizer=OptimizerConfig(lr=1e-2, warmup_steps=0),
     )
@@ -59,7 +59,7 @@ def test_conditional_settings_are_one_line_errors(trained):
     with pytest.raises(ValueError, match=r'labels of shape \(4,\)'):
         task.sample(state, jax.random.key(0), 4, labels=np.zeros(3, np.int32))
     with pytest.raises(ConfigError, match='classifier_weight'):
-        build_task(Config(task='glow', model=dict(scales=1), task_kwargs=dict(classifier_weight=0.1)), digits.INFO)
-    unconditional = build_task(Config(task='glow', model=dict(scales=1, flow_steps=1, hidden=4)), digits.INFO)
+        build_task(Config(task='glow', model={'scales': 1}, task_kwargs={'classifier_weight': 0.1}), digits.INFO)
+    unconditional = build_task(Config(task='glow', model={'scales': 1, 'flow_steps': 1, 'hidden': 4}), digits.INFO)
     with pytest.raises(ValueError, match='conditional model'):
         unconditional.sample(None, jax.random.key(0), 2, labels=np.zeros(2, np.int32))

@@ -65,7 +65,7 @@ class FlowTask(Task):
         if model is None:
             if flow not in FLOWS:
                 raise ConfigError(f'unknown flow {flow!r}; choose one of {sorted(FLOWS)}')
-            fixed = dict(image_shape=tuple(info.image_shape), num_levels=info.num_levels)
+            fixed = {'image_shape': tuple(info.image_shape), 'num_levels': info.num_levels}
             if classifier_weight:
                 fixed['num_classes'] = info.num_classes
             model = build_model(FLOWS[flow], config.model, **fixed)
