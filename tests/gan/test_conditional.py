@@ -39,7 +39,9 @@ def test_conditional_generator_starts_label_blind_and_depends_on_labels_after_a_
     x = gen.apply(v, z, Y)
     assert x.shape == (4, 8, 8, 1) and float(jnp.max(jnp.abs(x))) <= 1.0
     np.testing.assert_allclose(gen.apply(v, z, Y[::-1]), x, atol=1e-6)  # zero-initialised class maps
-    nudged = jax.tree.map(lambda p: p + 0.1, v)
+    leaves, tree = jax.tree.flatten(v)
+    keys = jax.random.split(KEY, len(leaves))  # random, so the class rows of G and B differ
+    nudged = jax.tree.unflatten(tree, [p + 0.1 * jax.random.normal(k, p.shape) for p, k in zip(leaves, keys)])
     assert float(jnp.max(jnp.abs(gen.apply(nudged, z, Y[::-1]) - gen.apply(nudged, z, Y)))) > 1e-4
 
 
