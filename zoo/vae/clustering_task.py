@@ -29,8 +29,16 @@ class ClusteringVAETask(VAETask):
     headline = 'cluster_accuracy'
     model_class = ClusteringVAE
 
-    def __init__(self, info, config, likelihood: str = 'bernoulli', samples_per_cluster: int = 10):
+    def __init__(
+        self,
+        info,
+        config,
+        likelihood: str = 'bernoulli',
+        reconstruction_weight: float = 1.0,
+        samples_per_cluster: int = 10,
+    ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
+        self.reconstruction_weight = float(reconstruction_weight)
         self.samples_per_cluster = samples_per_cluster
 
     def terms(self, params, pixels, rng, noise: bool = True):
@@ -41,7 +49,7 @@ class ClusteringVAETask(VAETask):
         mean, log_scale = apply(VAE.encode, x)
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         terms = clustering_loss_terms(
-            self.log_likelihood_fn(params, x)(z),
+            self.reconstruction_weight * self.log_likelihood_fn(params, x)(z),
             z,
             mean,
             log_scale,

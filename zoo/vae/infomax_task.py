@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from zoo import images
 from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian, sum_except_batch
 from zoo.tasks import build_model
+from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
 from zoo.train.task import Task, jit_method
@@ -27,6 +28,7 @@ from zoo.vae.representation import (
 )
 from zoo.viz.image_grid import make_grid
 
+REPRESENTATIONS = ('code', 'global', 'local')  # the evaluated feature: z's mean, the dense layer, the conv map
 NUM_EXAMPLES = 64  # images of the loop's batch searched for the retrieval sheet
 NUM_QUERIES = 8
 NUM_NEIGHBOURS = 7
@@ -41,8 +43,19 @@ class InfoMaxTask(Task):
     watch = None
     headline = 'probe_accuracy'
 
-    def __init__(self, info, config, alpha: float = 0.5, beta: float = 1.5, gamma: float = 0.01):
+    def __init__(
+        self,
+        info,
+        config,
+        alpha: float = 0.5,
+        beta: float = 1.5,
+        gamma: float = 0.01,
+        representation: str = 'code',
+    ):
+        if representation not in REPRESENTATIONS:
+            raise ConfigError(f'unknown representation {representation!r}; use one of {list(REPRESENTATIONS)}')
         self.info, self.alpha, self.beta, self.gamma = info, float(alpha), float(beta), float(gamma)
+        self.representation = representation
         self.model = build_model(InfoMax, config.model)
         self.optimizers = build_optimizers(config, ('infomax',))
 
@@ -70,14 +83,18 @@ class InfoMaxTask(Task):
         return state.minimize('infomax', self.loss, batch['image'], rng)
 
     def features(self, params, pixels):
-        """The frozen representation: the code's mean, (N, latents)."""
-        return self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)[2]
+        """The frozen representation named by ``representation``, (N, features)."""
+        return self.encode_features(params, pixels)[0]
+
+    def encode_features(self, params, pixels):
+        """(the evaluated representation, the code's mean, its log-scale)."""
+        local, glob, mean, log_scale = self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)
+        chosen = {'code': mean, 'global': glob, 'local': local.reshape(local.shape[0], -1)}[self.representation]
+        return chosen, mean, log_scale
 
     def eval_step(self, state, batch, rng):
-        _, _, mean, log_scale = self.model.apply(
-            {'params': state.averaged('infomax')}, self.inputs(batch['image']), method=InfoMax.encode
-        )
-        return with_labels({'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
+        feature, mean, log_scale = self.encode_features(state.averaged('infomax'), batch['image'])
+        return with_labels({'feature': feature, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
 
     def summarize(self, values):
         features, labels, summary = split_summary(values, 'feature')
