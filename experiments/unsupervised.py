@@ -58,12 +58,20 @@ def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
 
 
 def measure(
-    model: str, config_name: str, seed: int, dataset: str | None = None, train_images=None, steps=None, sets=()
+    model: str,
+    config_name: str,
+    seed: int,
+    dataset: str | None = None,
+    train_images=None,
+    steps=None,
+    sets=(),
+    all_representations: bool = False,
 ) -> dict:
     """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time."""
     import jax
 
     from zoo.tasks import build_task
+    from zoo.vae.infomax_task import REPRESENTATIONS
 
     config = configs.get_config(model, config_name)
     assignments = [f'seed={seed}'] + ([f'dataset={dataset!r}'] if dataset else []) + list(sets)
@@ -79,15 +87,25 @@ def measure(
 
     state = task.init(jax.random.fold_in(rng, 1), batch())
     result = {}
+    scored = {'': task}
+    if model == 'infomax' and all_representations:  # the same weights scored through each layer
+        scored = {
+            f'{name}_': build_task(override(config, [f'task_kwargs.representation={name!r}']), info)
+            for name in REPRESENTATIONS
+        }
     if model == 'infomax':
-        result.update({f'untrained_{k}': v for k, v in evaluate(task, state, test, rng).items()})
+        for prefix, each in scored.items():
+            result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
     step = jax.jit(task.train_step)
     start = time.time()
-    for t in range(config.steps):
+    from tqdm import tqdm
+
+    for t in tqdm(range(config.steps), desc=f'{model} seed {seed}', mininterval=30):
         state, _ = step(state, batch(), jax.random.fold_in(rng, 10 + t))
     jax.block_until_ready(state)
     result['train_seconds'] = time.time() - start
-    result.update(evaluate(task, state, test, jax.random.fold_in(rng, 2)))
+    for prefix, each in scored.items():
+        result.update({f'{prefix}{k}': v for k, v in evaluate(each, state, test, jax.random.fold_in(rng, 2)).items()})
     result['steps'] = config.steps
     return result
 
@@ -101,13 +119,21 @@ def main(argv=None):
     parser.add_argument('--steps', type=int)
     parser.add_argument('--train-images', type=int)
     parser.add_argument('--set', action='append', default=[])
+    parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
         if args.model == 'kmeans':
             result = kmeans_baseline(args.dataset or args.config, seed)
         else:
             result = measure(
-                args.model, args.config, seed, args.dataset, args.train_images, args.steps, tuple(args.set)
+                args.model,
+                args.config,
+                seed,
+                args.dataset,
+                args.train_images,
+                args.steps,
+                tuple(args.set),
+                args.all_representations,
             )
         print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)
 

@@ -7,12 +7,29 @@ from zoo.train.config import Config, OptimizerConfig
 CONFIGS = ('digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba')
 
 
-def _config(dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoulli', every=1000) -> Config:
+# The article code's model: two 3x3 convs per width (stride 2, 1; LeakyReLU 0.2), no hidden
+# layer, 20 latents, class means started at zero.
+ARTICLE_MODEL = {
+    'architecture': 'conv',
+    'latents': 20,
+    'channels': (32, 64),
+    'article_convs': True,
+    'class_mean_scale': 0.0,
+    'num_clusters': 10,
+    'classifier_hidden': 256,
+}
+# Its loss: 2.5 * 0.5 * sum (x - x_rec)^2 on intensities, i.e. weight 2.5 on log N(x; x_rec, 1).
+ARTICLE_LOSS = {'likelihood': 'gaussian', 'reconstruction_weight': 2.5}
+
+
+def _config(
+    dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoulli', every=1000, reconstruction_weight=1.0
+) -> Config:
     return Config(
         task='vae_cluster',
         dataset=dataset,
         model=model,
-        task_kwargs=dict(likelihood=likelihood),
+        task_kwargs={'likelihood': likelihood, 'reconstruction_weight': reconstruction_weight},
         steps=steps,
         batch_size=batch_size,
         eval_batch_size=250,
@@ -39,14 +56,14 @@ def digits() -> Config:
 
 
 def mnist() -> Config:
-    """The article's MNIST recipe: conv encoder, 20 latents, classifier 256, batch 100, 50 epochs
-    (30,000 steps).  The article: test clustering accuracy about 83%; VaDE (paper): 94.46%."""
-    return _config(
-        'mnist',
-        dict(architecture='conv', hidden=256, latents=20, channels=(32, 64), num_clusters=10, classifier_hidden=256),
-        steps=30_000,
-        every=5000,
-    )
+    """The article's MNIST recipe (``ARTICLE_MODEL``, ``ARTICLE_LOSS``): Adam 1e-3, batch 100,
+    50 epochs (30,000 steps).  The article: test clustering accuracy about 83%, read by
+    majority vote per cluster (its code); VaDE (paper): 94.46%.
+
+    Before the article's loss and networks (Bernoulli likelihood, weight 1, one conv per
+    width with a 256 hidden layer, MLP variant) the MNIST npz gave 0.46 Hungarian accuracy.
+    On the 9000-image npz, 50 epochs are 4500 steps (``--steps 4500``; the ledger's row)."""
+    return _config('mnist', dict(ARTICLE_MODEL), steps=30_000, every=5000, **ARTICLE_LOSS)
 
 
 def fashion_mnist() -> Config:
