@@ -48,6 +48,7 @@ from zoo.eval import metrics as eval_metrics
 from zoo.eval import weights
 from zoo.train import load_trained
 from zoo.train import mesh as mesh_lib
+from zoo.train.loop import EVAL_SEED
 from zoo.train.step import make_eval_step
 from zoo.train.writer import MetricsWriter
 
@@ -168,7 +169,7 @@ def likelihood(trained, dataset, batch_size: int) -> dict:
     mesh = mesh_lib.make_mesh(jax.local_devices()[:1])
     eval_fn = make_eval_step(trained.task, mesh)
     state = mesh_lib.replicate(mesh, trained.state)
-    rng = jax.random.key(0)
+    rng = jax.random.PRNGKey(EVAL_SEED)  # the loop's evaluation noise: the numbers equal its test summary
     chunks = []
     batches = dataset.eval_batches(batch_size, 'test')
     for i, batch in enumerate(tqdm(batches, desc='test likelihood', leave=False)):
