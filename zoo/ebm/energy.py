@@ -19,7 +19,7 @@ configs train without it, as short-run EBMs do (Nijkamp et al. 2019), and
 downsampling: stride 2 from the first conv makes 32x32 images about 4x cheaper.
 """
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 

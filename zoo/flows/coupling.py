@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from zoo.distributions import sum_except_batch
-from zoo.flows.nets import ConvNet, MLP
+from zoo.flows.nets import MLP, ConvNet
 
 
 def additive_transform(x, shift, inverse=False):

@@ -14,8 +14,8 @@ from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.nets import CONV_IMPLS
 from zoo.flows.permutation import Reverse, Shuffle
 from zoo.flows.split import LearnedPrior, Split, factored_shapes
-from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 from zoo.flows.squeeze import squeeze, unsqueeze
+from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 
 PERMUTATIONS = {
     'conv1x1': Conv1x1,
