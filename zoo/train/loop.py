@@ -51,8 +51,8 @@ def train(config: Config, workdir, *, task=None, dataset=None, devices=None, hoo
     ``task`` and ``dataset`` replace the ones ``config`` names (tests inject
     them); ``devices`` limits the mesh (default: every device of every host).
     The summary has ``step``, ``validation`` and ``test`` (the task's summaries),
-    ``headline`` (the name of the task's main number), ``wall_time``, ``step_time`` (median seconds per step after compilation)
-    and ``complete`` (True if there was nothing to do).
+    ``headline`` (the name of the task's main number), ``wall_time``,
+    ``step_time`` (median seconds per step after compilation) and ``complete`` (True if there was nothing to do).
     """
     return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
 
