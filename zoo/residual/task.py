@@ -62,6 +62,9 @@ class ResidualFlowTask(Task):
         self.optimizers = build_optimizers(config, ('flow',))
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` (dequantised), with
+        the power-iteration vectors in ``aux``.
+        """
         init_key, noise_key, state_key = jax.random.split(rng, 3)
         x = images.dequantize(noise_key, batch['image'], self.num_levels)
         variables = dict(self.model.init({'params': init_key}, x))  # ActNorm sees this batch
@@ -83,9 +86,15 @@ class ResidualFlowTask(Task):
         return bpd, ({'bpd': bpd}, updated)
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean bits/dim with a stochastic log-det; returns the new
+        state and the step's scalar metrics.
+        """
         return state.minimize('flow', self.loss, state.aux['flow'], batch['image'], rng, mutable=True)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example bits/dim (``bpd``) with the evaluation log-det estimator of shape (N,) (the
+        loop drops padding and averages).
+        """
         noise_key, logdet_key = jax.random.split(rng)
         return {
             'bpd': self.eval_model.apply(
