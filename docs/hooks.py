@@ -22,9 +22,12 @@ log = logging.getLogger('mkdocs.plugins.zoo')
 MATHJAX = 'static/mathjax/tex-svg.js'
 EXTERNAL = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"[^>]*>', re.I)
 NBCONVERT_SCRIPTS = re.compile(
-    r'<script\b[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<script type="text/x-mathjax-config">.*?</script>',
+    r'<script\b[^>]*\bsrc="(?:https?://[^"]*)?"[^>]*>\s*</script>'  # MathJax 2 from a CDN, or an empty src
+    r'|<script type="text/x-mathjax-config">.*?</script>'
+    r'|<script type="module">(?:(?!</script>).)*?mermaid.*?</script>',  # imports mermaid from a CDN when needed
     re.I | re.S,
 )
+CDN = re.compile(r'https?://(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com|fonts\.googleapis\.com)[^"\'\s]*')
 
 
 def _mathjax_file() -> Path:
@@ -72,5 +75,6 @@ def on_post_build(config, **kwargs):
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_mathjax_file(), target)
     for html in sorted(site.rglob('*.html')):
-        for tag in EXTERNAL.findall(html.read_text(encoding='utf-8')):
+        text = html.read_text(encoding='utf-8')
+        for tag in EXTERNAL.findall(text) + CDN.findall(text):
             log.warning('%s loads from another host: %s', html.relative_to(site), tag[:160])
