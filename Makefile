@@ -11,10 +11,10 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
-.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data docs lint clean gpu-bench
+.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data docs lint clean gpu-bench evaluate
 
 help:
-	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data | docs | lint | gpu-bench   (pass flags with ARGS='...'; data DATASET=cifar10)"
+	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data | docs | lint | gpu-bench | evaluate   (pass flags with ARGS='...'; data DATASET=cifar10)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -45,6 +45,10 @@ fgan-2d: $(STAMP)
 # An EBM on the 2-D toy densities: true density, learned exp(-U) and Langevin samples in one PNG.
 ebm-2d: $(STAMP)
 	$(PY) -m experiments.ebm_2d $(ARGS)
+
+# Score trained runs (FID / IS / precision-recall / density-coverage, likelihoods) and draw their samples side by side.
+evaluate: $(STAMP)
+	$(PY) -m experiments.evaluate $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
