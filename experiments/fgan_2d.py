@@ -45,6 +45,7 @@ def config(
     depth: int = 3,
     lr: float = 1e-3,
     critic_steps: int = 1,
+    generator_objective: str = 'saturating',
 ) -> Config:
     """An f-GAN of two MLPs on the eight Gaussians; evaluated at the end only, no sample sheets."""
     return Config(
@@ -59,7 +60,13 @@ def config(
         sample_every=0,
         checkpoint_every=steps,
         model={'generator': {'hidden': hidden, 'depth': depth}, 'critic': {'hidden': hidden, 'depth': depth}},
-        task_kwargs={'net': 'mlp', 'latent_dim': 8, 'divergence': divergence, 'critic_steps': critic_steps},
+        task_kwargs={
+            'net': 'mlp',
+            'latent_dim': 8,
+            'divergence': divergence,
+            'critic_steps': critic_steps,
+            'generator_objective': generator_objective,
+        },
         optimizer=OptimizerConfig(lr=lr, b1=0.5, b2=0.999, warmup_steps=0),
     )
 
