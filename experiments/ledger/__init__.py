@@ -20,6 +20,7 @@ from experiments.ledger.row import Row, load_rows
 GROUPS = [
     'experiments.ledger.rows_fgan',
     'experiments.ledger.rows_toy',
+    'experiments.ledger.rows_digits',
 ]
 
 __all__ = ['GROUPS', 'Row', 'load_rows']
