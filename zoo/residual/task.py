@@ -21,24 +21,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from zoo import images
+from zoo.flows.task import FlowTask
 from zoo.residual.models import ResidualImageFlow
 from zoo.tasks import build_model
-from zoo.train.optim import build_optimizers
-from zoo.train.state import TrainState
-from zoo.train.task import Task, jit_method
+from zoo.train.task import jit_method
 from zoo.viz.image_grid import make_grid
 
 log = logging.getLogger(__name__)
 
 
-class ResidualFlowTask(Task):
+class ResidualFlowTask(FlowTask):
     """i-ResNet / Residual Flow on images (architecture and estimator from ``config.model``, or ``model``).
 
     ``sample(state, rng, n, temperature=1.0)`` gives uint8 pixels.
     """
-
-    watch = 'loss'
-    headline = 'bpd'
 
     def __init__(
         self,
@@ -54,19 +50,8 @@ class ResidualFlowTask(Task):
             model = build_model(
                 ResidualImageFlow, config.model, image_shape=tuple(info.image_shape), num_levels=info.num_levels
             )
-        self.model = model
-        self.num_levels = model.num_levels
+        super().__init__(info, config, temperatures=temperatures, num_samples=num_samples, model=model)
         self.eval_model = self.model.clone(logdet=eval_logdet, num_terms=eval_num_terms)
-        self.temperatures = tuple(float(t) for t in temperatures)
-        self.num_samples = num_samples
-        self.optimizers = build_optimizers(config, ('flow',))
-
-    def init(self, rng, batch) -> TrainState:
-        init_key, noise_key, state_key = jax.random.split(rng, 3)
-        x = images.dequantize(noise_key, batch['image'], self.num_levels)
-        variables = dict(self.model.init({'params': init_key}, x))  # ActNorm sees this batch
-        params = variables.pop('params')
-        return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
 
     def loss(self, params, other, pixels, rng):
         """Mean bits/dim, and the power-iteration vectors the forward pass advanced."""
