@@ -48,6 +48,7 @@ def config(
     lr: float = 1e-3,
     critic_steps: int = 1,
     generator_objective: str = 'saturating',
+    lipschitz: str = 'none',
 ) -> Config:
     """An f-GAN of two MLPs on the eight Gaussians; evaluated at the end only, no sample sheets."""
     return Config(
@@ -68,6 +69,7 @@ def config(
             'divergence': divergence,
             'critic_steps': critic_steps,
             'generator_objective': generator_objective,
+            'lipschitz': lipschitz,
         },
         optimizer=OptimizerConfig(lr=lr, b1=0.5, b2=0.999, warmup_steps=0),
     )
