@@ -11,7 +11,7 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
-.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data docs lint clean gpu-bench evaluate
+.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan fgan-2d train-ebm train-glann ebm-2d train-vae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data docs lint clean gpu-bench evaluate results
 
 help:
 	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data | docs | lint | gpu-bench | evaluate   (pass flags with ARGS='...'; data DATASET=cifar10)"
@@ -49,6 +49,9 @@ ebm-2d: $(STAMP)
 # Score trained runs (FID / IS / precision-recall / density-coverage, likelihoods) and draw their samples side by side.
 evaluate: $(STAMP)
 	$(PY) -m experiments.evaluate $(ARGS)
+# The results ledger: every row's protocol over its seeds (resumable), into results/ledger.jsonl and RESULTS.md.
+results: $(STAMP)
+	$(PY) -m experiments.ledger $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
