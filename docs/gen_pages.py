@@ -1,4 +1,5 @@
-"""Generates the API reference (one page per public module of ``zoo``) and the notebook pages.
+"""Generates the API reference (one page per public module of ``zoo``), the notebook pages, and
+the results and changelog pages from the repository's RESULTS.md and CHANGELOG.md.
 
 Run by the mkdocs-gen-files plugin on every build, so a new module gets its page without
 editing anything here; the navigation is written to SUMMARY.md for mkdocs-literate-nav.
@@ -30,6 +31,13 @@ for path in sorted((ROOT / 'zoo').rglob('*.py')):
 
 with mkdocs_gen_files.open('reference/SUMMARY.md', 'w') as f:
     f.writelines(nav.build_literate_nav())
+
+# RESULTS.md and CHANGELOG.md are pages under their own names, so the README's links to them
+# (in the sections the pages include) resolve on the site too.
+for name in ('RESULTS.md', 'CHANGELOG.md'):
+    with mkdocs_gen_files.open(name, 'w') as f:
+        f.write((ROOT / name).read_text())
+    mkdocs_gen_files.set_edit_path(name, name)
 
 for notebook in sorted((ROOT / 'notebooks').glob('*.ipynb')):
     with mkdocs_gen_files.open(f'notebooks/{notebook.name}', 'wb') as f:
