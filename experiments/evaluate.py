@@ -108,7 +108,9 @@ class Reference:
             self.network = feature_nets.InceptionFeatures.from_file(weights_path)
         except weights.MissingWeights as missing:
             if self.classifier is None:
-                raise SystemExit(f'error: {missing}; {config.dataset} has no labels for the offline classifier')
+                raise SystemExit(
+                    f'error: {missing}; {config.dataset} has no labels for the offline classifier'
+                ) from None
             log(f'{missing}\n-> using the offline classifier features instead: numbers are not FID')
             self.network = self.classifier
         cache_dir = config.data_dir or os.path.join(

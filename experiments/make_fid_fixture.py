@@ -34,8 +34,8 @@ import torch.nn.functional as F
 # of them, so registration is skipped.
 torch.library.register_fake = lambda *args, **kwargs: lambda function: function
 
-from pytorch_fid import fid_score
-from pytorch_fid import inception as fid_inception
+from pytorch_fid import fid_score  # noqa: E402  (after the torchvision workaround above)
+from pytorch_fid import inception as fid_inception  # noqa: E402
 
 SEED = 20240
 OUT = 'tests/eval/fid_fixture.npz'

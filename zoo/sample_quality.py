@@ -98,6 +98,7 @@ class SampleClassifier:
         return float(np.mean(self.predict(pixels) == np.asarray(labels)))
 
     def predict(self, pixels) -> np.ndarray:
+        """The predicted class of each image."""
         return self.model.predict(flat_intensities(pixels, self.num_levels))
 
     def features(self, pixels) -> np.ndarray:

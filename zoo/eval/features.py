@@ -52,6 +52,7 @@ class InceptionFeatures:
         return cls(weights.load_params(path), **kwargs)
 
     def __call__(self, pixels, num_levels: int, progress: str | None = None) -> dict:
+        """``{features: (N, 2048) pool features, probs: class probabilities}`` of uint8 ``pixels``, in batches."""
         pixels = np.asarray(pixels)
         features, probs = [], []
         for start in tqdm(range(0, len(pixels), self.batch_size), desc=progress, disable=progress is None):
@@ -76,6 +77,7 @@ class ClassifierFeatures:
         self.name = f'offline classifier (MLP {hidden} hidden ReLU, trained on the train split; not Inception)'
 
     def __call__(self, pixels, num_levels: int, progress: str | None = None) -> dict:
+        """``{features, probs}`` of uint8 ``pixels`` from the dataset's own offline classifier (not FID's network)."""
         x = sample_quality.flat_intensities(pixels, num_levels)
         return {
             'features': self.classifier.features(pixels).astype(np.float32),

@@ -44,6 +44,7 @@ class BasicConv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """relu(batchnorm(conv(x))) with the batch-norm folded into a per-channel scale and bias (inference)."""
         kernel = self.param('kernel', nn.initializers.lecun_normal(), (*self.kernel_size, x.shape[-1], self.features))
         scale = self.param('scale', nn.initializers.ones, (self.features,))
         bias = self.param('bias', nn.initializers.zeros, (self.features,))
@@ -76,6 +77,7 @@ class InceptionA(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """The branches of the class docstring, concatenated along channels."""
         b1 = BasicConv(64, (1, 1), name='branch1x1')(x)
         b5 = BasicConv(48, (1, 1), name='branch5x5_1')(x)
         b5 = BasicConv(64, (5, 5), padding=2, name='branch5x5_2')(b5)
@@ -91,6 +93,7 @@ class InceptionB(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """The grid reduction 35 -> 17: a stride-2 3x3, a double 3x3 and a max-pool, concatenated."""
         b3 = BasicConv(384, (3, 3), stride=2, name='branch3x3')(x)
         bd = BasicConv(64, (1, 1), name='branch3x3dbl_1')(x)
         bd = BasicConv(96, (3, 3), padding=1, name='branch3x3dbl_2')(bd)
@@ -105,6 +108,7 @@ class InceptionC(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """The branches of the class docstring (7x7 factorised into 1x7 and 7x1 convs), concatenated."""
         c = self.channels_7x7
         b1 = BasicConv(192, (1, 1), name='branch1x1')(x)
         b7 = BasicConv(c, (1, 1), name='branch7x7_1')(x)
@@ -124,6 +128,7 @@ class InceptionD(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """The grid reduction 17 -> 8: stride-2 3x3 and 7x7x3 branches and a max-pool, concatenated."""
         b3 = BasicConv(192, (1, 1), name='branch3x3_1')(x)
         b3 = BasicConv(320, (3, 3), stride=2, name='branch3x3_2')(b3)
         b7 = BasicConv(192, (1, 1), name='branch7x7x3_1')(x)
@@ -141,6 +146,7 @@ class InceptionE(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """The branches of the class docstring (split 1x3 / 3x1 outputs), concatenated along channels."""
         b1 = BasicConv(320, (1, 1), name='branch1x1')(x)
         b3 = BasicConv(384, (1, 1), name='branch3x3_1')(x)
         b3 = jnp.concatenate(
@@ -177,6 +183,7 @@ class FIDInception(nn.Module):
 
     @nn.compact
     def __call__(self, images):
+        """Images in [0, 1], NHWC -> ``{block0, block1, block2, pool (N, 2048), logits (N, 1008)}``."""
         x = images.astype(jnp.float32)
         if self.resize:
             x = resize_bilinear(x, (INPUT_SIZE, INPUT_SIZE))

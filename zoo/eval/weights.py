@@ -46,6 +46,7 @@ def default_path() -> str:
 
 
 def missing_message(path: str) -> str:
+    """The one-line error for weights absent at ``path``: where to download them and how to convert them."""
     return (
         f'FID Inception weights not found at {path}: download {TORCH_FILE} ({WEIGHTS_URL}) and run '
         f'`python -m zoo.eval.weights convert {TORCH_FILE}` (needs torch once), or set ZOO_FID_WEIGHTS'
@@ -130,6 +131,7 @@ def convert(source: str, out: str | None = None) -> str:
 
 
 def unflatten(flat: dict) -> dict:
+    """``{"a/b/c": array}`` -> ``{"a": {"b": {"c": array}}}``: the npz's flat keys back into a parameter tree."""
     tree = {}
     for key, value in flat.items():
         *parents, leaf = key.split('/')
@@ -154,6 +156,7 @@ def load_params(path: str | None = None) -> dict:
 
 
 def main(argv=None):
+    """The command line: ``python -m zoo.eval.weights convert SOURCE`` writes the npz the zoo loads."""
     parser = argparse.ArgumentParser(description='Convert pytorch-fid Inception weights for zoo.eval.')
     commands = parser.add_subparsers(dest='command', required=True)
     c = commands.add_parser('convert', help=f'{TORCH_FILE} (or an npz of its state dict) -> the zoo npz')
