@@ -21,6 +21,7 @@ GROUPS = [
     'experiments.ledger.rows_fgan',
     'experiments.ledger.rows_toy',
     'experiments.ledger.rows_vae',
+    'experiments.ledger.rows_digits',
 ]
 
 __all__ = ['GROUPS', 'Row', 'load_rows']

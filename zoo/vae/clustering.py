@@ -71,6 +71,7 @@ class ArticleEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """Images (N, H, W, C) in [0, 1] -> (mean, log_scale), each (N, latents)."""
         for width in self.channels:
             for stride in (2, 1):
                 x = nn.leaky_relu(nn.Conv(width, (3, 3), strides=(stride, stride))(x), 0.2)
@@ -87,6 +88,7 @@ class ArticleDecoder(nn.Module):
 
     @nn.compact
     def __call__(self, z):
+        """Codes (N, latents) -> per-pixel parameters (N, H, W, C * params_per_pixel)."""
         height, width, out_channels = self.output_shape
         factor = 2 ** len(self.channels)
         base = (height // factor, width // factor, self.channels[-1])
@@ -110,6 +112,7 @@ class ClusteringVAE(VAE):
     article_convs: bool = False
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists (the article's convs with ``article_convs``)."""
         if self.architecture == 'conv' and self.article_convs:
             height, width, channels = self.image_shape
             self.encoder = ArticleEncoder(self.latents, tuple(self.channels))
@@ -123,11 +126,14 @@ class ClusteringVAE(VAE):
         self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
 
     def __call__(self, x):
+        """(decoded mean code, class logits p(y|z), class means): every parameter touched once, for init."""
         mean, _ = self.encoder(x)
         return self.decoder(mean), self.classifier(mean), self.class_means
 
     def classify(self, z):
+        """Logits of p(y|z) over the clusters."""
         return self.classifier(z)
 
     def means(self):
+        """The learned class means mu_y, shape (num_clusters, latents)."""
         return self.class_means
