@@ -59,7 +59,8 @@ def run_rows(rows: list[Row], seeds: int | None = None, path: Path = LEDGER, log
                 values = row.measure(seed)
             except Exception as e:  # noqa: BLE001 -- one bad row must not stop the ledger
                 log(
-                    f'[ledger] {row.name} seed {seed} failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
+                    f'[ledger] {row.name} seed {seed} failed: {type(e).__name__}: '
+                    f'{str(e).splitlines()[0] if str(e) else ""}'
                 )
                 continue
             if row.metric not in values:
@@ -77,7 +78,8 @@ def run_rows(rows: list[Row], seeds: int | None = None, path: Path = LEDGER, log
                 f.write(json.dumps(record) + '\n')
             new.append(record)
             log(
-                f'[ledger] {row.name} seed {seed}: {row.metric} = {record["values"][row.metric]} ({record["seconds"]} s)'
+                f'[ledger] {row.name} seed {seed}: {row.metric} = {record["values"][row.metric]} '
+                f'({record["seconds"]} s)'
             )
     return new
 
