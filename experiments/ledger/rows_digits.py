@@ -6,8 +6,8 @@ temporary workdir, through the shared loop, and reads the test split's headline:
 * flows: test bits/dim, beside the per-pixel histogram's (an independent model anyone can
   check: each pixel's 17-level histogram on the training images, add-one smoothed);
 * samplers (GANs, EBM, GLANN): 1000 samples against the test images, pixel-space kernel MMD^2
-  (``experiments.sample_quality``), beside the same statistic for as many real training
-  images (the data floor);
+  (``experiments.evaluate``; its Frechet distance and class coverage shown too), beside the
+  same statistics for as many real training images (the data floor);
 * VAE, f-VAE, VIB: their own test headline (-ELBO nats, bits/dim bound, accuracy).
 
 MNIST rows read the 32x32 npz that ``python /work/shared/peer/mnist_npz.py mnist32.npz`` writes
@@ -51,17 +51,15 @@ def measure_likelihood(model: str, config: str, seed: int, sets=()) -> dict:
 
 
 def measure_samples(model: str, config: str, seed: int, sets=()) -> dict:
-    from experiments import sample_quality
+    from experiments import evaluate
 
     with tempfile.TemporaryDirectory() as workdir:
         out = trained(model, config, seed, workdir, sets)
-        quality = sample_quality.evaluate(workdir, 1000, seed=seed)
+        quality = evaluate.evaluate(workdir, 1000, seed=seed, log=lambda *a: None)
+    keys = ('mmd2', 'fd', 'class_coverage')
     return {
-        'mmd2': quality['mmd2'],
-        'real_mmd2': quality['data_floor']['mmd2'],
-        'classifier_frechet': quality['classifier_frechet'],
-        'real_frechet': quality['data_floor']['classifier_frechet'],
-        'coverage': quality['coverage'],
+        **{k: quality[k] for k in keys if k in quality},
+        **{f'real_{k}': quality['data_floor'][k] for k in keys if k in quality.get('data_floor', {})},
         'steps': out['steps'],
     }
 
@@ -121,7 +119,7 @@ ROWS = (
             baseline='real training images, same metric (data floor)',
             baseline_metric='real_mmd2',
             higher_is_better=False,
-            extra_metrics=('classifier_frechet', 'real_frechet', 'coverage'),
+            extra_metrics=('fd', 'real_fd', 'class_coverage'),
             seeds=3,
         )
         for model, (title, source) in SAMPLERS.items()
@@ -165,7 +163,7 @@ ROWS = (
             baseline='real training images, same metric',
             baseline_metric='real_mmd2',
             higher_is_better=False,
-            extra_metrics=('classifier_frechet', 'real_frechet'),
+            extra_metrics=('fd', 'real_fd'),
             seeds=3,
         ),
     ]

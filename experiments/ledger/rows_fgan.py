@@ -42,7 +42,7 @@ ROWS = [
     Row(
         name=f'fgan_1d/{name}',
         model=f'f-GAN, {name}, Gaussian fit',
-        reference='fit matches the divergence minimiser (their Table 3)',
+        reference='fit matches the divergence minimiser',
         source='Nowozin et al. 2016, sec. 4.1',
         protocol=f'P = 0.3 N(-1, 0.5^2) + 0.7 N(1, 0.5^2), Q = N(mu, sigma^2), {STEPS_1D} steps, batch 2048, '
         'MLP critic 2x64, saturating generator; mean of the last quarter',
