@@ -23,7 +23,8 @@ NET_LAYERS = {'Conv_0': 'conv 3x3 in', 'Conv_1': 'conv 1x1', 'ZeroConv_0': 'zero
 def part_of(op_name: str) -> str:
     """'L0 coupling conv 1x1' style name of the model part an instruction's op_name points to."""
     level = re.search(r'_level/flows_(\d+)', op_name)
-    layer = re.search(r'GlowStep/layers_(\d)(?:/ConvNet_0/(\w+))?', op_name)
+    # Unrolled steps are named GlowStep/..., scanned ones (nn.scan over stacked steps) .../scan/step/...
+    layer = re.search(r'(?:GlowStep|scan/step)/layers_(\d)(?:/ConvNet_0/(\w+))?', op_name)
     if level and layer:
         inner = NET_LAYERS.get(layer.group(2), 'elementwise') if layer.group(1) == '2' else ''
         return f'L{level.group(1)} {LAYERS[layer.group(1)]} {inner}'.rstrip()

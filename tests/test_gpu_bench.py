@@ -131,6 +131,12 @@ def test_gpu_trace_counts_each_kernel_once_by_its_instruction(monkeypatch):
     assert '**all (2 GPU kernels / step)**' in bench_profile.top_ops_table(profile)
 
 
+def test_scanned_op_names_map_to_model_parts():
+    scanned = 'jvp(Glow.bits_per_dim)/Glow.log_prob/Glow/Glow/Glow.forward/Glow._level/flows_2/while/body/closed_call'
+    assert bench_profile.part_of(scanned + '/scan/step/layers_2/ConvNet_0/Conv_1/dot_general') == 'L2 coupling conv 1x1'
+    assert bench_profile.part_of(scanned + '/scan/step/layers_1/dot_general') == 'L2 1x1 conv'
+
+
 def test_cpu_profile_of_a_jitted_function_names_its_instructions():
     f = jax.jit(lambda x: jnp.tanh(x @ x.T).sum())
     x = jnp.ones((64, 64))
