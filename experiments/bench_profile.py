@@ -12,6 +12,7 @@ import glob
 import gzip
 import json
 import re
+import shutil
 import tempfile
 
 import jax
@@ -50,8 +51,9 @@ def instruction_parts(hlo_text: str) -> dict:
     return parts
 
 
-def trace_events(run_step, steps: int) -> list:
-    """The Chrome-trace events of ``steps`` calls of ``run_step`` (which must block) under ``jax.profiler``."""
+def trace_events(run_step, steps: int, keep: str | None = None) -> list:
+    """The Chrome-trace events of ``steps`` calls of ``run_step`` (which must block) under
+    ``jax.profiler``; ``keep``: a path to copy the gzipped trace to."""
     with tempfile.TemporaryDirectory() as trace_dir:
         jax.profiler.start_trace(trace_dir)
         try:
@@ -60,6 +62,8 @@ def trace_events(run_step, steps: int) -> list:
         finally:
             jax.profiler.stop_trace()
         (path,) = glob.glob(f'{trace_dir}/**/*.trace.json.gz', recursive=True)
+        if keep:
+            shutil.copyfile(path, keep)
         with gzip.open(path) as f:
             return json.load(f)['traceEvents']
 
@@ -109,16 +113,17 @@ def instruction_kinds(hlo_text: str) -> dict:
     return kinds
 
 
-def top_ops(run_step, hlo_text: str, steps: int = 10, top: int = 10) -> dict:
+def top_ops(run_step, hlo_text: str, steps: int = 10, top: int = 10, keep_trace: str | None = None) -> dict:
     """The ``top`` XLA instructions by time in ``steps`` traced calls of ``run_step``: ms per step,
     share of all instruction time, calls per step (a scanned body's instruction runs once per
     step of flow), kind and model part; plus the instruction (on a GPU: kernel) count per step.
 
     Control flow (``while``, ``conditional``, ``call``) is left out: its time is its body's.
+    ``keep_trace``: where to copy the trace, to read again without rerunning.
     """
     parts, kinds = instruction_parts(hlo_text), instruction_kinds(hlo_text)
     times, calls = collections.Counter(), collections.Counter()
-    pairs, on_gpu = instruction_events(trace_events(run_step, steps))
+    pairs, on_gpu = instruction_events(trace_events(run_step, steps, keep_trace))
     for name, us in pairs:
         if name in kinds and kinds[name].split()[0] in ('while', 'conditional', 'call'):
             continue

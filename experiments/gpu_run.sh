@@ -9,13 +9,16 @@
 # manylinux x86_64): grain, array-record, portpicker (grain's), tensorboardX, and normflows
 # (pure Python).  tensorflow-datasets is not carried: only TFDS datasets need it, and this
 # script reads random data and an npz.  Everything it keeps is written under $OUT (default
-# ./gpu_out): at most 8 files, no folders, as the device tool returns them.
+# ./gpu_out), 8 files, no folders, as the device tool returns them: gpu_bench.log (versions,
+# nvidia-smi, progress), gpu_bench_records.jsonl, gpu_bench.json, gpu_bench.md, two profile
+# traces, train_mnist32.log and train_mnist32_metrics.jsonl.
 # Budget: the bench is cut at BENCH_S (default 330 s), the mnist run at TRAIN_S (default 200 s).
 set -u
 OUT=${OUT:-gpu_out}
 NPZ=${1:-.whl/mnist32.npz}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+export XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-.92}  # batch 512 in float32 needs room
 
 if ls .whl/*.whl > /dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
@@ -28,10 +31,10 @@ fi
   python3 -c 'import sys, jax, jaxlib, flax, optax, torch, normflows, grain
 print(sys.version.split()[0], "jax", jax.__version__, jaxlib.__version__, jax.devices(), "flax", flax.__version__,
       "optax", optax.__version__, "torch", torch.__version__, "normflows", normflows.__version__, "grain ok")' 2>&1
-} | tee "$OUT/env.txt"
+} 2>&1 | tee "$OUT/gpu_bench.log"
 
 # The headline: zoo bf16, normflows, zoo float32 at batch 64/256/512, profile at 256.
-timeout "${BENCH_S:-330}" python3 -m experiments.gpu_bench --out "$OUT" --job-timeout 200 2>&1 | tee "$OUT/gpu_bench.log"
+timeout "${BENCH_S:-330}" python3 -m experiments.gpu_bench --out "$OUT" --job-timeout 200 2>&1 | tee -a "$OUT/gpu_bench.log"
 # Cut short: the table from what was measured.
 [ -f "$OUT/gpu_bench.md" ] || python3 -m experiments.gpu_bench --render-only --out "$OUT" 2>&1 | tail -40
 

@@ -118,7 +118,7 @@ def test_gpu_trace_counts_each_kernel_once_by_its_instruction(monkeypatch):
         '  %while.3 = (s32[], f32[8]) while(%t), condition=%cond, body=%body\n'
     )
     trace = gpu_trace([('fusion.1', 30.0), ('custom-call.2', 50.0), ('custom-call.2', 50.0), ('while.3', 200.0)])
-    monkeypatch.setattr(bench_profile, 'trace_events', lambda run_step, steps: trace)
+    monkeypatch.setattr(bench_profile, 'trace_events', lambda run_step, steps, keep=None: trace)
     profile = bench_profile.top_ops(lambda: None, hlo, steps=2)
     assert profile['on_gpu']
     rows = {r['op']: r for r in profile['rows']}
