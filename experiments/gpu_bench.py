@@ -170,7 +170,7 @@ def zoo_worker(framework, settings, records):
         'backend': jax.default_backend(),
         'versions': {'jax': jax.__version__, 'jaxlib': jaxlib.__version__},
         'scanned': model.scanned,
-        'matmul_precision': str(jax.config.jax_default_matmul_precision),
+        'matmul_precision': str(getattr(jax.config, 'jax_default_matmul_precision', '?')),
     }
     for batch in sorted(settings['batches']):
         record = dict(env, batch=batch)
