@@ -29,7 +29,7 @@ SLOW_MODULES = {
     'tests/test_bench_profile.py',
     'tests/test_bench_estimators.py',
     'tests/test_tasks.py',
-    'tests/test_sample_quality_command.py',
+    'tests/eval/test_evaluate.py',
     'tests/test_iresnet_experiments.py',
     'tests/flows/test_task.py',
     'tests/residual/test_task.py',

@@ -14,8 +14,8 @@ from zoo.flows.multiscale import multiscale_forward, multiscale_inverse
 from zoo.flows.nets import CONV_IMPLS
 from zoo.flows.permutation import Reverse, Shuffle
 from zoo.flows.split import LearnedPrior, Split, factored_shapes
-from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 from zoo.flows.squeeze import squeeze, unsqueeze
+from zoo.flows.structured_conv1x1 import ExpConv1x1, HouseholderConv1x1, RankOneExpConv1x1
 
 PERMUTATIONS = {
     'conv1x1': Conv1x1,
@@ -44,6 +44,7 @@ class GlowStep(nn.Module):
     conv_impl: str = 'auto'
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.layers = [
             ActNorm(self.actnorm_init),
             PERMUTATIONS[self.permutation](),
@@ -53,6 +54,9 @@ class GlowStep(nn.Module):
         ]
 
     def __call__(self, x, inverse=False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. One Glow step: ActNorm, invertible 1x1 conv, coupling.
+        """
         return run_chain(self.layers, x, inverse)
 
 
@@ -123,6 +127,7 @@ class Glow(ImageFlow):
             raise ValueError("backprop='invertible' runs over the scanned steps: it needs scan=True")
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         kw = dict(
             hidden=self.hidden,
             coupling=self.coupling,
@@ -159,10 +164,12 @@ class Glow(ImageFlow):
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         shapes, (h, w, c) = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example."""
         latents, log_det = multiscale_forward(self._level, self.splits, x, self.scales)
         if self.learn_top:
             latents[-1], ld = self.top(latents[-1])
@@ -170,6 +177,7 @@ class Glow(ImageFlow):
         return latents, log_det
 
     def inverse(self, latents):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point."""
         latents, log_det = list(latents), 0.0
         if self.learn_top:
             latents[-1], log_det = self.top(latents[-1], inverse=True)

@@ -100,6 +100,7 @@ class Conv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """y = conv(x, kernel) + bias with SAME padding, in ``dtype`` where set."""
         kernel = self.param('kernel', self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
         bias = self.param('bias', self.bias_init, (self.features,))
         dtype = self.dtype or x.dtype
@@ -122,6 +123,9 @@ class ZeroConv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """A zero-initialised conv scaled by exp(3 logs) per channel (Glow's last coupling layer): outputs
+        start at 0.
+        """
         y = Conv(
             self.features,
             self.kernel_size,
@@ -146,6 +150,7 @@ class ConvNet(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """conv3x3 -> relu -> conv1x1 -> relu -> ZeroConv: the coupling's shift and log-scale, zero at init."""
         x = nn.relu(Conv(self.hidden, (3, 3), self.conv_impl, dtype=self.dtype)(x))
         x = nn.relu(Conv(self.hidden, (1, 1), self.conv_impl, dtype=self.dtype)(x))
         return ZeroConv(self.features, dtype=self.dtype, conv_impl=self.conv_impl)(x)
@@ -160,6 +165,7 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """``depth`` x Dense(hidden, relu), then a zero-initialised Dense: zero at init."""
         for _ in range(self.depth):
             x = nn.relu(nn.Dense(self.hidden)(x))
         return nn.Dense(self.features, kernel_init=nn.initializers.zeros)(x)

@@ -56,6 +56,9 @@ class Split(nn.Module):
 
     @nn.compact
     def __call__(self, x, eps=None, inverse=False):
+        """Factor out half the channels: ``x -> (x1, eps, log_det)`` with eps = (z2 - mu(x1)) / sigma(x1);
+        ``inverse=True`` rebuilds x from (x1, eps).
+        """
         if inverse:
             x1, z2 = x, eps
         else:
@@ -87,6 +90,9 @@ class LearnedPrior(nn.Module):
 
     @nn.compact
     def __call__(self, z, inverse=False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here eps = (z - mu) / sigma with learned mu, sigma (per channel, or per position).
+        """
         shape = z.shape[1:] if self.positional else z.shape[-1:]
         mean = self.param('mean', nn.initializers.zeros, shape, z.dtype)
         log_scale = self.param('log_scale', nn.initializers.zeros, shape, z.dtype)

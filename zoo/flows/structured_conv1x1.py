@@ -75,6 +75,9 @@ class ExpConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here W = exp(A); log-det = H W tr(A).
+        """
         c = x.shape[-1]
         a = self.param('log_kernel', _skew_symmetric_init, (c, c), x.dtype)
         return exp_conv1x1_transform(x, a, inverse)
@@ -87,6 +90,9 @@ class HouseholderConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. W = product of Householder reflections (orthogonal); log-det 0.
+        """
         if self.num_reflections < 1:
             raise ValueError(f'num_reflections must be >= 1, got {self.num_reflections}')
         vectors = self.param('vectors', nn.initializers.normal(1.0), (self.num_reflections, x.shape[-1]), x.dtype)
@@ -101,6 +107,9 @@ class RankOneExpConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. W = product of exp(x_k y_k^T); log-det = H W sum_k y_k^T x_k.
+        """
         if self.num_factors < 1:
             raise ValueError(f'num_factors must be >= 1, got {self.num_factors}')
         shape = (self.num_factors, x.shape[-1])

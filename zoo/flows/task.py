@@ -60,6 +60,9 @@ class FlowTask(Task):
         self.optimizers = build_optimizers(config, ('flow',))
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` (ActNorm initialises
+        from this batch, dequantised).
+        """
         init_key, noise_key, state_key = jax.random.split(rng, 3)
         x = images.dequantize(noise_key, batch['image'], self.num_levels)
         variables = dict(self.model.init({'params': init_key}, x))  # ActNorm sees this batch
@@ -67,13 +70,18 @@ class FlowTask(Task):
         return TrainState.create(state_key, {'flow': params}, self.optimizers, aux={'flow': variables})
 
     def loss(self, params, other, pixels, rng):
+        """Mean bits/dim of ``pixels`` under uniform dequantisation: -log p(x) / (D ln 2) + log2(num_levels)."""
         bpd = jnp.mean(self.model.apply({'params': params, **other}, pixels, rng, method=self.model.bits_per_dim))
         return bpd, {'bpd': bpd}
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean bits/dim; returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('flow', self.loss, state.aux['flow'], batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example bits/dim (``bpd``) of shape (N,) (the loop drops padding and averages)."""
         return {'bpd': self.model.apply(state.variables('flow'), batch['image'], rng, method=self.model.bits_per_dim)}
 
     @jit_method(static_argnames='n')
@@ -111,6 +119,9 @@ class DensityTask(Task):
         self.optimizers = build_optimizers(config, ('flow',))
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``'s points (ActNorm
+        initialises from them).
+        """
         init_key, state_key = jax.random.split(rng)
         variables = dict(self.model.init(init_key, batch['point']))  # ActNorm sees this batch
         params = variables.pop('params')
@@ -125,9 +136,15 @@ class DensityTask(Task):
         return nll, ({'nll': nll}, updated)
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean -log p(x); returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('flow', self.loss, state.aux['flow'], batch['point'], mutable=True)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example negative log-likelihood in nats (``nll``) of shape (N,) (the loop drops
+        padding and averages).
+        """
         return {'nll': -self.model.apply(state.variables('flow'), batch['point'], method=self.model.log_prob)}
 
     @jit_method(static_argnames='n')

@@ -70,6 +70,7 @@ class ClusteringVAE(VAE):
     class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         super().setup()
         self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
         # The blog's code starts the means at zero; a unit-variance start separates the
@@ -78,11 +79,14 @@ class ClusteringVAE(VAE):
         self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
 
     def __call__(self, x):
+        """(decoded mean code, class logits p(y|z), class means): every parameter touched once, for init."""
         mean, _ = self.encoder(x)
         return self.decoder(mean), self.classifier(mean), self.class_means
 
     def classify(self, z):
+        """Logits of p(y|z) over the clusters."""
         return self.classifier(z)
 
     def means(self):
+        """The learned class means mu_y, shape (num_clusters, latents)."""
         return self.class_means

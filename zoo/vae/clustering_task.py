@@ -51,15 +51,22 @@ class ClusteringVAETask(VAETask):
         return terms, apply(ClusteringVAE.classify, z if noise else mean)
 
     def loss(self, params, pixels, rng):
+        """The mean one-step clustering VAE loss: reconstruction, KL to the class means weighted by p(y|z), and
+        p(y|z)'s entropy terms.
+        """
         terms, _ = self.terms(params, pixels, rng)
         means = {k: jnp.mean(v) for k, v in terms.items()}
         return means['loss'], means
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example negative ELBO (``neg_elbo``) and the assigned cluster of shape (N,) (the
+        loop drops padding and averages).
+        """
         terms, logits = self.terms(state.averaged('vae'), batch['image'], rng, noise=False)
         return with_labels({'neg_elbo': terms['loss'], 'cluster': jnp.argmax(logits, axis=-1)}, batch)
 
     def summarize(self, values):
+        """Means, the number of clusters used, and Hungarian and majority-vote accuracy where there are labels."""
         clusters, labels, summary = split_summary(values, 'cluster')
         summary['clusters_used'] = float(len(np.unique(clusters)))
         if labels is not None:

@@ -47,14 +47,17 @@ class InfoMaxTask(Task):
         self.optimizers = build_optimizers(config, ('infomax',))
 
     def inputs(self, pixels):
+        """uint8 pixels -> intensities in [0, 1]."""
         return images.to_intensity(pixels, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``."""
         init_key, state_key = jax.random.split(rng)
         params = self.model.init(init_key, self.inputs(batch['image']))['params']
         return TrainState.create(state_key, {'infomax': params}, self.optimizers)
 
     def loss(self, params, pixels, rng):
+        """-alpha I_JS(global) - beta I_JS(local) + gamma KL, with negatives from shuffling z within the batch."""
         sample_key, shuffle_key = jax.random.split(rng)
         apply = lambda method, *a: self.model.apply({'params': params}, *a, method=method)
         local, glob, mean, log_scale = apply(InfoMax.encode, self.inputs(pixels))
@@ -67,6 +70,9 @@ class InfoMaxTask(Task):
         )
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the InfoMax loss; returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('infomax', self.loss, batch['image'], rng)
 
     def features(self, params, pixels):
@@ -74,12 +80,16 @@ class InfoMaxTask(Task):
         return self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)[2]
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example features (the code's mean) and KL of shape (N,) (the loop drops padding and
+        averages).
+        """
         _, _, mean, log_scale = self.model.apply(
             {'params': state.averaged('infomax')}, self.inputs(batch['image']), method=InfoMax.encode
         )
         return with_labels({'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
 
     def summarize(self, values):
+        """Means, plus nearest-neighbour retrieval and linear-probe accuracy of the features where there are labels."""
         features, labels, summary = split_summary(values, 'feature')
         if labels is not None:
             summary['retrieval_cosine'] = nearest_neighbour_accuracy(features, labels, 'cosine')
