@@ -12,6 +12,7 @@ import glob
 import gzip
 import json
 import re
+import shutil
 import tempfile
 
 import jax
@@ -23,7 +24,8 @@ NET_LAYERS = {'Conv_0': 'conv 3x3 in', 'Conv_1': 'conv 1x1', 'ZeroConv_0': 'zero
 def part_of(op_name: str) -> str:
     """'L0 coupling conv 1x1' style name of the model part an instruction's op_name points to."""
     level = re.search(r'_level/flows_(\d+)', op_name)
-    layer = re.search(r'GlowStep/layers_(\d)(?:/ConvNet_0/(\w+))?', op_name)
+    # Unrolled steps are named GlowStep/..., scanned ones (nn.scan over stacked steps) .../scan/step/...
+    layer = re.search(r'(?:GlowStep|scan/step)/layers_(\d)(?:/ConvNet_0/(\w+))?', op_name)
     if level and layer:
         inner = NET_LAYERS.get(layer.group(2), 'elementwise') if layer.group(1) == '2' else ''
         return f'L{level.group(1)} {LAYERS[layer.group(1)]} {inner}'.rstrip()
@@ -49,8 +51,9 @@ def instruction_parts(hlo_text: str) -> dict:
     return parts
 
 
-def trace_events(run_step, steps: int) -> list:
-    """The Chrome-trace events of ``steps`` calls of ``run_step`` (which must block) under ``jax.profiler``."""
+def trace_events(run_step, steps: int, keep: str | None = None) -> list:
+    """The Chrome-trace events of ``steps`` calls of ``run_step`` (which must block) under
+    ``jax.profiler``; ``keep``: a path to copy the gzipped trace to."""
     with tempfile.TemporaryDirectory() as trace_dir:
         jax.profiler.start_trace(trace_dir)
         try:
@@ -59,6 +62,8 @@ def trace_events(run_step, steps: int) -> list:
         finally:
             jax.profiler.stop_trace()
         (path,) = glob.glob(f'{trace_dir}/**/*.trace.json.gz', recursive=True)
+        if keep:
+            shutil.copyfile(path, keep)
         with gzip.open(path) as f:
             return json.load(f)['traceEvents']
 
@@ -108,16 +113,17 @@ def instruction_kinds(hlo_text: str) -> dict:
     return kinds
 
 
-def top_ops(run_step, hlo_text: str, steps: int = 10, top: int = 10) -> dict:
+def top_ops(run_step, hlo_text: str, steps: int = 10, top: int = 10, keep_trace: str | None = None) -> dict:
     """The ``top`` XLA instructions by time in ``steps`` traced calls of ``run_step``: ms per step,
     share of all instruction time, calls per step (a scanned body's instruction runs once per
     step of flow), kind and model part; plus the instruction (on a GPU: kernel) count per step.
 
     Control flow (``while``, ``conditional``, ``call``) is left out: its time is its body's.
+    ``keep_trace``: where to copy the trace, to read again without rerunning.
     """
     parts, kinds = instruction_parts(hlo_text), instruction_kinds(hlo_text)
     times, calls = collections.Counter(), collections.Counter()
-    pairs, on_gpu = instruction_events(trace_events(run_step, steps))
+    pairs, on_gpu = instruction_events(trace_events(run_step, steps, keep_trace))
     for name, us in pairs:
         if name in kinds and kinds[name].split()[0] in ('while', 'conditional', 'call'):
             continue

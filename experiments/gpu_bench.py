@@ -31,7 +31,8 @@ ascending order (so the process's device-memory peak after each size is that siz
   by time and the kernel launches per step (``experiments.bench_profile.top_ops``).
 
 Writes ``<out>/gpu_bench_records.jsonl`` (one line per measurement, appended as they finish,
-so a run cut short keeps what it measured), ``gpu_bench.json`` and ``gpu_bench.md``.
+so a run cut short keeps what it measured), ``gpu_bench.json``, ``gpu_bench.md`` and the
+profiled steps' traces ``trace_zoo_<dtype>_<batch>.json.gz`` (Chrome trace format).
 ``--tiny`` shrinks everything (K=2, L=2, 16 channels, batches 4 and 8) to check the
 pipeline on a CPU in under a minute; its numbers say nothing about a GPU.
 """
@@ -169,7 +170,7 @@ def zoo_worker(framework, settings, records):
         'backend': jax.default_backend(),
         'versions': {'jax': jax.__version__, 'jaxlib': jaxlib.__version__},
         'scanned': model.scanned,
-        'matmul_precision': str(jax.config.jax_default_matmul_precision),
+        'matmul_precision': str(getattr(jax.config, 'jax_default_matmul_precision', '?')),
     }
     for batch in sorted(settings['batches']):
         record = dict(env, batch=batch)
@@ -184,7 +185,10 @@ def zoo_worker(framework, settings, records):
             record.update(step_s=step, images_per_s=batch / step['median'], loss=float(timer.run_step()))
             record.update(peak_bytes=device_peak(), xla_memory=xla_memory(compiled))
             if batch == settings['profile_batch']:
-                record['profile'] = top_ops(timer.run_step, compiled.as_text(), steps=settings['profile_steps'])
+                trace = os.path.join(os.path.dirname(records), f'trace_zoo_{dtype}_{batch}.json.gz')
+                record['profile'] = top_ops(
+                    timer.run_step, compiled.as_text(), steps=settings['profile_steps'], keep_trace=trace
+                )
             del timer, compiled
         except jax.errors.JaxRuntimeError as e:  # out of memory at the largest batch: keep the smaller ones
             record['error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:300]}'

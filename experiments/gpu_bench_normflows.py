@@ -89,7 +89,7 @@ def measure(a, batch, device):
         'images_per_s': batch / median,
         'peak_bytes': torch.cuda.max_memory_allocated() if device.type == 'cuda' else None,
         'params': sum(p.numel() for p in model.parameters()),
-        'loss': float(loss),
+        'loss': loss.item(),
     }
 
 

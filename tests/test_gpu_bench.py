@@ -118,7 +118,7 @@ def test_gpu_trace_counts_each_kernel_once_by_its_instruction(monkeypatch):
         '  %while.3 = (s32[], f32[8]) while(%t), condition=%cond, body=%body\n'
     )
     trace = gpu_trace([('fusion.1', 30.0), ('custom-call.2', 50.0), ('custom-call.2', 50.0), ('while.3', 200.0)])
-    monkeypatch.setattr(bench_profile, 'trace_events', lambda run_step, steps: trace)
+    monkeypatch.setattr(bench_profile, 'trace_events', lambda run_step, steps, keep=None: trace)
     profile = bench_profile.top_ops(lambda: None, hlo, steps=2)
     assert profile['on_gpu']
     rows = {r['op']: r for r in profile['rows']}
@@ -129,6 +129,12 @@ def test_gpu_trace_counts_each_kernel_once_by_its_instruction(monkeypatch):
     assert profile['launches_per_step'] == pytest.approx(1.5)
     assert '1.5 GPU kernels' not in bench_profile.top_ops_table(profile)  # rounded to whole launches
     assert '**all (2 GPU kernels / step)**' in bench_profile.top_ops_table(profile)
+
+
+def test_scanned_op_names_map_to_model_parts():
+    scanned = 'jvp(Glow.bits_per_dim)/Glow.log_prob/Glow/Glow/Glow.forward/Glow._level/flows_2/while/body/closed_call'
+    assert bench_profile.part_of(scanned + '/scan/step/layers_2/ConvNet_0/Conv_1/dot_general') == 'L2 coupling conv 1x1'
+    assert bench_profile.part_of(scanned + '/scan/step/layers_1/dot_general') == 'L2 1x1 conv'
 
 
 def test_cpu_profile_of_a_jitted_function_names_its_instructions():
