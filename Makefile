@@ -11,10 +11,10 @@ DATA_DIR ?= $(or $(TFDS_DATA_DIR),$(HOME)/tensorflow_datasets)
 # (that Glow's step on 2 cores: 132 -> 88 ms).  Ignored where glibc is older than 2.35.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
-.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan train-cgan fgan-2d train-ebm train-glann ebm-2d train-vae train-cvae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data clean
+.PHONY: help test test-fast train-nice train-realnvp train-glow train-iresnet toy-densities train-fgan train-wgan train-gan-onestep train-ogan train-cgan fgan-2d train-ebm train-glann ebm-2d train-vae train-cvae train-vae-cluster train-vib train-infomax train-fvae bench notebooks data docs lint clean gpu-bench evaluate results
 
 help:
-	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | train-cgan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-cvae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data   (pass flags with ARGS='...'; data DATASET=cifar10)"
+	@echo "make test | test-fast | train-nice | train-realnvp | train-glow | train-iresnet | toy-densities | train-fgan | train-wgan | train-gan-onestep | train-ogan | train-cgan | fgan-2d | train-ebm | train-glann | ebm-2d | train-vae | train-cvae | train-vae-cluster | train-vib | train-infomax | train-fvae | bench | notebooks | data | docs | lint | gpu-bench | evaluate   (pass flags with ARGS='...'; data DATASET=cifar10)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zoo needs Python >= 3.11; set PYTHON=python3.11")'
@@ -46,8 +46,21 @@ fgan-2d: $(STAMP)
 ebm-2d: $(STAMP)
 	$(PY) -m experiments.ebm_2d $(ARGS)
 
+# Score trained runs (FID / IS / precision-recall / density-coverage, likelihoods) and draw their samples side by side.
+evaluate: $(STAMP)
+	$(PY) -m experiments.evaluate $(ARGS)
+# The results ledger: every row's protocol over its seeds (resumable), into results/ledger.jsonl and RESULTS.md.
+results: $(STAMP)
+	$(PY) -m experiments.ledger $(ARGS)
+
 bench: $(STAMP)
 	$(PY) -m experiments.bench --out bench_results $(ARGS)
+
+# The zoo's Glow against normflows' on this machine's GPU (experiments/gpu_bench.py; needs torch
+# and normflows under TORCH_PYTHON). ARGS='--tiny' checks the pipeline on a CPU.
+TORCH_PYTHON ?= $(PY)
+gpu-bench: $(STAMP)
+	$(PY) -m experiments.gpu_bench --out gpu_bench_results --torch-python $(TORCH_PYTHON) $(ARGS)
 
 notebooks: $(STAMP)
 	$(PY) -m jupyter lab --notebook-dir=notebooks
@@ -57,5 +70,19 @@ data: $(STAMP)
 	$(PY) -m pip install -q -e '.[data]'
 	$(PY) -m zoo.data prepare $(DATASET) --data-dir $(DATA_DIR)
 
+# The documentation site into site/ (open site/index.html); strict: any warning fails the build.
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[docs]'
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict
+
+# Style, as CI checks it: ruff's lint rules and formatter (configured in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 clean:
-	rm -rf $(VENV) .pytest_cache workdirs bench_results toy_densities
+	rm -rf $(VENV) .pytest_cache workdirs bench_results toy_densities site .cache build gpu_bench_results

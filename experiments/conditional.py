@@ -31,7 +31,7 @@ import jax
 import numpy as np
 
 from experiments import configs
-from experiments.sample_quality import split_arrays
+from experiments.evaluate import split_arrays
 from zoo import data
 from zoo import sample_quality as sq
 from zoo.conditional_accuracy import conditional_accuracy, score_generator

@@ -32,7 +32,7 @@ def test_power_iteration_matches_svd():
     top = np.linalg.svd(np.asarray(w), compute_uv=False)[0]
     np.testing.assert_allclose(sigma, top, rtol=1e-8)
     # u converged to the top left singular vector, so it is a fixed point
-    sigma2, u2 = linalg.spectral_norm(w, u, num_iters=1)
+    _, u2 = linalg.spectral_norm(w, u, num_iters=1)
     np.testing.assert_allclose(jnp.abs(u2 @ u), 1.0, rtol=1e-10)
 
 
@@ -149,6 +149,42 @@ def test_householder_and_rotation_map_a_to_b():
     np.testing.assert_allclose(r.T @ r, np.eye(4), atol=1e-12)
     # a == b: the identity
     np.testing.assert_allclose(linalg.householder_matrix(linalg.householder_vector(a, a)), np.eye(4), atol=1e-12)
+
+
+def test_householder_in_float32_for_nearly_equal_vectors():
+    """a and b 1e-6 apart: H a was 0.064 from b (the norms' rounding over |a - b|); now within sqrt(eps)."""
+    key = jax.random.key(20)
+    a = _unit(jax.random.normal(key, (16,), jnp.float32))
+    worst = 0.0
+    for gap in (1e-7, 1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 1e-2, 0.5):
+        b = _unit(a + gap * jax.random.normal(jax.random.fold_in(key, 1), (16,), jnp.float32))
+        v = linalg.householder_vector(a, b)
+        worst = max(worst, float(jnp.linalg.norm(linalg.householder_apply(v, a[None])[0] - b)))
+    assert worst < 1e-3
+
+
+def test_householder_gradient_at_equal_vectors_is_finite():
+    a = _unit(jnp.arange(1.0, 5.0))
+    grad = jax.grad(lambda b: jnp.sum(linalg.householder_vector(a, b)))(a)
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize('n', [2, 3, 4, 5])
+@pytest.mark.parametrize('dtype', [jnp.float32, jnp.float64])
+def test_rotation_between_is_a_rotation_for_every_pair(n, dtype, x64):
+    """det +1 in every dimension (the old formula was a reflection for even n), R a = b, and
+    orthogonal to rounding as b -> -a and at b = -a (it lost orthogonality there, then NaN)."""
+    eps = float(jnp.finfo(dtype).eps)
+    a = _unit(jax.random.normal(jax.random.key(21), (n,), dtype))
+    other = _unit(jax.random.normal(jax.random.key(22), (n,), dtype))
+    for b in (other, -other, a, _unit(-a + 1e-4 * other), _unit(-a + 1e-7 * other), -a):
+        r = linalg.rotation_between(a, b)
+        assert r.dtype == dtype
+        np.testing.assert_allclose(np.linalg.det(np.asarray(r, np.float64)), 1.0, atol=50 * eps)
+        np.testing.assert_allclose(r.T @ r, np.eye(n), atol=50 * eps)
+        np.testing.assert_allclose(r @ a, b, atol=50 * eps)
+    grad = jax.grad(lambda b: jnp.sum(linalg.rotation_between(a, b)))(-a)
+    assert np.all(np.isfinite(grad))
 
 
 def test_functions_work_under_jit_and_vmap():

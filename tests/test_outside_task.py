@@ -1,6 +1,6 @@
 """A task from outside the repository, named by its import path, trains through the one entry.
 
-The task is the README's "Adding a model" example, written to a temporary module."""
+The task is the "Adding a model" page's example (docs/adding-a-model.md), written to a temporary module."""
 
 import os
 import re
@@ -12,12 +12,12 @@ import pytest
 from experiments import runner
 from zoo.train import load_trained, read_metrics
 
-README = Path(__file__).resolve().parents[1] / 'README.md'
+PAGE = Path(__file__).resolve().parents[1] / 'docs' / 'adding-a-model.md'
 
 
 @pytest.fixture
 def my_task(tmp_path, monkeypatch):
-    source = re.search(r'^```python\n(# my_task\.py.*?)^```', README.read_text(), flags=re.M | re.S).group(1)
+    source = re.search(r'^```python\n(# my_task\.py.*?)^```', PAGE.read_text(), flags=re.M | re.S).group(1)
     (tmp_path / 'my_task.py').write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
     return 'my_task:MeanImage'

@@ -207,14 +207,31 @@ def log_det_exp_rank_one(x: jax.Array, y: jax.Array) -> jax.Array:
 # ---------------------------------------------------------------- orthogonal maps between unit vectors
 
 
-def householder_vector(a: jax.Array, b: jax.Array) -> jax.Array:
-    """v = (a - b) / |a - b|: the reflection I - 2 v v^T maps unit a to unit b.
+def _close_tolerance(dtype) -> float:
+    """|a - b| below which a reflection a -> b is less accurate than the identity.
 
-    At a = b any v orthogonal to a would do; we return 0, giving the identity.
+    For unit a, b stored in a float type, |a|^2 - |b|^2 is off by about eps, and the reflection
+    with v = (a - b) / |a - b| sends a to b plus (|b|^2 - |a|^2) / |a - b| along v (an error of
+    eps / |a - b|), while the identity is |a - b| from b.  The two meet at sqrt(eps): about 3e-4
+    in float32, 1.5e-8 in float64, where neither is worse than that.
+    """
+    return float(jnp.sqrt(jnp.finfo(dtype).eps))
+
+
+def householder_vector(a: jax.Array, b: jax.Array) -> jax.Array:
+    """v = (a - b) / |a - b|: the reflection I - 2 v v^T maps unit a to unit b (Householder 1958).
+
+    Below |a - b| = sqrt(eps) (``_close_tolerance``) it returns 0, the identity, which is then
+    closer to b than the reflection rounding allows; so H a is within about sqrt(eps) of b
+    for every pair.  Both the division and the square root are guarded, so the gradient is
+    finite (zero) at a = b.
     """
     d = a - b
-    norm = jnp.sqrt(jnp.sum(d * d))
-    return jnp.where(norm > 1e-12, d / jnp.where(norm > 1e-12, norm, 1.0), 0.0)
+    tol = _close_tolerance(d.dtype)
+    squared = jnp.sum(d * d)
+    far = squared > tol * tol
+    norm = jnp.sqrt(jnp.where(far, squared, 1.0))  # sqrt'(0) is infinite: keep 0 out of it
+    return jnp.where(far, d / norm, 0.0)
 
 
 def householder_apply(v: jax.Array, z: jax.Array) -> jax.Array:
@@ -228,10 +245,32 @@ def householder_matrix(v: jax.Array) -> jax.Array:
 
 
 def rotation_between(a: jax.Array, b: jax.Array) -> jax.Array:
-    """R = (a + b)(a + b)^T / (1 + a^T b) - I, orthogonal with R a = b for unit a, b.
+    """A rotation R (orthogonal, det +1) with R a = b for unit a, b, as a product of two reflections.
 
-    R is the reflection through the line spanned by a + b (det (-1)^(n-1));
-    undefined at b = -a.
+        a.b >= 0:  R = H(b) H(a + b)       H(a + b) a = -b, H(b) (-b) = b
+        a.b <  0:  R = H(w) H(a - b)       H(a - b) a = b, w orthogonal to b fixes it
+
+    with H(u) = I - 2 u u^T / |u|^2.  Each branch reflects along a vector of length at least
+    sqrt(2), so R stays orthogonal to rounding for every pair, b = -a included.  Where w is
+    the part of a orthogonal to b, both reflections act in the plane of a and b and R is the
+    smallest rotation taking a to b (identity on the rest); near b = -a that part vanishes and
+    w is the basis vector least aligned with b, made orthogonal to it, which still maps a to b.
     """
-    s = a + b
-    return jnp.outer(s, s) / (1.0 + jnp.dot(a, b)) - jnp.eye(a.shape[0], dtype=a.dtype)
+    n = a.shape[0]
+    eye = jnp.eye(n, dtype=a.dtype)
+
+    def reflection(u):
+        return eye - 2.0 * jnp.outer(u, u) / jnp.sum(u * u)
+
+    def orthogonal_to_b(x):
+        for _ in range(2):  # twice: Gram-Schmidt's second pass restores orthogonality to rounding
+            x = x - jnp.dot(x, b) * b
+        return x
+
+    c = jnp.dot(a, b)
+    in_plane = orthogonal_to_b(a)
+    axis = orthogonal_to_b(eye[jnp.argmin(jnp.abs(b))])
+    w = jnp.where(jnp.sum(in_plane * in_plane) > 0.01, in_plane, axis)
+    safe_plus = jnp.where(c >= 0, a + b, eye[0] + 0.0)  # each branch evaluated on a safe vector (gradients)
+    safe_minus = jnp.where(c < 0, a - b, eye[0] + 0.0)
+    return jnp.where(c >= 0, reflection(b) @ reflection(safe_plus), reflection(w) @ reflection(safe_minus))

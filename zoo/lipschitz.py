@@ -110,6 +110,7 @@ class SpectralDense(nn.Module, _SpectralMixin):
 
     @nn.compact
     def __call__(self, x, update_stats: bool | None = None):
+        """y = x (W / sigma(W)) + b with sigma(W) from power iteration; ``update_stats`` advances the vectors."""
         kernel = self.param('kernel', self.kernel_init, (x.shape[-1], self.features), x.dtype)
         w = kernel.T  # y = x K acts on columns as K^T: u lives in the output space
         sigma = self._sigma(lambda v: w @ v, lambda u: w.T @ u, (self.features,), x.dtype, update_stats)
@@ -141,6 +142,7 @@ class SpectralConv(nn.Module, _SpectralMixin):
 
     @nn.compact
     def __call__(self, x, update_stats: bool | None = None):
+        """A conv with its kernel divided by its operator norm (power iteration on the conv itself)."""
         if x.ndim != 4:
             raise ValueError(f'SpectralConv needs NHWC input, got shape {x.shape}')
         shape = (*self.kernel_size, x.shape[-1], self.features)
@@ -182,6 +184,7 @@ class SpectralKernel(nn.Module, _SpectralMixin):
 
     @nn.compact
     def __call__(self, update_stats: bool | None = None):
+        """The normalised kernel W / max(1, sigma(W) / coeff) (``shrink``) or coeff W / sigma(W) (``normalize``)."""
         kernel = self.param('kernel', self.kernel_init, tuple(self.shape), self.dtype)
         if kernel.ndim == 2:
             w = kernel.T

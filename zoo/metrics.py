@@ -49,8 +49,8 @@ def clustering_accuracy(labels, clusters) -> float:
 def majority_vote_accuracy(labels, clusters) -> float:
     """Each cluster predicts its most frequent class; the fraction predicted right.
 
-    The measure of Su Jianlin's one-step clustering VAE article (2018): several clusters may map to one class, so it is at least
-    ``clustering_accuracy`` and reaches 1 with one cluster per example.
+    The measure of Su Jianlin's one-step clustering VAE article (2018): several clusters may map
+    to one class, so it is at least ``clustering_accuracy`` and reaches 1 with one cluster per example.
     """
     counts = _contingency(labels, clusters)
     return float(counts.max(axis=1).sum() / counts.sum())

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from zoo import images
+from zoo.eval import metrics as eval_metrics
 
 
 def _squared_distances(a, b):
@@ -56,22 +57,12 @@ def kernel_mmd(x, y, scales=(0.5, 1.0, 2.0)) -> float:
 
 
 def frechet_distance(features_a, features_b) -> float:
-    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two feature sets.
-
-    The 2-Wasserstein distance squared between N(mu_a, S_a) and N(mu_b, S_b) (Dowson &
-    Landau 1982).  Tr (S_a S_b)^(1/2) is computed as the sum of square roots of the
-    eigenvalues of the symmetric S_a^(1/2) S_b S_a^(1/2) (same spectrum), which stays
-    well defined when a covariance is singular (dead ReLU features).  Host-side, float64.
-    """
+    """|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two feature sets
+    (Dowson & Landau 1982): ``zoo.eval.metrics.frechet_distance`` on their means and covariances."""
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f'need two (N, d) feature arrays with the same d, got {a.shape} and {b.shape}')
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    w, v = np.linalg.eigh(cov_a)
-    root_a = (v * np.sqrt(np.maximum(w, 0.0))) @ v.T
-    cross = np.sum(np.sqrt(np.maximum(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0.0)))
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * cross)
+    return eval_metrics.frechet_distance_of_features(a, b)
 
 
 def flat_intensities(pixels, num_levels: int) -> np.ndarray:
@@ -107,6 +98,7 @@ class SampleClassifier:
         return float(np.mean(self.predict(pixels) == np.asarray(labels)))
 
     def predict(self, pixels) -> np.ndarray:
+        """The predicted class of each image."""
         return self.model.predict(flat_intensities(pixels, self.num_levels))
 
     def features(self, pixels) -> np.ndarray:
@@ -166,13 +158,13 @@ def image_sample_quality(
 
 
 __all__ = [
-    'mmd_squared',
-    'median_bandwidth',
-    'kernel_mmd',
-    'frechet_distance',
     'SampleClassifier',
     'class_coverage',
-    'mixture_mode_coverage',
-    'image_sample_quality',
     'flat_intensities',
+    'frechet_distance',
+    'image_sample_quality',
+    'kernel_mmd',
+    'median_bandwidth',
+    'mixture_mode_coverage',
+    'mmd_squared',
 ]

@@ -32,6 +32,14 @@ def digits() -> Config:
     (test split).  After 2000 steps with the article's lr 1e-3: 50% / 66% (worse); without the
     global term (alpha = 0) 70% / 69%; without the local term 46% / 66%; with lr 1e-4:
     77% / 83%, hence the default.
+
+    Which layer is scored does not explain it (seed 0, 1000 steps, lr 1e-4, test split,
+    cosine / L2 / probe, untrained -> trained): code mean 0.87/0.88/0.88 -> 0.76/0.63/0.80,
+    dense layer 0.92/0.93/0.91 -> 0.87/0.85/0.90, conv map 0.94/0.94/0.94 -> 0.93/0.92/0.93.
+    Training lowers every layer's scores (``task_kwargs.representation`` picks the layer).
+    A 100x prior weight (gamma 1) collapses the codes (KL 0.26 nats): 0.61/0.59/0.40.
+    Without the global term (alpha 0) the code scores 0.79/0.71/0.82: the global critic,
+    which pairs z with the dense layer z is an affine map of, costs most; still below untrained.
     """
     return _config('digits', dict(latents=32, channels=(32, 64), hidden=256, critic_hidden=256), steps=2000, lr=1e-4)
 

@@ -7,12 +7,31 @@ from zoo.train.config import Config, OptimizerConfig
 CONFIGS = ('digits', 'mnist', 'fashion_mnist', 'cifar10', 'celeba')
 
 
-def _config(dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoulli', every=1000) -> Config:
+# The article code's model: two 3x3 convs per width (stride 2, 1; LeakyReLU 0.2), no hidden
+# layer, 20 latents.  The article starts the class means at zero; here they start N(0, 1),
+# because zero starts collapsed clusters on digits (0.35 with Bernoulli; the full article
+# recipe on digits, 2000 steps, seed 0: 0.18 with 4 clusters used).
+ARTICLE_MODEL = {
+    'architecture': 'conv',
+    'latents': 20,
+    'channels': (32, 64),
+    'article_convs': True,
+    'class_mean_scale': 1.0,
+    'num_clusters': 10,
+    'classifier_hidden': 256,
+}
+# Its loss: 2.5 * 0.5 * sum (x - x_rec)^2 on intensities, i.e. weight 2.5 on log N(x; x_rec, 1).
+ARTICLE_LOSS = {'likelihood': 'gaussian', 'reconstruction_weight': 2.5}
+
+
+def _config(
+    dataset, model, steps, batch_size=100, lr=1e-3, likelihood='bernoulli', every=1000, reconstruction_weight=1.0
+) -> Config:
     return Config(
         task='vae_cluster',
         dataset=dataset,
         model=model,
-        task_kwargs=dict(likelihood=likelihood),
+        task_kwargs={'likelihood': likelihood, 'reconstruction_weight': reconstruction_weight},
         steps=steps,
         batch_size=batch_size,
         eval_batch_size=250,
@@ -30,7 +49,11 @@ def digits() -> Config:
 
     Tuned on digits (2 seeds each, Hungarian accuracy): 20 latents 0.57, 8 latents 0.70,
     4 latents 0.70; class means started at zero as in the article 0.35 (clusters collapse),
-    so they start N(0, 1).  Bernoulli and discretised-logistic likelihoods tie (0.56)."""
+    so they start N(0, 1).  Bernoulli and discretised-logistic likelihoods tie (0.56).  The
+    article's loss and networks (``ARTICLE_MODEL``, ``ARTICLE_LOSS``, means at zero) collapse
+    on 8x8 digits: 0.18, 4 clusters used (seed 0, 2000 steps); likely because 64 pixels under the
+    2.5-weighted squared error give the reconstruction too little weight (not isolated).
+    k-means on the raw pixels: 0.793 (seed 0)."""
     return _config(
         'digits',
         dict(architecture='conv', hidden=256, latents=8, channels=(32, 64), num_clusters=10, classifier_hidden=256),
@@ -39,14 +62,16 @@ def digits() -> Config:
 
 
 def mnist() -> Config:
-    """The article's MNIST recipe: conv encoder, 20 latents, classifier 256, batch 100, 50 epochs
-    (30,000 steps).  The article: test clustering accuracy about 83%; VaDE (paper): 94.46%."""
-    return _config(
-        'mnist',
-        dict(architecture='conv', hidden=256, latents=20, channels=(32, 64), num_clusters=10, classifier_hidden=256),
-        steps=30_000,
-        every=5000,
-    )
+    """The article's MNIST recipe (``ARTICLE_MODEL``, ``ARTICLE_LOSS``): Adam 1e-3, batch 100,
+    50 epochs (30,000 steps).  The article: test clustering accuracy about 83%, read by
+    majority vote per cluster (its code); VaDE (paper): 94.46%.
+
+    Before the article's loss and networks (Bernoulli likelihood, weight 1, one conv per
+    width with a 256 hidden layer, MLP variant) the MNIST npz gave 0.46 Hungarian accuracy.
+    On the 9000-image npz, 50 epochs are 4500 steps (``--steps 4500``; the ledger's row).
+    Not yet measured on MNIST (no CPU time in the session that set it); k-means on the npz's
+    raw pixels: 0.562 (seed 0)."""
+    return _config('mnist', dict(ARTICLE_MODEL), steps=30_000, every=5000, **ARTICLE_LOSS)
 
 
 def fashion_mnist() -> Config:

@@ -6,8 +6,8 @@ import pytest
 import tensorflow_datasets as tfds
 from sklearn.datasets import load_digits
 
-from zoo import data
 from tests.data.helpers import NUM_REAL_TRAIN, ONE, keys, real_images, real_labels, take
+from zoo import data
 
 NUM_MOCK = 20  # examples per split under tfds.testing.mock_data (see test_sources.py)
 

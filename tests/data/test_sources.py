@@ -10,10 +10,10 @@ import tensorflow_datasets as tfds
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from tests.data.helpers import NUM_REAL_TEST, NUM_REAL_TRAIN, ONE, REAL_TEST_FIRST_ID, keys, real_images, real_labels
 from zoo import data
 from zoo.data import sources
 from zoo.data.__main__ import main
-from tests.data.helpers import ONE, NUM_REAL_TEST, NUM_REAL_TRAIN, REAL_TEST_FIRST_ID, keys, real_images, real_labels
 
 # `tfds.testing.mock_data` serves `tfds.data_source` without TensorFlow in tfds
 # 4.9.10: it patches the ArrayRecordDataSource reader with a generator of random

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from experiments import configs, runner, sample_quality
+from experiments import configs, evaluate, runner
 from zoo.data import DatasetInfo
 from zoo.imle import imle
 from zoo.imle.task import GLANNTask
@@ -61,12 +61,12 @@ def test_ebm_digits_default_runs_end_to_end(tmp_path, capsys):
     assert [r['step'] for r in read_metrics(os.path.join(workdir, 'metrics.jsonl')) if 'loss' in r] == [2, 3]
     assert sorted(os.listdir(os.path.join(workdir, 'samples'))) == ['buffer_step0000003.png', 'samples_step0000003.png']
     # Offline sample quality judges fresh chains (the config's source) or, on request, the buffer.
-    sample_quality.main([workdir, '--num-samples', '20'])
-    sample_quality.main([workdir, '--num-samples', '20', '--condition', 'source=buffer'])
-    assert 'source=buffer' in capsys.readouterr().out
-    with open(os.path.join(workdir, 'sample_quality_buffer.json')) as f:
+    out = ['--num-samples', '20', '--metrics', 'fd,classes', '--out', str(tmp_path / 'report')]
+    evaluate.main([workdir, *out])
+    evaluate.main([workdir, *out, '--condition', 'source=buffer'])
+    with open(os.path.join(workdir, 'evaluation_buffer.json')) as f:
         assert json.load(f)['conditions'] == {'source': 'buffer'}
-    assert {'sample_quality.json', 'quality_samples.png', 'quality_samples_buffer.png'} <= set(os.listdir(workdir))
+    assert {'evaluation.json', 'evaluation_buffer.json'} <= set(os.listdir(workdir))
 
 
 @pytest.mark.slow

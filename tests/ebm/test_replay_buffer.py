@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.ebm.fakes import TinyImages, saved_state
 from zoo.ebm import replay_buffer
 from zoo.train import Config, OptimizerConfig, Task, TrainState, train
 from zoo.train.optim import build_optimizers
-from tests.ebm.fakes import TinyImages, saved_state
 
 
 def test_buffer_starts_as_uniform_noise_in_bounds():

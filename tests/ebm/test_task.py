@@ -6,11 +6,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.ebm.fakes import TinyImages, run_steps
 from zoo import images
 from zoo.ebm.task import EBMTask
 from zoo.train import Config, ConfigError, OptimizerConfig, train
 from zoo.train.checkpoint import load_trained
-from tests.ebm.fakes import TinyImages, run_steps
 
 DATA = TinyImages(num=64)
 

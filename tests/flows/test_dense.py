@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo.flows.dense import DenseFlow
 from tests.flows.checks import check_layer, init_perturbed
+from zoo.flows.dense import DenseFlow
 
 KEY = jax.random.key(0)
 

@@ -8,15 +8,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.flows.checks import init_perturbed, to64
 from zoo import images
 from zoo.flows import Glow
 from zoo.flows.invertible_backprop import invertible_scan
-from tests.flows.checks import init_perturbed, to64
 
 KEY = jax.random.key(0)
 
 
-@functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
+@functools.cache  # initialising compiles; share one model across tests
 def tiny_glow():
     # LU 1x1 convs: the step has a 'constants' collection (P, sign s) as well as params.
     model = Glow(image_shape=(4, 4, 2), num_levels=17, scales=1, flow_steps=3, hidden=8, permutation='lu')

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo import flows
 from tests.flows.checks import check_layer, init_perturbed
+from zoo import flows
 
 KEY = jax.random.key(0)
 IMAGE = jax.random.normal(jax.random.key(1), (3, 4, 4, 4))  # (N, H, W, C)

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from zoo import flows, images
 from tests.flows.checks import check_layer
+from zoo import flows, images
 
 KEY = jax.random.key(0)
 X = jax.random.uniform(jax.random.key(1), (3, 4, 4, 2), minval=-0.5, maxval=0.5)

@@ -7,14 +7,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tests.flows.checks import init_perturbed
 from zoo import images
 from zoo.flows import Glow
-from tests.flows.checks import init_perturbed
 
 KEY = jax.random.key(0)
 
 
-@functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
+@functools.cache  # initialising compiles; share one model across tests
 def glows():
     f32 = Glow(image_shape=(8, 8, 1), num_levels=17, scales=1, flow_steps=2, hidden=16, permutation='lu')
     pixels = jax.random.randint(jax.random.key(1), (8, 8, 8, 1), 0, 17)

@@ -9,10 +9,10 @@ import numpy as np
 import optax
 import pytest
 
+from tests.flows.checks import brute_force_log_det, init_perturbed, jit_apply, to64
 from zoo import images
 from zoo.distributions import gaussian_log_prob, sum_except_batch
 from zoo.flows import NICE, Glow, RealNVP
-from tests.flows.checks import brute_force_log_det, init_perturbed, jit_apply, to64
 
 KEY = jax.random.key(0)
 
@@ -43,7 +43,7 @@ def models(channels):
 CASES = [(c, name) for c in (1, 3) for name in models(c)]
 
 
-@functools.lru_cache(maxsize=None)  # initialising compiles; share one model across tests
+@functools.cache  # initialising compiles; share one model across tests
 def setup_model(channels, name, scale=0.05):
     model = models(channels)[name]
     pixels = jax.random.randint(jax.random.key(1), (4, 8, 8, channels), 0, 17)

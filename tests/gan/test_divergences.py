@@ -158,6 +158,36 @@ def test_wright_omega_in_float32_stays_finite_and_accurate():
     np.testing.assert_allclose(w, scipy.special.wrightomega(np.asarray(z, np.float64)), rtol=2e-6)
 
 
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_wright_omega_is_finite_far_below_zero(dtype, x64):
+    """The edge an independent check found: NaN at z = -90 (float32) and below -709 (float64)."""
+    z = np.array([-17.0, -40.0, -90.0, -200.0, -720.0, -1e4], dtype)
+    w = fd.wright_omega(jnp.asarray(z))
+    assert w.dtype == dtype and np.all(np.isfinite(w)) and np.all(w >= 0)
+    reference = scipy.special.wrightomega(z.astype(np.float64))  # = e^z here; subnormal at -90 (float32)
+    tiny = np.finfo(dtype).tiny  # XLA on CPU flushes subnormals to 0
+    assert np.all(np.abs(w - reference) <= np.maximum(2 * np.finfo(dtype).eps * reference, tiny))
+    grads = jax.vmap(jax.grad(fd.wright_omega))(jnp.asarray(z))
+    assert np.all(np.isfinite(grads)) and np.all(grads >= 0)
+
+
+@pytest.mark.parametrize('dtype', [jnp.float32, jnp.float64])
+def test_jeffrey_conjugate_gradient_is_finite_for_large_logits(dtype, x64):
+    """f*'(t) = 1/W(e^(1-t)) = e^(t - 1 + W): finite up to t ~ 89 in float32 (was -inf from t ~ 45)."""
+    jeffrey = fd.get('jeffrey')
+    t = jnp.asarray([-30.0, 0.0, 10.0, 45.0, 50.0, 80.0, 88.0], dtype)
+    value = jeffrey.conjugate_of_activation(t)
+    grad = jax.vmap(jax.grad(jeffrey.conjugate_of_activation))(t)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
+    w = scipy.special.wrightomega(1.0 - np.asarray(t, np.float64))
+    rtol = 1e-5 if dtype == jnp.float32 else 1e-12
+    np.testing.assert_allclose(grad, 1.0 / w, rtol=rtol)
+    np.testing.assert_allclose(value, w + 1.0 / w + np.asarray(t, np.float64) - 2.0, rtol=rtol, atol=rtol)
+    # The bound's gradient through a critic output of 50 on P and on Q: finite in float32.
+    g = jax.grad(lambda v: fd.variational_bound_from_logits(jeffrey, v, v))(jnp.asarray([50.0], dtype))
+    assert np.all(np.isfinite(g))
+
+
 def test_unknown_divergence_names_the_choices():
     with pytest.raises(ValueError, match='unknown f-divergence .*choose one of'):
         fd.get('wasserstein')

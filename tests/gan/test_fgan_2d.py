@@ -26,6 +26,7 @@ def test_run_all_writes_a_picture_and_a_summary_per_divergence(tmp_path):
     for name in ('js', 'kl'):
         assert os.path.exists(tmp_path / f'{name}.png') and (tmp_path / name / 'checkpoints').is_dir()
         assert np.isfinite(summary[name]['estimated_divergence']) and 0 <= summary[name]['modes_covered'] <= 8
+    assert (tmp_path / 'all.png').exists()
     with open(tmp_path / 'summary.json') as f:
         assert json.load(f) == summary
 

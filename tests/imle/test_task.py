@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.ebm.fakes import TinyImages, run_steps, saved_state
 from zoo.imle.task import GLANNTask
 from zoo.train import Config, ConfigError, OptimizerConfig, train
-from tests.ebm.fakes import TinyImages, run_steps, saved_state
 
 DATA = TinyImages(num=64)
 GLO_STEPS = 12

@@ -69,7 +69,7 @@ def test_two_processes_match_one_process(tmp_path):
         for i in range(2)
     ]
     outputs = [w.communicate(timeout=180) for w in workers]
-    for w, (out, err) in zip(workers, outputs):
+    for w, (_out, err) in zip(workers, outputs):
         if w.returncode and 'gloo' in err.lower() and 'not' in err.lower() and 'support' in err.lower():
             pytest.skip(f'this JAX build has no CPU collectives across processes: {err[-300:]}')
         assert w.returncode == 0, err[-3000:]

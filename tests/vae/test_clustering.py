@@ -53,3 +53,12 @@ def test_categorical_kl_limits_and_loss_sum(x64):
     )
     np.testing.assert_allclose(terms['loss'], terms['reconstruction'] + terms['cluster_kl'] + terms['category_kl'])
     np.testing.assert_allclose(terms['reconstruction'], [3.0, 4.0])
+
+
+def test_article_convs_mirror_the_image_shape():
+    from zoo.vae.clustering import ClusteringVAE
+
+    model = ClusteringVAE(image_shape=(8, 8, 1), architecture='conv', latents=3, channels=(4, 8), article_convs=True)
+    x = jnp.zeros((2, 8, 8, 1))
+    decoded, logits, means = model.apply(model.init(jax.random.PRNGKey(0), x), x)
+    assert decoded.shape == (2, 8, 8, 1) and logits.shape == (2, 10) and means.shape == (10, 3)

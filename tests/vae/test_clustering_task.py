@@ -69,3 +69,16 @@ def test_samples_come_from_the_mixture_prior(trained):
     assert np.all(distances.min(axis=1) < 5.0)  # |eps| for 4 latents: about 2, rarely above 4
     # Every cluster is drawn, about equally often (4000 / 10 = 400 each, binomial sd 19).
     assert np.bincount(nearest, minlength=10).min() > 250
+
+
+def test_reconstruction_weight_scales_only_the_reconstruction_under_the_gaussian_likelihood():
+    # The article's code: 2.5 * 0.5 * sum (x - x_rec)^2, i.e. weight 2.5 on log N(x; x_rec, 1).
+    config = Config(task='vae_cluster', model={'hidden': 16, 'latents': 2, 'classifier_hidden': 8}, batch_size=8)
+    pixels, rng = digits.batch(8)['image'], jax.random.PRNGKey(1)
+    terms = {}
+    for weight in (1.0, 2.5):
+        task = ClusteringVAETask(digits.INFO, config, likelihood='gaussian', reconstruction_weight=weight)
+        params = task.init(jax.random.PRNGKey(0), digits.batch(8)).params['vae']
+        terms[weight] = task.terms(params, pixels, rng)[0]
+    np.testing.assert_allclose(terms[2.5]['reconstruction'], 2.5 * terms[1.0]['reconstruction'], rtol=1e-5)
+    np.testing.assert_allclose(terms[2.5]['cluster_kl'], terms[1.0]['cluster_kl'], rtol=1e-5)

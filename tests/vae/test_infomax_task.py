@@ -10,12 +10,14 @@ from zoo.train.config import OptimizerConfig
 from zoo.train.step import train_step
 from zoo.vae.infomax_task import InfoMaxTask
 
+MODEL = {'latents': 8, 'channels': (8, 16), 'hidden': 64, 'critic_hidden': 64}
+
 
 @pytest.fixture(scope='module')
 def trained():
     config = Config(
         task='infomax',
-        model=dict(latents=8, channels=(8, 16), hidden=64, critic_hidden=64),
+        model=MODEL,
         batch_size=64,
         steps=60,
         optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
@@ -55,3 +57,14 @@ def test_retrieval_sheet(trained):
     task, state, _ = trained
     sheet = task.visualize(state, digits.batch(64), jax.random.PRNGKey(0))['retrieval']
     assert sheet.shape == (8 * 9 + 1, 8 * 9 + 1, 1) and sheet.dtype == np.uint8
+
+
+def test_representation_picks_the_evaluated_layer(trained):
+    _, state, _ = trained
+    widths = {}
+    for name in ('code', 'global', 'local'):
+        other = InfoMaxTask(digits.INFO, Config(task='infomax', model=MODEL), representation=name)
+        widths[name] = other.eval_step(state, digits.eval_batch(5, 1000), jax.random.PRNGKey(0))['feature'].shape
+    assert widths == {'code': (5, 8), 'global': (5, 64), 'local': (5, 2 * 2 * 16)}
+    with pytest.raises(ValueError, match='representation'):
+        InfoMaxTask(digits.INFO, Config(task='infomax'), representation='pixels')

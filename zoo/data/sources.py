@@ -151,6 +151,7 @@ class ArrayExamples:
     key: str = 'image'
 
     def __call__(self, j) -> dict:
+        """Example ``j`` as a dict: the array under its key, and ``label`` when there are labels."""
         if self.labels is None:
             return {self.key: self.images[j]}
         return {self.key: self.images[j], 'label': self.labels[j]}
@@ -169,6 +170,9 @@ class TfdsExamples:
     crop: int | None = None
 
     def __call__(self, j) -> dict:
+        """Example ``j`` as a dict: uint8 ``image`` (centre-cropped and resized if asked) and ``label`` when
+        labelled.
+        """
         example = self.source[int(j)]
         image = np.asarray(example['image'], dtype=np.uint8)
         if self.resize_to is not None:

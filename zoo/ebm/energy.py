@@ -19,7 +19,7 @@ configs train without it, as short-run EBMs do (Nijkamp et al. 2019), and
 downsampling: stride 2 from the first conv makes 32x32 images about 4x cheaper.
 """
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
 
@@ -58,6 +58,7 @@ class ConvEnergy(nn.Module):
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
+        """E(x): one energy per image, shape (N,); ``update_stats`` advances the power-iteration vectors."""
         h = x
         strides = self.strides if self.strides is not None else [1] + [2] * (len(self.features) - 1)
         if len(strides) != len(self.features):
@@ -78,6 +79,7 @@ class MLPEnergy(nn.Module):
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
+        """E(x): one energy per point, shape (N,); ``update_stats`` advances the power-iteration vectors."""
         h = x
         for i, width in enumerate(self.hidden):
             h = nn.swish(_call(_dense(width, self.spectral_norm, f'dense_{i}'), h, update_stats))

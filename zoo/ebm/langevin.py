@@ -14,7 +14,7 @@ each example its own gradient because the examples do not interact (true of netw
 without batch statistics: no BatchNorm in an energy).
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

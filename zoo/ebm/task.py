@@ -99,6 +99,9 @@ class EBMTask(Task):
         return x if self.points else images.unit_to_pixels(x, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` and a replay buffer of
+        uniform noise in ``aux``.
+        """
         k_net, k_data, k_buffer, k_state = jax.random.split(rng, 4)
         variables = dict(self.model.init(k_net, self.data(batch, k_data)))
         params = variables.pop('params')
@@ -131,6 +134,9 @@ class EBMTask(Task):
         return loss, (metrics, dict(updated))
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: negatives by Langevin chains from the replay buffer (or fresh noise), then one step on
+        E(x+) - E(x-) + alpha (E(x+)^2 + E(x-)^2); returns the new state and the step's scalar metrics.
+        """
         k_data, k_draw, k_chain = jax.random.split(rng, 3)
         x_real = self.data(batch, k_data)
         x0, slots, reused = replay_buffer.draw(
@@ -142,6 +148,9 @@ class EBMTask(Task):
         return state, {**metrics, 'reused': jnp.mean(reused.astype(jnp.float32)), 'acceptance': acceptance}
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example energies of the data (``energy_data``) and of uniform noise
+        (``energy_noise``) of shape (N,) (the loop drops padding and averages).
+        """
         k_data, k_noise = jax.random.split(rng)
         energy = self.energy(state.variables('energy'))
         x = self.data(batch, k_data)
@@ -149,6 +158,7 @@ class EBMTask(Task):
         return {'energy_data': energy(x), 'energy_noise': energy(noise)}
 
     def summarize(self, values):
+        """Means, and ``energy_gap`` = E(noise) - E(data): positive once the model separates them."""
         summary = super().summarize(values)
         summary['energy_gap'] = summary['energy_noise'] - summary['energy_data']
         return summary

@@ -33,6 +33,10 @@ class ActNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here y = (x + b) * exp(log s) per channel.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         channels = x.shape[-1]
         axes = tuple(range(x.ndim - 1))
         if self.init_mode == 'data':

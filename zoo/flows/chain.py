@@ -68,6 +68,10 @@ class ScannedChain(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. The K steps run as one scan over stacked parameters.
+        ``context`` (N, ...) or None conditions the map.
+        """
         if self.backprop not in ('autodiff', 'invertible'):
             raise ValueError(f"unknown backprop {self.backprop!r}; choose 'autodiff' or 'invertible'")
         # init always goes through nn.scan, so stacking and data-dependent init are shared.

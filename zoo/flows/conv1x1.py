@@ -53,6 +53,10 @@ class Conv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here y = x W per position; log-det = H W log|det W|.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         w = self.param('kernel', lambda key: random_rotation(key, x.shape[-1], x.dtype))
         return conv1x1_transform(x, w, log_abs_det(w), inverse)
 
@@ -66,6 +70,10 @@ class LUConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here y = x W with W = P L (U + diag(s)); log-det = H W sum(log|s|).
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         c = x.shape[-1]
         # Flax evaluates initialisers abstractly on every call to check shapes, so they
         # must work outside init too; the key only matters at init.

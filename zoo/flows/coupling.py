@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from zoo.distributions import sum_except_batch
-from zoo.flows.nets import ConvNet, MLP
+from zoo.flows.nets import MLP, ConvNet
 
 
 def additive_transform(x, shift, inverse=False):
@@ -132,6 +132,10 @@ class ChannelCoupling(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. One half of the channels conditions the other half's affine or additive map.
+        ``context`` (N, ...) or None conditions the map.
+        """
         _check_kind(self.kind)
         if x.shape[-1] < 2:
             raise ValueError(f'a coupling needs at least 2 channels to split, got shape {x.shape}')
@@ -169,6 +173,10 @@ class MaskedCoupling(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. The masked entries condition the others (RealNVP eq. 9).
+        ``context`` (N, ...) or None conditions the map.
+        """
         _check_kind(self.kind)
         _, height, width, channels = x.shape
         if self.mask == 'checkerboard':

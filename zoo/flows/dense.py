@@ -40,6 +40,7 @@ class DenseFlow(Flow):
     actnorm_init: Literal['data', 'zero'] = 'data'
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         if self.dim < 2:
             raise ValueError(f'a coupling flow needs dim >= 2, got {self.dim}')
         layers = []
@@ -60,19 +61,28 @@ class DenseFlow(Flow):
 
     @property
     def event_shape(self) -> tuple:
+        """One example's shape: ``(dim,)``."""
         return (self.dim,)
 
     @property
     def event_name(self) -> str:
+        """What one example is called in error messages: ``vectors``."""
         return 'vectors'
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         return [(self.dim,)]
 
     def forward(self, x, context=None):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example.
+        ``context`` (N, ...) or None conditions the map.
+        """
         z, log_det = run_chain(self.layers, x, context=context)
         return [z], log_det
 
     def inverse(self, latents, context=None):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point.
+        ``context`` (N, ...) or None conditions the map.
+        """
         return run_chain(self.layers, latents[0], inverse=True, context=context)

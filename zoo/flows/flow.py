@@ -35,6 +35,7 @@ class Flow(nn.Module):
 
     @property
     def event_shape(self) -> tuple:
+        """One example's shape, without the batch axis (subclasses define it)."""
         raise NotImplementedError
 
     @property
@@ -44,16 +45,24 @@ class Flow(nn.Module):
 
     @property
     def num_dims(self) -> int:
+        """D = prod(event_shape): the dimension log-likelihoods are divided by for bits/dim."""
         return math.prod(self.event_shape)
 
     @property
     def latent_shapes(self) -> list:
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis. Subclasses
+        define it.
+        """
         raise NotImplementedError
 
     def forward(self, x):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example. Subclasses define it."""
         raise NotImplementedError
 
     def inverse(self, latents):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point. Subclasses
+        define it.
+        """
         raise NotImplementedError
 
     def __call__(self, x, inverse=False, context=None):

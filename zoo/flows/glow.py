@@ -45,6 +45,7 @@ class GlowStep(nn.Module):
     conv_impl: str = 'auto'
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.layers = [
             ActNorm(self.actnorm_init),
             PERMUTATIONS[self.permutation](),
@@ -54,6 +55,10 @@ class GlowStep(nn.Module):
         ]
 
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. One Glow step: ActNorm, invertible 1x1 conv, coupling.
+        ``context`` (N, ...) or None conditions the map.
+        """
         return run_chain(self.layers, x, inverse, context)
 
 
@@ -135,6 +140,7 @@ class Glow(ImageFlow):
             raise ValueError("backprop='invertible' runs over the scanned steps: it needs scan=True")
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         kw = dict(
             hidden=self.hidden,
             coupling=self.coupling,
@@ -179,10 +185,14 @@ class Glow(ImageFlow):
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         shapes, (h, w, c) = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]  # the last level squeezes but keeps all
 
     def forward(self, x, context=None):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example.
+        ``context`` (N, ...) or None conditions the map.
+        """
         latents, log_det = multiscale_forward(self._level, self.splits, x, self.scales, context)
         if self.num_classes:
             self.sow('intermediates', 'logits', self.classifier(jnp.mean(latents[-1], axis=(1, 2))))
@@ -192,6 +202,9 @@ class Glow(ImageFlow):
         return latents, log_det
 
     def inverse(self, latents, context=None):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point.
+        ``context`` (N, ...) or None conditions the map.
+        """
         latents, log_det = list(latents), 0.0
         if self.learn_top:
             latents[-1], log_det = self.top(latents[-1], inverse=True, context=context)

@@ -43,10 +43,12 @@ class ImageFlow(Flow):
 
     @property
     def event_shape(self) -> tuple:
+        """One example's shape: ``image_shape`` (H, W, C)."""
         return tuple(self.image_shape)
 
     @property
     def event_name(self) -> str:
+        """What one example is called in error messages: ``images``."""
         return 'images'
 
     def bits_per_dim(self, pixels, key, context=None):

@@ -43,6 +43,10 @@ class Logit(nn.Module):
         super().__post_init__()
 
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here y = logit(alpha + (1 - 2 alpha)(x + 1/2)).
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         return logit_transform(x, self.alpha, inverse)
 
 

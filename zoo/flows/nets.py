@@ -100,6 +100,7 @@ class Conv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """y = conv(x, kernel) + bias with SAME padding, in ``dtype`` where set."""
         kernel = self.param('kernel', self.kernel_init, (*self.kernel_size, x.shape[-1], self.features))
         bias = self.param('bias', self.bias_init, (self.features,))
         dtype = self.dtype or x.dtype
@@ -122,6 +123,9 @@ class ZeroConv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """A zero-initialised conv scaled by exp(3 logs) per channel (Glow's last coupling layer): outputs
+        start at 0.
+        """
         y = Conv(
             self.features,
             self.kernel_size,
@@ -166,6 +170,9 @@ class ConvNet(nn.Module):
 
     @nn.compact
     def __call__(self, x, context=None):
+        """conv3x3 -> relu -> conv1x1 -> relu -> ZeroConv: the coupling's shift and log-scale, zero at init.
+        ``context`` (N, ...) or None conditions the map.
+        """
         h = Conv(self.hidden, (3, 3), self.conv_impl, dtype=self.dtype)(x)
         x = nn.relu(add_context(h, context, self.dtype))
         x = nn.relu(Conv(self.hidden, (1, 1), self.conv_impl, dtype=self.dtype)(x))
@@ -184,6 +191,9 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x, context=None):
+        """``depth`` x Dense(hidden, relu), then a zero-initialised Dense: zero at init.
+        ``context`` (N, ...) or None conditions the map.
+        """
         for i in range(self.depth):
             h = nn.Dense(self.hidden)(x)
             x = nn.relu(add_context(h, context) if i == 0 else h)

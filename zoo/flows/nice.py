@@ -26,6 +26,7 @@ class NICE(ImageFlow):
             raise ValueError(f'NICE needs at least 2 dimensions to split, got image_shape {self.image_shape}')
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.layers = [
             ChannelCoupling(self.hidden, 'additive', parity=i % 2, split='interleave', net='mlp', depth=self.depth)
             for i in range(self.num_couplings)
@@ -33,12 +34,19 @@ class NICE(ImageFlow):
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         return [(self.num_dims,)]
 
     def forward(self, x, context=None):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example.
+        ``context`` (N, ...) or None conditions the map.
+        """
         z, log_det = run_chain(self.layers, x.reshape(x.shape[0], -1), context=context)
         return [z], log_det
 
     def inverse(self, latents, context=None):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point.
+        ``context`` (N, ...) or None conditions the map.
+        """
         x, log_det = run_chain(self.layers, latents[0], inverse=True, context=context)
         return x.reshape(x.shape[0], *self.image_shape), log_det

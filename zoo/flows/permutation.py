@@ -16,6 +16,10 @@ class Reverse(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Channels reversed; log-det 0.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         return permute(x, jnp.arange(x.shape[-1])[::-1], inverse)
 
 
@@ -24,5 +28,9 @@ class Shuffle(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Channels permuted by a fixed random permutation; log-det 0.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         perm = self.variable('constants', 'perm', lambda: jax.random.permutation(self.make_rng('params'), x.shape[-1]))
         return permute(x, perm.value, inverse)

@@ -35,6 +35,8 @@ class RealNVP(ImageFlow):
             )
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
+
         def coupling(mask, parity):
             return [ActNorm(), MaskedCoupling(self.hidden, mask=mask, parity=parity, scale_fn=self.scale_fn)]
 
@@ -57,6 +59,7 @@ class RealNVP(ImageFlow):
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         shapes, kept = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [kept]
 
@@ -64,7 +67,13 @@ class RealNVP(ImageFlow):
         return run_chain(self.levels[s], x, inverse, context)
 
     def forward(self, x, context=None):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example.
+        ``context`` (N, ...) or None conditions the map.
+        """
         return multiscale_forward(self._level, self.splits, x, self.scales, context)
 
     def inverse(self, latents, context=None):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point.
+        ``context`` (N, ...) or None conditions the map.
+        """
         return multiscale_inverse(self._level, self.splits, latents, context)

@@ -14,6 +14,10 @@ class Scaling(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here y = x * exp(log s); log-det = sum(log s).
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         log_scale = self.param('log_scale', nn.initializers.zeros, x.shape[1:], x.dtype)
         log_scale = jnp.broadcast_to(log_scale, x.shape)
         return affine_transform(x, jnp.zeros_like(x), log_scale, inverse)

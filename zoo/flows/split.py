@@ -74,6 +74,10 @@ class Split(nn.Module):
 
     @nn.compact
     def __call__(self, x, eps=None, inverse=False, context=None):
+        """Factor out half the channels: ``x -> (x1, eps, log_det)`` with eps = (z2 - mu(x1)) / sigma(x1);
+        ``inverse=True`` rebuilds x from (x1, eps).
+        ``context`` (N, ...) or None conditions the map.
+        """
         if inverse:
             x1, z2 = x, eps
         else:
@@ -112,6 +116,10 @@ class LearnedPrior(nn.Module):
 
     @nn.compact
     def __call__(self, z, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here eps = (z - mu) / sigma with learned mu, sigma (per channel, or per position).
+        ``context`` (N, ...) or None conditions the map.
+        """
         shape = z.shape[1:] if self.positional else z.shape[-1:]
         mean = self.param('mean', nn.initializers.zeros, shape, z.dtype)
         log_scale = self.param('log_scale', nn.initializers.zeros, shape, z.dtype)

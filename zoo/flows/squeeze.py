@@ -30,5 +30,9 @@ class Squeeze(nn.Module):
     factor: int = 2
 
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Space-to-depth (H, W, C) -> (H/f, W/f, f^2 C); log-det 0.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         y = unsqueeze(x, self.factor) if inverse else squeeze(x, self.factor)
         return y, jnp.zeros(x.shape[0], x.dtype)

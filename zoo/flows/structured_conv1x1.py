@@ -75,6 +75,10 @@ class ExpConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Here W = exp(A); log-det = H W tr(A).
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         c = x.shape[-1]
         a = self.param('log_kernel', _skew_symmetric_init, (c, c), x.dtype)
         return exp_conv1x1_transform(x, a, inverse)
@@ -87,6 +91,10 @@ class HouseholderConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. W = product of Householder reflections (orthogonal); log-det 0.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         if self.num_reflections < 1:
             raise ValueError(f'num_reflections must be >= 1, got {self.num_reflections}')
         vectors = self.param('vectors', nn.initializers.normal(1.0), (self.num_reflections, x.shape[-1]), x.dtype)
@@ -101,6 +109,10 @@ class RankOneExpConv1x1(nn.Module):
 
     @nn.compact
     def __call__(self, x, inverse=False, context=None):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. W = product of exp(x_k y_k^T); log-det = H W sum_k y_k^T x_k.
+        ``context`` is accepted for the uniform layer call and ignored.
+        """
         if self.num_factors < 1:
             raise ValueError(f'num_factors must be >= 1, got {self.num_factors}')
         shape = (self.num_factors, x.shape[-1])

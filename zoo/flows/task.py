@@ -81,6 +81,9 @@ class FlowTask(Task):
         return jax.nn.one_hot(labels, self.num_classes) if self.num_classes else None
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` (ActNorm initialises
+        from this batch, dequantised).
+        """
         init_key, noise_key, state_key = jax.random.split(rng, 3)
         x = images.dequantize(noise_key, batch['image'], self.num_levels)
         context = self.context(batch['label']) if self.num_classes else None
@@ -99,7 +102,9 @@ class FlowTask(Task):
         return bpd, (logits[0] if logits else None)
 
     def loss(self, params, other, batch, rng):
-        """Mean bits/dim, plus ``classifier_weight`` x the classifier's cross-entropy (Glow, sec. 5)."""
+        """Mean bits/dim under uniform dequantisation, -log p(x [| y]) / (D ln 2) + log2(num_levels), plus
+        ``classifier_weight`` x the classifier's cross-entropy (Glow, sec. 5).
+        """
         bpd, logits = self._bpd_and_logits({'params': params, **other}, batch, rng)
         bpd = jnp.mean(bpd)
         metrics = {'bpd': bpd}
@@ -111,10 +116,16 @@ class FlowTask(Task):
         return loss, metrics
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean bits/dim (of log p(x | y) for a conditional model);
+        returns the new state and the step's scalar metrics.
+        """
         batch = {k: batch[k] for k in ('image', 'label') if k in batch and (k == 'image' or self.num_classes)}
         return state.minimize('flow', self.loss, state.aux['flow'], batch, rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example bits/dim (``bpd``) of shape (N,), and ``classifier_accuracy`` when the
+        classifier is trained (the loop drops padding and averages).
+        """
         bpd, logits = self._bpd_and_logits(state.variables('flow'), batch, rng)
         values = {'bpd': bpd}
         if self.classifier_weight:
@@ -170,6 +181,9 @@ class DensityTask(Task):
         self.optimizers = build_optimizers(config, ('flow',))
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``'s points (ActNorm
+        initialises from them).
+        """
         init_key, state_key = jax.random.split(rng)
         variables = dict(self.model.init(init_key, batch['point']))  # ActNorm sees this batch
         params = variables.pop('params')
@@ -184,9 +198,15 @@ class DensityTask(Task):
         return nll, ({'nll': nll}, updated)
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean -log p(x); returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('flow', self.loss, state.aux['flow'], batch['point'], mutable=True)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example negative log-likelihood in nats (``nll``) of shape (N,) (the loop drops
+        padding and averages).
+        """
         return {'nll': -self.model.apply(state.variables('flow'), batch['point'], method=self.model.log_prob)}
 
     @jit_method(static_argnames='n')

@@ -32,6 +32,7 @@ class ProjectionCritic(nn.Module):
 
     @nn.compact
     def __call__(self, x, y, update_stats: bool = False):
+        """Projection score: psi(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018, eq. 3), shape (N,)."""
         kw = {'update_stats': update_stats} if self.spectral else {}
         for stage in range(num_stages(x.shape[1])):
             conv = _layer(self.spectral, SpectralConv, nn.Conv, self.channels * 2**stage, (4, 4), (2, 2))
@@ -49,6 +50,7 @@ class ConditionalBatchNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, y):
+        """Normalise ``x`` by its batch statistics, then scale by gamma_y = 1 + G y and shift by beta_y = B y."""
         axes = tuple(range(x.ndim - 1))
         mean = jnp.mean(x, axes, keepdims=True)
         var = jnp.mean(jnp.square(x - mean), axes, keepdims=True)
@@ -67,6 +69,7 @@ class ConditionalDCGANGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, z, y):
+        """(z (N, latent), one-hot y (N, K)) -> images (N, H, W, C) in [-1, 1]."""
         height, width, out_channels = self.image_shape
         k = num_stages(height)
         s_h, s_w = height // 2**k, width // 2**k

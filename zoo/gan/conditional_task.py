@@ -38,6 +38,7 @@ class LabelledGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, zy):
+        """[z, y] (N, latent + K) -> [G(z, y), y as K channels] (N, H, W, C + K)."""
         z, y = zy[:, : -self.num_classes], zy[:, -self.num_classes :]
         x = ConditionalDCGANGenerator(self.image_shape, self.channels, name='generator')(z, y)
         return label_channels(x, y)
@@ -52,6 +53,7 @@ class LabelledProjectionCritic(nn.Module):
 
     @nn.compact
     def __call__(self, xy, update_stats: bool = False):
+        """Images with K label channels (N, H, W, C + K) -> ``ProjectionCritic`` scores (N,)."""
         x, y = xy[..., : -self.num_classes], xy[:, 0, 0, -self.num_classes :]
         return ProjectionCritic(self.channels, self.spectral, name='critic')(x, y, update_stats)
 
@@ -100,15 +102,19 @@ class ConditionalGANTask(GANTask):
         )
 
     def generate(self, generator_params, z):
+        """Generator output for latents ``z`` = [z, one-hot y]: images with K label channels."""
         return self.generator.apply({'params': generator_params}, z)
 
     def to_model_space(self, data):
+        """Not available: real data needs its labels, so use ``labelled(batch)``."""
         raise NotImplementedError('the conditional GAN needs labels: use labelled(batch)')
 
     def to_data(self, x):
+        """Model-space images (label channels dropped) -> uint8 pixels in [0, num_levels)."""
         return images.signed_to_pixels(x[..., : -self.num_classes], self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: fresh generator and critic parameters, shaped from ``batch`` with its labels."""
         g_key, c_key, state_key = jax.random.split(rng, 3)
         x = self.labelled(batch)
         g_params = self.generator.init(g_key, self.latents(g_key, x.shape[0]))['params']
@@ -119,9 +125,11 @@ class ConditionalGANTask(GANTask):
         )
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one round of the game on the labelled batch; returns the new state and metrics."""
         return self._update(state, self.labelled(batch), rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: the game's per-example evaluation on real labelled images and fakes of random labels."""
         x_real = self.labelled(batch)
         z = self.latents(rng, x_real.shape[0])
         x_fake = self.generate(state.averaged('generator'), z)

@@ -36,9 +36,11 @@ class Unconstrained:
     spectral: ClassVar[bool] = False
 
     def penalty(self, critic, key, x_real, x_fake) -> dict:
+        """Extra critic-loss terms by name; none without a constraint."""
         return {}
 
     def project(self, critic_params):
+        """The critic's parameters after an update; unchanged without a constraint."""
         return critic_params
 
 
@@ -62,6 +64,7 @@ class GradientPenalty(Unconstrained):
             raise ConfigError(f'penalty_weight must be > 0, got {self.penalty_weight}')
 
     def penalty(self, critic, key, x_real, x_fake) -> dict:
+        """lambda E[(||grad D(x_hat)|| - 1)^2] at x_hat between real and fake (one-sided: only above 1)."""
         return {
             'gradient_penalty': lipschitz.gradient_penalty(
                 critic, key, x_real, x_fake, self.penalty_weight, one_sided=self.one_sided
@@ -89,6 +92,7 @@ class Clip(Unconstrained):
             raise ConfigError(f'clip_limit must be > 0, got {self.clip_limit}')
 
     def project(self, critic_params):
+        """Every critic weight clipped to [-c, c] after the update (WGAN, Arjovsky et al. 2017)."""
         return lipschitz.clip_weights(critic_params, self.clip_limit)
 
 

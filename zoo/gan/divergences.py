@@ -31,7 +31,7 @@ differ:
 import dataclasses
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -71,22 +71,25 @@ def wright_omega(z, iterations: int = 8):
     Computed without forming e^z (which overflows for z > 88 in float32) by Newton
     steps on w + log w = z:  w <- w (1 + z - log w) / (1 + w), which converge
     quadratically from the start w0 = z - log z (z > 1) or log(1 + e^z) (z <= 1).
-    ``scipy.special.wrightomega`` is the reference in the tests; it is not jit-able.
-    The derivative dw/dz = w / (1 + w) is given exactly (custom JVP), not through
-    the iterations.
+    Below z = log(eps) the series W(x) = x - x^2 + ... rounds to its first term, so
+    w = e^z there (no Newton step: log of an underflowing w would make them NaN).  XLA on
+    CPU flushes subnormals, so e^z is 0 below about -87 (float32) or -708 (float64), where
+    ``scipy.special.wrightomega``, the reference in the tests (not jit-able), gives a
+    subnormal.  The derivative dw/dz = w / (1 + w) is given exactly (custom JVP), not
+    through the iterations.
     """
     return _wright_omega(jnp.asarray(z), iterations)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _wright_omega(z, iterations):
-    large = z > 1.0
-    w = jnp.where(large, z - jnp.log(jnp.where(large, z, 2.0)), jax.nn.softplus(z))
-    # Below z ~ -87 (float32) W(e^z) ~ e^z underflows; the smallest normal keeps log(w) finite.
-    w = jnp.maximum(w, jnp.finfo(w.dtype).tiny)
+    tiny = z < math.log(jnp.finfo(z.dtype).eps)  # w = e^z to working precision
+    zs = jnp.where(tiny, 0.0, z)  # the Newton branch only sees z where it converges
+    large = zs > 1.0
+    w = jnp.where(large, zs - jnp.log(jnp.where(large, zs, 2.0)), jax.nn.softplus(zs))
     for _ in range(iterations):
-        w = w * (1.0 + z - jnp.log(w)) / (1.0 + w)
-    return w
+        w = w * (1.0 + zs - jnp.log(w)) / (1.0 + w)
+    return jnp.where(tiny, jnp.exp(z), w)
 
 
 @_wright_omega.defjvp
@@ -99,10 +102,29 @@ def _xlogx(u):
     return jax.scipy.special.xlogy(u, u)
 
 
+@jax.custom_jvp
 def _jeffrey_conjugate(t):
-    """f*(t) = W(e^(1-t)) + 1/W(e^(1-t)) + t - 2 (paper Table 2)."""
-    w = wright_omega(1.0 - t)
-    return w + 1.0 / w + t - 2.0
+    """f*(t) = W(e^(1-t)) + 1/W(e^(1-t)) + t - 2 (paper Table 2), and f*'(t) = 1/W(e^(1-t)).
+
+    For large t, W = W(e^(1-t)) underflows while 1/W = e^(t - 1 + W) (from W + log W = 1 - t)
+    is still finite: that form is used where W < 1, so the value stays finite up to t of
+    about 89 in float32.  The derivative f*' = (f')^-1 is given exactly (custom JVP): autodiff
+    through 1/W divides by W^2, which underflows to a -inf gradient from t of about 45.
+    """
+    return _jeffrey_parts(t)[0]
+
+
+def _jeffrey_parts(t):
+    z = 1.0 - t
+    w = wright_omega(z)
+    inverse = jnp.where(w < 1.0, jnp.exp(jnp.minimum(w - z, 1e3)), 1.0 / jnp.maximum(w, 1.0))
+    return w + inverse + t - 2.0, inverse
+
+
+@_jeffrey_conjugate.defjvp
+def _jeffrey_conjugate_jvp(primals, tangents):
+    value, inverse = _jeffrey_parts(primals[0])
+    return value, tangents[0] * inverse
 
 
 def _rows():

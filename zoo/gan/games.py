@@ -64,6 +64,7 @@ class Game:
         return 1
 
     def score(self, outputs):
+        """The critic's scalar score D(x) from its outputs (the outputs themselves for most games)."""
         return outputs
 
     def evaluate(self, real, fake, z) -> dict:
@@ -102,13 +103,16 @@ class FGAN(Game):
 
     @property
     def row(self) -> divergences.FDivergence:
+        """The f-divergence table row (f, conjugate f*, output activation g_f) this game uses."""
         return divergences.DIVERGENCES[self.divergence]
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
+        """Minus the variational bound: -(E[g_f(V(x))] - E[f*(g_f(V(G(z))))]) (Nowozin et al. 2016, eq. 6)."""
         loss = losses.fgan_critic_loss(self.row, real, fake)
         return loss, {'divergence_bound': -loss}
 
     def generator_loss(self, fake, z):
+        """The generator's side of the bound: saturating -E[f*(g_f(V(G(z))))] or the non-saturating E[-g_f(V(G(z)))]."""
         return losses.fgan_generator_loss(self.row, fake, self.generator_objective), {}
 
     def evaluate(self, real, fake, z) -> dict:
@@ -131,9 +135,11 @@ class WGAN(Game):
     lipschitz: ClassVar[tuple[str, ...]] = tuple(c for c in ANY_CONSTRAINT if c != 'none')
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
+        """E[D(G(z))] - E[D(x)] (Arjovsky et al. 2017); the Lipschitz constraint is added separately."""
         return losses.wgan_critic_loss(real, fake), {}
 
     def generator_loss(self, fake, z):
+        """-E[D(G(z))]."""
         return losses.wgan_generator_loss(fake), {}
 
 
@@ -147,9 +153,11 @@ class Hinge(Game):
     """
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
+        """E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
         return losses.hinge_critic_loss(real, fake), {}
 
     def generator_loss(self, fake, z):
+        """-E[D(G(z))]."""
         return losses.hinge_generator_loss(fake), {}
 
 
@@ -181,6 +189,7 @@ class OneLoss(Hinge):
         _positive('one_loss_weight', self.one_loss_weight)
 
     def generator_loss(self, fake, z):
+        """lambda * -E[D(G(z))], lambda = ``one_loss_weight``: the generator's term of the one loss."""
         return self.one_loss_weight * losses.hinge_generator_loss(fake), {}
 
 
@@ -212,23 +221,29 @@ class OGAN(Game):
             raise ConfigError(f'qp_distance={self.qp_distance!r}: choose one of {list(losses.PAIR_DISTANCES)}')
 
     def critic_features(self, latent_dim: int) -> int:
+        """The critic outputs a code of ``latent_dim`` numbers; its score is derived from it."""
         return latent_dim
 
     def score(self, outputs):
+        """D(x) = the mean over the code's dimensions of E(x) (O-GAN's critic from an encoder)."""
         return losses.ogan_score(outputs)
 
     def latent(self, outputs):
+        """The code normalised to zero mean and unit variance: the encoder's estimate of z."""
         return losses.normalize_code(outputs)
 
     def critic_loss(self, real, fake, x_real, x_fake, z):
+        """The encoder's GAN-QP loss plus -lambda rho(z, E(G(z))) (Su 2019, eq. 8): ``losses.ogan_critic_loss``."""
         distance = losses.pair_distance(x_real, x_fake, self.qp_distance)
         return losses.ogan_critic_loss(real, fake, z, distance, self.qp_weight, self.corr_weight), {}
 
     def generator_loss(self, fake, z):
+        """-E[D(G(z))] - lambda rho(z, E(G(z))): the score plus the code's Pearson correlation with z."""
         correlation = jnp.mean(losses.pearson_correlation(z, fake))
         return losses.ogan_generator_loss(fake, z, self.corr_weight), {'correlation': correlation}
 
     def evaluate(self, real, fake, z) -> dict:
+        """The critic gap and the per-example Pearson correlation between z and E(G(z))."""
         return {**super().evaluate(real, fake, z), 'correlation': losses.pearson_correlation(z, fake)}
 
 

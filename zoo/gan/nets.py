@@ -42,6 +42,7 @@ class BatchStatsNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """(x - mean) / sqrt(var + eps) * gamma + beta with the batch's own statistics (no running averages)."""
         axes = tuple(range(x.ndim - 1))
         mean = jnp.mean(x, axes, keepdims=True)
         var = jnp.mean(jnp.square(x - mean), axes, keepdims=True)
@@ -67,6 +68,7 @@ class DCGANGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, z):
+        """G(z): Dense to a small map, stride-2 transposed convs up to ``image_shape``, tanh; (N, H, W, C)."""
         height, width, out_channels = self.image_shape
         k = num_stages(height)
         s_h, s_w = height // 2**k, width // 2**k
@@ -89,6 +91,7 @@ class DCGANCritic(nn.Module):
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
+        """D(x): stride-2 convs with leaky relu, then Dense; (N,) scores or (N, out_features)."""
         k = num_stages(x.shape[1])
         for stage in range(k):
             conv = (SpectralConv if self.spectral else nn.Conv)(self.channels * 2**stage, (4, 4), (2, 2))
@@ -107,6 +110,7 @@ class MLPGenerator(nn.Module):
 
     @nn.compact
     def __call__(self, z):
+        """G(z) = Dense(out_dim) after ``depth`` relu layers; tanh on the output if asked."""
         for _ in range(self.depth):
             z = nn.relu(nn.Dense(self.hidden)(z))
         x = nn.Dense(self.out_dim)(z)
@@ -123,6 +127,7 @@ class MLPCritic(nn.Module):
 
     @nn.compact
     def __call__(self, x, update_stats: bool = False):
+        """D(x): ``depth`` leaky-relu Dense layers (spectrally normalised if asked), then Dense; (N,) scores."""
         x = x.reshape(x.shape[0], -1)
         for _ in range(self.depth):
             x = nn.leaky_relu(_call(_dense(self.spectral, self.hidden), x, update_stats), 0.2)

@@ -147,6 +147,9 @@ class GANTask(Task):
         return out, dict(updates)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``: generator and critic
+        parameters, the critic's spectral vectors in ``aux``.
+        """
         g_key, c_key, state_key = jax.random.split(rng, 3)
         x = self.to_model_space(batch[self.key])
         g_params = self.generator.init(g_key, self.latents(g_key, x.shape[0]))['params']
@@ -241,6 +244,9 @@ class GANTask(Task):
         return state, {**metrics, 'loss': loss}
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: the game's critic updates, then its generator update (or one joint update for the one-
+        loss games); returns the new state and the step's scalar metrics.
+        """
         return self._update(state, self.to_model_space(batch[self.key]), rng)
 
     # ---- evaluation, samples, pictures -------------------------------------------------

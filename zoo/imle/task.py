@@ -98,6 +98,9 @@ class GLANNTask(Task):
         self.optimizers = build_optimizers(config, NETWORKS)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``: generator, noise
+        mapper and one latent per training example (on the sphere).
+        """
         k_gen, k_map, k_latents, k_state = jax.random.split(rng, 4)
         params = {
             'generator': self.generator.init(k_gen, jnp.zeros((1, self.latent_dim)))['params'],
@@ -153,6 +156,9 @@ class GLANNTask(Task):
         return state, {**metrics, 'glo_loss': jnp.zeros(()), 'imle_loss': metrics['loss']}
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: a GLO step (generator and the batch's latents) for the first ``glo_steps`` steps, an
+        IMLE step of the mapper after; returns the new state and the step's scalar metrics.
+        """
         glo = lambda: self._glo_step(state, batch, rng)
         imle_ = lambda: self._imle_step(state, batch, rng)
         return jax.lax.cond(state.step < self.glo_steps, glo, imle_)
@@ -163,6 +169,9 @@ class GLANNTask(Task):
         return self.generate(params['generator'], z)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example distance from each test image to its nearest generated sample
+        (``nn_distance``) of shape (N,) (the loop drops padding and averages).
+        """
         params = {name: state.averaged(name) for name in NETWORKS}
         pool = self._features(self.from_noise(params, rng, self.eval_pool))
         queries = self._features(images.to_unit(batch['image'], self.info.num_levels))

@@ -26,6 +26,7 @@ ACTIVATIONS = {'lipswish': lipswish, 'elu': elu}
 
 
 def get_activation(name: str):
+    """The activation named ``name`` (``lipswish`` or ``elu``); a ValueError names the choices."""
     if name not in ACTIVATIONS:
         raise ValueError(
             f'unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} '

@@ -85,6 +85,10 @@ class ResidualBlock(BlockSettings):
 
     @nn.compact
     def __call__(self, x, inverse: bool = False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Forward y = x + g(x); log-det log|det(I + J_g)| by the chosen estimator; the inverse is a
+        fixed-point iteration.
+        """
         weights = LipschitzWeights(self.hidden, self.coeff, self.kernel_sizes, self.num_iters, name='g')(
             x.shape[1:], x.dtype
         )

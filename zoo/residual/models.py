@@ -60,11 +60,13 @@ class ResidualImageFlow(ImageFlow, BlockSettings):
             raise ValueError(f'blocks must be >= 1, got {self.blocks}')
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.flows = [_steps(self, self.blocks) for _ in range(self.scales)]
         self.splits = [Split(learned=True) for _ in range(self.scales - 1)]
 
     @property
     def latent_shapes(self):
+        """Shapes of the standard-normal latents ``forward`` returns, one per level, without the batch axis."""
         shapes, (h, w, c) = factored_shapes(self.image_shape, self.scales - 1)
         return shapes + [(h // 2, w // 2, 4 * c)]
 
@@ -76,9 +78,11 @@ class ResidualImageFlow(ImageFlow, BlockSettings):
         return run_chain(self.flows[s], squeeze(x))
 
     def forward(self, x):
+        """Encode: ``x -> (latents, log_det)``, with log|det dz/dx| per example."""
         return multiscale_forward(self._level, self.splits, x, self.scales)
 
     def inverse(self, latents):
+        """Decode: ``latents -> (x, log_det)``; the log-det is minus the forward one at the same point."""
         return multiscale_inverse(self._level, self.splits, latents)
 
 
@@ -96,9 +100,13 @@ class ResidualFlow2D(BlockSettings):
     actnorm: bool = True
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.steps = _steps(self, self.blocks)
 
     def __call__(self, x, inverse: bool = False):
+        """The flow-layer contract: ``x -> (y, log_det)``, or with ``inverse=True`` ``y -> (x, log_det)``; one log-det
+        per example. Flat (N, D) points through the residual blocks.
+        """
         if x.ndim != 2:
             raise ValueError(f'ResidualFlow2D takes flat (batch, dims) data, got shape {x.shape}')
         return run_chain(self.steps, x, inverse)
@@ -110,5 +118,6 @@ class ResidualFlow2D(BlockSettings):
         return sum_except_batch(log_prior(z)) + log_det
 
     def sample(self, key, n: int, dims: int = 2, temperature: float = 1.0):
+        """x = F^{-1}(temperature * eps), eps ~ N(0, I): ``n`` points of dimension ``dims``."""
         z = temperature * jax.random.normal(key, (n, dims), jnp.float32)
         return self(z, inverse=True)[0]

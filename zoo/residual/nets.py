@@ -60,6 +60,7 @@ class LipschitzWeights(nn.Module):
 
     @nn.compact
     def __call__(self, x_shape: tuple, dtype=jnp.float32) -> list:
+        """The branch's weights, each spectrally normalised to norm <= coeff, for inputs of ``x_shape``."""
         conv = len(x_shape) == 3
         if conv and len(self.kernel_sizes) != len(self.hidden) + 1:
             raise ValueError(

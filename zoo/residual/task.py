@@ -68,9 +68,15 @@ class ResidualFlowTask(FlowTask):
         return bpd, ({'bpd': bpd}, updated)
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the mean bits/dim with a stochastic log-det; returns the new
+        state and the step's scalar metrics.
+        """
         return state.minimize('flow', self.loss, state.aux['flow'], batch['image'], rng, mutable=True)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example bits/dim (``bpd``) with the evaluation log-det estimator of shape (N,) (the
+        loop drops padding and averages).
+        """
         noise_key, logdet_key = jax.random.split(rng)
         return {
             'bpd': self.eval_model.apply(

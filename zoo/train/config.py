@@ -45,6 +45,7 @@ class OptimizerConfig:
     ema_decay: float = 0.0  # parameter EMA used for eval and samples; 0: off
 
     def validate(self, where: str = 'optimizer') -> None:
+        """Raises ConfigError naming ``where`` if a setting is out of range; returns None."""
         _check(self.name in ('adam', 'adamax'), f'{where}.name={self.name!r}: use adam or adamax')
         _check(self.schedule in ('constant', 'cosine'), f'{where}.schedule={self.schedule!r}: use constant or cosine')
         _check(self.lr > 0, f'{where}.lr must be > 0, got {self.lr}')

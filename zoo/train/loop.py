@@ -23,7 +23,7 @@ import dataclasses
 import math
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -49,10 +49,10 @@ def train(config: Config, workdir, *, task=None, dataset=None, devices=None, hoo
     """Train (or resume) the run ``config`` describes in ``workdir``; returns a summary.
 
     ``task`` and ``dataset`` replace the ones ``config`` names (tests inject
-    them); ``devices`` limits the mesh (default: every device of every host).  The summary has ``step``, ``validation`` and ``test`` (the task's
-    summaries), ``headline`` (the name of the task's main number),
-    ``wall_time``, ``step_time`` (median seconds per step after compilation)
-    and ``complete`` (True if there was nothing to do).
+    them); ``devices`` limits the mesh (default: every device of every host).
+    The summary has ``step``, ``validation`` and ``test`` (the task's summaries),
+    ``headline`` (the name of the task's main number), ``wall_time``,
+    ``step_time`` (median seconds per step after compilation) and ``complete`` (True if there was nothing to do).
     """
     return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
 

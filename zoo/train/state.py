@@ -11,7 +11,8 @@ and ``lr_scale``.  The arrays are checkpointed whole, so a resumed run continues
 exactly where the killed one was.
 """
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import flax
 import jax

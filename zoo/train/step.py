@@ -12,7 +12,7 @@ batch.  So one device and many give the same result, and a run can resume on a
 different device count.
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 

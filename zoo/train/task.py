@@ -70,12 +70,17 @@ class Task:
     headline: str = 'loss'
 
     def init(self, rng, batch) -> TrainState:
+        """A fresh ``TrainState`` for batches shaped like ``batch`` (data-dependent initialisation may read it)."""
         raise NotImplementedError
 
     def train_step(self, state: TrainState, batch: dict, rng) -> tuple[TrainState, dict]:
+        """One update of every network the task owns: ``(state, batch, rng) -> (new state, scalar metrics)``; pure and
+        jit-able.
+        """
         raise NotImplementedError
 
     def eval_step(self, state: TrainState, batch: dict, rng) -> dict:
+        """Per-example values ``{name: (N,)}`` of ``batch``; the loop drops padding and ``summarize`` reduces them."""
         raise NotImplementedError
 
     def summarize(self, values: dict) -> dict:

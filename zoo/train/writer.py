@@ -27,6 +27,7 @@ class MetricsWriter:
 
     @property
     def tensorboard(self):
+        """The TensorBoard writer, created on first use (tensorboardX imports protobuf)."""
         if self._tensorboard is None:
             from tensorboardX import SummaryWriter  # imported on first use: it loads protobuf
 
@@ -69,6 +70,7 @@ class MetricsWriter:
         return path
 
     def close(self) -> None:
+        """Flushes and closes the TensorBoard writer, if one was opened."""
         if self._tensorboard is not None:
             self._tensorboard.close()
 

@@ -62,15 +62,63 @@ def clustering_loss_terms(log_likelihood, z, mean, log_scale, class_logits, clas
     }
 
 
+class ArticleEncoder(nn.Module):
+    """The article code's encoder: per width, a stride-2 then a stride-1 3x3 conv, each with
+    LeakyReLU(0.2); then z's mean and log-scale straight from the flattened map (no hidden layer)."""
+
+    latents: int = 20
+    channels: tuple = (32, 64)
+
+    @nn.compact
+    def __call__(self, x):
+        """Images (N, H, W, C) in [0, 1] -> (mean, log_scale), each (N, latents)."""
+        for width in self.channels:
+            for stride in (2, 1):
+                x = nn.leaky_relu(nn.Conv(width, (3, 3), strides=(stride, stride))(x), 0.2)
+        mean, log_scale = jnp.split(nn.Dense(2 * self.latents)(x.reshape(x.shape[0], -1)), 2, axis=-1)
+        return mean, log_scale
+
+
+class ArticleDecoder(nn.Module):
+    """The encoder's mirror: Dense (no activation) to the (H/4, W/4) map, per width a stride-1
+    then a stride-2 transposed conv with LeakyReLU(0.2), then a 3x3 conv to the pixel parameters."""
+
+    output_shape: tuple
+    channels: tuple = (32, 64)
+
+    @nn.compact
+    def __call__(self, z):
+        """Codes (N, latents) -> per-pixel parameters (N, H, W, C * params_per_pixel)."""
+        height, width, out_channels = self.output_shape
+        factor = 2 ** len(self.channels)
+        base = (height // factor, width // factor, self.channels[-1])
+        h = nn.Dense(math.prod(base))(z).reshape(z.shape[0], *base)
+        for channels in reversed(self.channels):
+            for stride in (1, 2):
+                h = nn.leaky_relu(nn.ConvTranspose(channels, (3, 3), strides=(stride, stride))(h), 0.2)
+        return nn.ConvTranspose(out_channels, (3, 3))(h)
+
+
 class ClusteringVAE(VAE):
-    """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents)."""
+    """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents).
+
+    ``article_convs`` (with architecture 'conv') swaps in the article code's deeper conv
+    encoder and decoder (``ArticleEncoder``, ``ArticleDecoder``); ``hidden`` is then unused.
+    """
 
     num_clusters: int = 10
     classifier_hidden: int = 256
     class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)
+    article_convs: bool = False
 
     def setup(self):
-        super().setup()
+        """Flax ``setup``: builds the layers the class docstring lists (the article's convs with ``article_convs``)."""
+        if self.architecture == 'conv' and self.article_convs:
+            height, width, channels = self.image_shape
+            self.encoder = ArticleEncoder(self.latents, tuple(self.channels))
+            self.decoder = ArticleDecoder((height, width, channels * self.params_per_pixel), tuple(self.channels))
+        else:
+            super().setup()
         self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
         # The blog's code starts the means at zero; a unit-variance start separates the
         # components from step one, so the classifier has something to pick between.
@@ -78,11 +126,14 @@ class ClusteringVAE(VAE):
         self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
 
     def __call__(self, x):
+        """(decoded mean code, class logits p(y|z), class means): every parameter touched once, for init."""
         mean, _ = self.encoder(x)
         return self.decoder(mean), self.classifier(mean), self.class_means
 
     def classify(self, z):
+        """Logits of p(y|z) over the clusters."""
         return self.classifier(z)
 
     def means(self):
+        """The learned class means mu_y, shape (num_clusters, latents)."""
         return self.class_means

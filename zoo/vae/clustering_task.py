@@ -29,8 +29,16 @@ class ClusteringVAETask(VAETask):
     headline = 'cluster_accuracy'
     model_class = ClusteringVAE
 
-    def __init__(self, info, config, likelihood: str = 'bernoulli', samples_per_cluster: int = 10):
+    def __init__(
+        self,
+        info,
+        config,
+        likelihood: str = 'bernoulli',
+        reconstruction_weight: float = 1.0,
+        samples_per_cluster: int = 10,
+    ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
+        self.reconstruction_weight = float(reconstruction_weight)
         self.samples_per_cluster = samples_per_cluster
 
     def terms(self, params, pixels, rng, noise: bool = True):
@@ -41,7 +49,7 @@ class ClusteringVAETask(VAETask):
         mean, log_scale = apply(VAE.encode, x)
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         terms = clustering_loss_terms(
-            self.log_likelihood_fn(params, x)(z),
+            self.reconstruction_weight * self.log_likelihood_fn(params, x)(z),
             z,
             mean,
             log_scale,
@@ -51,15 +59,22 @@ class ClusteringVAETask(VAETask):
         return terms, apply(ClusteringVAE.classify, z if noise else mean)
 
     def loss(self, params, pixels, rng):
+        """The mean one-step clustering VAE loss: reconstruction, KL to the class means weighted by p(y|z), and
+        p(y|z)'s entropy terms.
+        """
         terms, _ = self.terms(params, pixels, rng)
         means = {k: jnp.mean(v) for k, v in terms.items()}
         return means['loss'], means
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example negative ELBO (``neg_elbo``) and the assigned cluster of shape (N,) (the
+        loop drops padding and averages).
+        """
         terms, logits = self.terms(state.averaged('vae'), batch['image'], rng, noise=False)
         return with_labels({'neg_elbo': terms['loss'], 'cluster': jnp.argmax(logits, axis=-1)}, batch)
 
     def summarize(self, values):
+        """Means, the number of clusters used, and Hungarian and majority-vote accuracy where there are labels."""
         clusters, labels, summary = split_summary(values, 'cluster')
         summary['clusters_used'] = float(len(np.unique(clusters)))
         if labels is not None:

@@ -26,11 +26,14 @@ class ConditionalVAE(VAE):
     num_classes: int = 10
 
     def __call__(self, x, y):
+        """Reconstruct: decode the posterior mean of q(z | x, y) with the same label ``y``."""
         mean, _ = self.encode(x, y)
         return self.decode(mean, y)
 
     def encode(self, x, y):
+        """q(z | x, y): (mean, log_scale) of the Gaussian posterior, with y as input channels."""
         return self.encoder(label_channels(x, y))
 
     def decode(self, z, y):
+        """p(x | z, y): the likelihood's parameters from [z, y]."""
         return self.decoder(jnp.concatenate([z, y.astype(z.dtype)], -1))

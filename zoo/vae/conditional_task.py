@@ -42,6 +42,7 @@ class ConditionalVAETask(VAETask):
         self.optimizers = build_optimizers(config, ('vae',))
 
     def one_hot(self, labels):
+        """Integer labels (N,) -> one-hot (N, num_classes)."""
         return jax.nn.one_hot(labels, self.info.num_classes)
 
     def log_likelihood_fn(self, params, x, y):
@@ -54,21 +55,25 @@ class ConditionalVAETask(VAETask):
         return fn
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: fresh VAE parameters, initialised from ``batch``'s images and labels."""
         init_key, state_key = jax.random.split(rng)
         x = self.observe(init_key, batch['image'])
         params = self.model.init(init_key, x, self.one_hot(batch['label']))['params']
         return TrainState.create(state_key, {'vae': params}, self.optimizers)
 
     def loss(self, params, batch, rng):
+        """Negative ELBO of log p(x | y): -E_q[log p(x | z, y)] + KL(q(z | x, y) || p(z)), averaged."""
         observe_key, sample_key = jax.random.split(rng)
         x, y = self.observe(observe_key, batch['image']), self.one_hot(batch['label'])
         mean, log_scale = self.apply(params, x, y, method=ConditionalVAE.encode)
         return negative_elbo_loss(sample_key, mean, log_scale, self.log_likelihood_fn(params, x, y))
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the negative ELBO; returns the new state and scalar metrics."""
         return state.minimize('vae', self.loss, {'image': batch['image'], 'label': batch['label']}, rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example -ELBO, reconstruction, KL and IWAE bound of -log p(x | y), each (N,)."""
         observe_key, elbo_key, iwae_key = jax.random.split(rng, 3)
         params = state.averaged('vae')
         x, y = self.observe(observe_key, batch['image']), self.one_hot(batch['label'])
@@ -79,6 +84,7 @@ class ConditionalVAETask(VAETask):
         return {'neg_elbo': -terms.elbo, 'reconstruction': -terms.log_likelihood, 'kl': terms.kl, 'iwae_nll': -bound}
 
     def decode_pixels(self, params, z, labels):
+        """Mean pixels of p(x | z, y) for latents ``z`` and integer ``labels``."""
         decoded = self.apply(params, z, self.one_hot(labels), method=ConditionalVAE.decode)
         return likelihoods.mean_pixels(decoded, self.info.num_levels, self.likelihood)
 

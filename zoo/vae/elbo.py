@@ -6,7 +6,8 @@
 reparameterised sample z = mu + sigma * eps per example; the KL is analytic.
 """
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -58,6 +58,7 @@ class ResidualBlock(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """x + conv(relu(conv(relu(x)))), the last conv zero-initialised: the identity at init."""
         h = nn.Conv(self.hidden, (3, 3))(nn.relu(x))
         return x + nn.Conv(x.shape[-1], (3, 3), kernel_init=nn.initializers.zeros)(nn.relu(h))
 
@@ -71,6 +72,7 @@ class SqueezeEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """``scales`` x (squeeze, residual blocks): x -> h of the same size as x."""
         for _ in range(self.scales):
             x = squeeze(x)
             for _ in range(self.blocks):
@@ -87,6 +89,7 @@ class SqueezeDecoder(nn.Module):
 
     @nn.compact
     def __call__(self, h):
+        """The encoder's mirror: residual blocks and unsqueeze, h -> x."""
         for _ in range(self.scales):
             for _ in range(self.blocks):
                 h = ResidualBlock(self.hidden)(h)
@@ -119,6 +122,7 @@ class FVAE(nn.Module):
         super().__post_init__()
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         height, width, channels = self.image_shape
         scale = 2**self.scales
         self.latent_shape = (height // scale, width // scale, channels * scale * scale)
@@ -138,6 +142,9 @@ class FVAE(nn.Module):
         self.log_sigma2 = self.param('log_sigma2', nn.initializers.constant(self.init_log_sigma2), ())
 
     def __call__(self, x):
+        """(decoded h, log p(h) under the flow prior, log sigma1, log sigma2): every parameter touched once,
+        for init.
+        """
         h = self.encoder(x)
         return self.decoder(h), self.flow.log_prob(h), self.log_sigma1, self.log_sigma2
 
@@ -146,9 +153,11 @@ class FVAE(nn.Module):
         return self.encoder(x)
 
     def decode(self, h):
+        """The generator G(h)."""
         return self.decoder(h)
 
     def flow_log_prob(self, h):
+        """log p(h) under the Glow prior."""
         return self.flow.log_prob(h)
 
     def to_prior(self, h):
@@ -164,4 +173,5 @@ class FVAE(nn.Module):
         return self.decoder(self.flow.sample(key, n, temperature))
 
     def sigmas(self):
+        """(log sigma1, log sigma2): the learned encoder noise and decoder scales."""
         return self.log_sigma1, self.log_sigma2

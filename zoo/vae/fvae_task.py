@@ -39,6 +39,9 @@ class FVAETask(Task):
         self.optimizers = build_optimizers(config, ('fvae',))
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` (dequantised; the Glow
+        prior's ActNorm initialises from its codes).
+        """
         init_key, noise_key, state_key = jax.random.split(rng, 3)
         x = images.dequantize(noise_key, batch['image'], self.info.num_levels)
         variables = dict(self.model.init(init_key, x))  # ActNorm initialises on E(x) of this batch
@@ -58,14 +61,21 @@ class FVAETask(Task):
         return terms, (log_sigma1, log_sigma2)
 
     def loss(self, params, aux, pixels, rng):
+        """The mean f-VAE loss with its bits/dim, reconstruction and sigma metrics (Su et al. 2018)."""
         terms, (log_sigma1, log_sigma2) = self.terms({'params': params, **aux}, pixels, rng)
         metrics = {k: jnp.mean(v) for k, v in terms.items()}
         return metrics['bpd'], {**metrics, 'sigma1': jnp.exp(log_sigma1), 'sigma2': jnp.exp(log_sigma2)}
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the f-VAE loss; returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('fvae', self.loss, state.aux['fvae'], batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example bits/dim bound (``bpd``), negative ELBO and squared error of shape (N,) (the
+        loop drops padding and averages).
+        """
         terms, _ = self.terms(state.variables('fvae'), batch['image'], rng)
         return {'bpd': terms['bpd'], 'neg_elbo': terms['neg_elbo'], 'squared_error': terms['squared_error']}
 

@@ -57,6 +57,7 @@ class InfoMaxEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """(local feature map, global feature, mean, log_scale) of x."""
         for width in self.channels:
             x = nn.relu(nn.Conv(width, (3, 3), strides=(2, 2))(x))
         local = x
@@ -74,6 +75,7 @@ class GlobalCritic(nn.Module):
 
     @nn.compact
     def __call__(self, glob, z):
+        """T(global feature, z) -> (N,) scores."""
         h = nn.relu(nn.Dense(self.hidden)(jnp.concatenate([glob, z], axis=-1)))
         return nn.Dense(1)(nn.relu(nn.Dense(self.hidden)(h)))[..., 0]
 
@@ -85,6 +87,7 @@ class LocalCritic(nn.Module):
 
     @nn.compact
     def __call__(self, local, z):
+        """T(local feature at each position, z) -> (N, h, w) scores."""
         tiled = jnp.broadcast_to(z[:, None, None, :], (*local.shape[:3], z.shape[-1]))
         h = nn.relu(nn.Dense(self.hidden)(jnp.concatenate([local, tiled], axis=-1)))
         return nn.Dense(1)(nn.relu(nn.Dense(self.hidden)(h)))[..., 0]
@@ -99,18 +102,22 @@ class InfoMax(nn.Module):
     critic_hidden: int = 256
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.encoder = InfoMaxEncoder(self.latents, tuple(self.channels), self.hidden)
         self.global_critic = GlobalCritic(self.critic_hidden)
         self.local_critic = LocalCritic(self.critic_hidden)
 
     def __call__(self, x):
+        """Both critics' scores at the code's mean: every parameter touched once, for init."""
         local, glob, mean, _ = self.encoder(x)
         return self.global_critic(glob, mean), self.local_critic(local, mean)
 
     def encode(self, x):
+        """(local features, global feature, mean, log_scale) of x."""
         return self.encoder(x)
 
     def critics(self, local, glob, z):
+        """(global scores, local scores) for the pairs (features, z)."""
         return self.global_critic(glob, z), self.local_critic(local, z)
 
 

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from zoo import images
 from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian, sum_except_batch
 from zoo.tasks import build_model
+from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
 from zoo.train.task import Task, jit_method
@@ -27,6 +28,7 @@ from zoo.vae.representation import (
 )
 from zoo.viz.image_grid import make_grid
 
+REPRESENTATIONS = ('code', 'global', 'local')  # the evaluated feature: z's mean, the dense layer, the conv map
 NUM_EXAMPLES = 64  # images of the loop's batch searched for the retrieval sheet
 NUM_QUERIES = 8
 NUM_NEIGHBOURS = 7
@@ -41,20 +43,34 @@ class InfoMaxTask(Task):
     watch = None
     headline = 'probe_accuracy'
 
-    def __init__(self, info, config, alpha: float = 0.5, beta: float = 1.5, gamma: float = 0.01):
+    def __init__(
+        self,
+        info,
+        config,
+        alpha: float = 0.5,
+        beta: float = 1.5,
+        gamma: float = 0.01,
+        representation: str = 'code',
+    ):
+        if representation not in REPRESENTATIONS:
+            raise ConfigError(f'unknown representation {representation!r}; use one of {list(REPRESENTATIONS)}')
         self.info, self.alpha, self.beta, self.gamma = info, float(alpha), float(beta), float(gamma)
+        self.representation = representation
         self.model = build_model(InfoMax, config.model)
         self.optimizers = build_optimizers(config, ('infomax',))
 
     def inputs(self, pixels):
+        """uint8 pixels -> intensities in [0, 1]."""
         return images.to_intensity(pixels, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``."""
         init_key, state_key = jax.random.split(rng)
         params = self.model.init(init_key, self.inputs(batch['image']))['params']
         return TrainState.create(state_key, {'infomax': params}, self.optimizers)
 
     def loss(self, params, pixels, rng):
+        """-alpha I_JS(global) - beta I_JS(local) + gamma KL, with negatives from shuffling z within the batch."""
         sample_key, shuffle_key = jax.random.split(rng)
         apply = lambda method, *a: self.model.apply({'params': params}, *a, method=method)
         local, glob, mean, log_scale = apply(InfoMax.encode, self.inputs(pixels))
@@ -67,19 +83,30 @@ class InfoMaxTask(Task):
         )
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the InfoMax loss; returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('infomax', self.loss, batch['image'], rng)
 
     def features(self, params, pixels):
-        """The frozen representation: the code's mean, (N, latents)."""
-        return self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)[2]
+        """The frozen representation named by ``representation``, (N, features)."""
+        return self.encode_features(params, pixels)[0]
+
+    def encode_features(self, params, pixels):
+        """(the evaluated representation, the code's mean, its log-scale)."""
+        local, glob, mean, log_scale = self.model.apply({'params': params}, self.inputs(pixels), method=InfoMax.encode)
+        chosen = {'code': mean, 'global': glob, 'local': local.reshape(local.shape[0], -1)}[self.representation]
+        return chosen, mean, log_scale
 
     def eval_step(self, state, batch, rng):
-        _, _, mean, log_scale = self.model.apply(
-            {'params': state.averaged('infomax')}, self.inputs(batch['image']), method=InfoMax.encode
-        )
-        return with_labels({'feature': mean, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
+        """``Task.eval_step``: per-example features (``representation``) and KL of shape (N,) (the loop drops padding
+        and averages).
+        """
+        feature, mean, log_scale = self.encode_features(state.averaged('infomax'), batch['image'])
+        return with_labels({'feature': feature, 'kl': sum_except_batch(kl_standard_normal(mean, log_scale))}, batch)
 
     def summarize(self, values):
+        """Means, plus nearest-neighbour retrieval and linear-probe accuracy of the features where there are labels."""
         features, labels, summary = split_summary(values, 'feature')
         if labels is not None:
             summary['retrieval_cosine'] = nearest_neighbour_accuracy(features, labels, 'cosine')

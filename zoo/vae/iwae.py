@@ -10,7 +10,7 @@ k = 5000 fits on a laptop.
 """
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

@@ -20,6 +20,7 @@ class MLPEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """q(z|x): (mean, log_scale), each (N, latents), from Dense(hidden, relu)."""
         h = nn.relu(nn.Dense(self.hidden)(x.reshape(x.shape[0], -1)))
         mean, log_scale = jnp.split(nn.Dense(2 * self.latents)(h), 2, axis=-1)
         return mean, log_scale
@@ -33,6 +34,7 @@ class MLPDecoder(nn.Module):
 
     @nn.compact
     def __call__(self, z):
+        """The decoder's per-pixel parameters (N, H, W, C * k) from z."""
         h = nn.relu(nn.Dense(self.hidden)(z))
         return nn.Dense(math.prod(self.output_shape))(h).reshape(z.shape[0], *self.output_shape)
 
@@ -46,6 +48,7 @@ class ConvEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        """q(z|x): (mean, log_scale) after two stride-2 convs and the MLP head."""
         for width in self.channels:
             x = nn.relu(nn.Conv(width, (3, 3), strides=(2, 2))(x))
         return MLPEncoder(self.latents, self.hidden)(x)
@@ -60,6 +63,7 @@ class ConvDecoder(nn.Module):
 
     @nn.compact
     def __call__(self, z):
+        """The decoder's per-pixel parameters (N, H, W, C * k) from z, through transposed convs."""
         height, width, out_channels = self.output_shape
         factor = 2 ** len(self.channels)
         if height % factor or width % factor:
@@ -83,6 +87,7 @@ class VAE(nn.Module):
     channels: tuple = (32, 64)
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         height, width, channels = self.image_shape
         output_shape = (height, width, channels * self.params_per_pixel)
         if self.architecture == 'mlp':
@@ -95,11 +100,14 @@ class VAE(nn.Module):
             raise ValueError(f"unknown architecture {self.architecture!r}; use 'mlp' or 'conv'")
 
     def __call__(self, x):
+        """Decodes the posterior mean: every parameter touched once, for init."""
         mean, _ = self.encoder(x)
         return self.decoder(mean)
 
     def encode(self, x):
+        """q(z|x): (mean, log_scale)."""
         return self.encoder(x)
 
     def decode(self, z):
+        """p(x|z)'s per-pixel parameters."""
         return self.decoder(z)

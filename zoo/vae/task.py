@@ -76,9 +76,11 @@ class VAETask(Task):
         self.optimizers = build_optimizers(config, ('vae',))
 
     def observe(self, key, pixels):
+        """Pixels as the likelihood sees them: dynamically binarised (Bernoulli) or intensities (logistic)."""
         return likelihoods.observe(key, pixels, self.info.num_levels, self.likelihood)
 
     def apply(self, params, *args, method):
+        """The model's ``method`` applied with ``params``."""
         return self.model.apply({'params': params}, *args, method=method)
 
     def log_likelihood_fn(self, params, x):
@@ -91,11 +93,15 @@ class VAETask(Task):
         return fn
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch``."""
         init_key, state_key = jax.random.split(rng)
         params = self.model.init(init_key, self.observe(init_key, batch['image']))['params']
         return TrainState.create(state_key, {'vae': params}, self.optimizers)
 
     def loss(self, params, pixels, rng):
+        """Mean negative ELBO -E_q[log p(x|z)] + KL(q(z|x) || N(0, I)), with its KL split into MI and marginal KL as
+        metrics.
+        """
         observe_key, sample_key, split_key = jax.random.split(rng, 3)
         x = self.observe(observe_key, pixels)
         mean, log_scale = self.apply(params, x, method=VAE.encode)
@@ -104,9 +110,15 @@ class VAETask(Task):
         return loss, {**metrics, 'mutual_information': split['mutual_information'], 'marginal_kl': split['marginal_kl']}
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the negative ELBO; returns the new state and the step's scalar
+        metrics.
+        """
         return state.minimize('vae', self.loss, batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example negative ELBO, its terms, and the IWAE bound with ``iwae_samples`` samples
+        of shape (N,) (the loop drops padding and averages).
+        """
         observe_key, elbo_key, iwae_key = jax.random.split(rng, 3)
         params = state.averaged('vae')
         x = self.observe(observe_key, batch['image'])

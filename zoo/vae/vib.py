@@ -36,11 +36,13 @@ class VIBClassifier(nn.Module):
     latents: int = 256
 
     def setup(self):
+        """Flax ``setup``: builds the layers the class docstring lists."""
         self.layers = [nn.Dense(width) for width in self.hidden]
         self.to_code = nn.Dense(2 * self.latents)
         self.classifier = nn.Dense(self.num_classes)
 
     def encode(self, x):
+        """p(z|x): (mean, log_scale) with scale softplus(h - 5) (Alemi et al. 2017)."""
         h = x.reshape(x.shape[0], -1)
         for layer in self.layers:
             h = nn.relu(layer(h))
@@ -48,8 +50,10 @@ class VIBClassifier(nn.Module):
         return mean, jnp.log(jax.nn.softplus(pre_scale - 5.0) + 1e-8)
 
     def classify(self, z):
+        """Logits of q(y|z)."""
         return self.classifier(z)
 
     def __call__(self, x):
+        """Logits of q(y|mean): the deterministic prediction."""
         mean, _ = self.encode(x)
         return self.classify(mean)

@@ -45,15 +45,20 @@ class VIBTask(Task):
         self.optimizers = build_optimizers(config, ('vib',))
 
     def inputs(self, pixels):
+        """uint8 pixels -> intensities in [0, 1]."""
         return images.to_intensity(pixels, self.info.num_levels)
 
     def init(self, rng, batch) -> TrainState:
+        """``Task.init``: a fresh ``TrainState`` whose parameters are initialised from ``batch`` (the batch must have
+        labels).
+        """
         require_labels(batch, self.info, 'VIB')
         init_key, state_key = jax.random.split(rng)
         params = self.model.init(init_key, self.inputs(batch['image']))['params']
         return TrainState.create(state_key, {'vib': params}, self.optimizers)
 
     def loss(self, params, batch, rng):
+        """Mean VIB loss: E[-log q(y|z)] + beta KL(p(z|x) || N(0, I)) (Alemi et al. 2017, eq. 6), with accuracy."""
         mean, log_scale = self.model.apply({'params': params}, self.inputs(batch['image']), method=VIBClassifier.encode)
         z = sample_diagonal_gaussian(rng, mean, log_scale)
         logits = self.model.apply({'params': params}, z, method=VIBClassifier.classify)
@@ -62,10 +67,16 @@ class VIBTask(Task):
         return terms['loss'], terms
 
     def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the VIB loss; returns the new state and the step's scalar
+        metrics.
+        """
         require_labels(batch, self.info, 'VIB')
         return state.minimize('vib', self.loss, batch, rng)
 
     def eval_step(self, state, batch, rng):
+        """``Task.eval_step``: per-example loss terms, and correctness at the mean code and averaged over sampled codes
+        of shape (N,) (the loop drops padding and averages).
+        """
         require_labels(batch, self.info, 'VIB')
         apply = lambda method, *a: self.model.apply({'params': state.averaged('vib')}, *a, method=method)
         mean, log_scale = apply(VIBClassifier.encode, self.inputs(batch['image']))
@@ -86,6 +97,7 @@ class VIBTask(Task):
         }
 
     def summarize(self, values):
+        """Means, with ``correct`` reported as ``accuracy``."""
         summary = {k: float(np.mean(v)) for k, v in values.items()}
         summary['accuracy'] = summary.pop('correct')
         summary['accuracy_sampled'] = summary.pop('correct_sampled')

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One GPU session in one command (issue 26): install the carried wheels, run the side-by-side
+# bench (experiments/gpu_bench.py), then the mnist32 Glow for 120 s on the MNIST npz.
+#
+#   bash experiments/gpu_run.sh [NPZ]      # NPZ default .whl/mnist32.npz; its run is skipped if absent
+#
+# Assumes the GPU machine's image: python3 (3.12) with torch, jax 0.11, flax, optax, orbax, chex,
+# tqdm, pillow, scikit-learn; the zoo's other needs travel as wheels in .whl/ (cp312,
+# manylinux x86_64): grain, array-record, portpicker (grain's), tensorboardX, and normflows
+# (pure Python).  tensorflow-datasets is not carried: only TFDS datasets need it, and this
+# script reads random data and an npz.  Everything it keeps is written under $OUT (default
+# ./gpu_out), 8 files, no folders, as the device tool returns them: gpu_bench.log (versions,
+# nvidia-smi, progress), gpu_bench_records.jsonl, gpu_bench.json, gpu_bench.md, two profile
+# traces, train_mnist32.log and train_mnist32_metrics.jsonl.
+# Budget: the bench is cut at BENCH_S (default 300 s), the mnist run at TRAIN_S (default 170 s).
+#
+# Before the device call, on this machine (pip's index, no GPU): `bash experiments/gpu_run.sh --prepare`
+# fills .whl/ (git-ignored; carry it) with those wheels and the MNIST npz (../shared/peer/mnist_npz.py).
+set -u
+if [ "${1:-}" = --prepare ]; then
+  PY=${PY:-.venv/bin/python}
+  mkdir -p .whl
+  $PY -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d .whl grain==0.2.18 array-record==0.8.6 portpicker==1.6.0 tensorboardX==2.6.5 || exit 1
+  # normflows is an sdist only: build its pure-Python wheel (build isolation fetches setuptools).
+  $PY -m pip wheel -q --no-deps -w .whl normflows==1.7.3 || exit 1
+  [ -f .whl/mnist32.npz ] || $PY ../shared/peer/mnist_npz.py .whl/mnist32.npz
+  ls -la .whl; du -sh .whl
+  exit 0
+fi
+BENCH_S=${BENCH_S:-300}
+TRAIN_S=${TRAIN_S:-170}
+OUT=${OUT:-gpu_out}
+NPZ=${1:-.whl/mnist32.npz}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+export XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-.92}  # batch 512 in float32 needs room
+
+if ls .whl/*.whl > /dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || { echo 'installing the carried wheels failed'; exit 1; }
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,temperature.gpu --format=csv 2>&1
+  python3 -c 'import sys, jax, jaxlib, flax, optax, torch, normflows, grain
+print(sys.version.split()[0], "jax", jax.__version__, jaxlib.__version__, jax.devices(), "flax", flax.__version__,
+      "optax", optax.__version__, "torch", torch.__version__, "normflows", normflows.__version__, "grain ok")' 2>&1
+} 2>&1 | tee "$OUT/gpu_bench.log"
+
+# The headline: zoo bf16, normflows, zoo float32 at batch 64/256/512, profile at 256.
+timeout "$BENCH_S" python3 -m experiments.gpu_bench --out "$OUT" --job-timeout 150 2>&1 | tee -a "$OUT/gpu_bench.log"
+# Cut short: the table from what was measured.
+[ -f "$OUT/gpu_bench.md" ] || python3 -m experiments.gpu_bench --render-only --out "$OUT" 2>&1 | tail -40
+
+if [ -f "$NPZ" ]; then
+  # make train-glow with the mnist32 config for 120 s (the device has no make-able venv: the same command).
+  timeout "$TRAIN_S" python3 -m experiments.train glow --config mnist32 --dataset "npz:$NPZ" --seconds 120 \
+    --workdir /tmp/gpu_mnist32 2>&1 | tee "$OUT/train_mnist32.log" | grep -v '^\s*$' | tail -15
+  cp /tmp/gpu_mnist32/metrics.jsonl "$OUT/train_mnist32_metrics.jsonl" 2>/dev/null
+else
+  echo "no $NPZ: the mnist32 run is skipped (make it with: python3 ../shared/peer/mnist_npz.py $NPZ)"
+fi
+cat "$OUT/gpu_bench.md" 2>/dev/null

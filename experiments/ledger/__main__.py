@@ -1,0 +1,3 @@
+from experiments.ledger.runner import main
+
+main()

@@ -1,0 +1,170 @@
+"""Every model's default config on the embedded 8x8 digits (and the MNIST npz where a config exists).
+
+Each row trains ``experiments/configs/<model>.py``'s named config with the seed changed, in a
+temporary workdir, through the shared loop, and reads the test split's headline:
+
+* flows: test bits/dim, beside the per-pixel histogram's (an independent model anyone can
+  check: each pixel's 17-level histogram on the training images, add-one smoothed);
+* samplers (GANs, EBM, GLANN): 1000 samples against the test images, pixel-space kernel MMD^2
+  (``experiments.evaluate``; its Frechet distance and class coverage shown too), beside the
+  same statistics for as many real training images (the data floor);
+* VAE, f-VAE, VIB: their own test headline (-ELBO nats, bits/dim bound, accuracy).
+
+MNIST rows read the 32x32 npz that ``python /work/shared/peer/mnist_npz.py mnist32.npz`` writes
+(9000 train / 1000 test real MNIST images; the project does not ship it).
+"""
+
+import functools
+import tempfile
+
+import numpy as np
+
+from experiments import configs
+from experiments.ledger.row import Row
+from zoo import data
+from zoo.train import train
+from zoo.train.config import override
+
+
+def histogram_bits_per_dim(levels: int = 17) -> float:
+    """Test bits/dim of independent per-pixel histograms fitted on the training digits."""
+    train_images = data.digits_images('train').reshape(-1, 64).astype(int)
+    test_images = data.digits_images('test').reshape(-1, 64).astype(int)
+    counts = np.ones((64, levels))  # add-one smoothing
+    for pixel in range(64):
+        counts[pixel] += np.bincount(train_images[:, pixel], minlength=levels)
+    log_p = np.log2(counts / counts.sum(1, keepdims=True))
+    return float(-np.mean(log_p[np.arange(64), test_images]))
+
+
+def trained(model: str, config: str, seed: int, workdir: str, sets=()) -> dict:
+    summary = train(override(configs.get_config(model, config), [f'seed={seed}', *sets]), workdir)
+    return {'value': summary['test'][summary['headline']], 'steps': summary['step']}
+
+
+def measure_likelihood(model: str, config: str, seed: int, sets=()) -> dict:
+    with tempfile.TemporaryDirectory() as workdir:
+        out = trained(model, config, seed, workdir, sets)
+    if config == 'digits':
+        out['histogram_bpd'] = histogram_bits_per_dim()
+    return out
+
+
+def measure_samples(model: str, config: str, seed: int, sets=()) -> dict:
+    from experiments import evaluate
+
+    with tempfile.TemporaryDirectory() as workdir:
+        out = trained(model, config, seed, workdir, sets)
+        quality = evaluate.evaluate(workdir, 1000, seed=seed, log=lambda *a: None)
+    keys = ('mmd2', 'fd', 'class_coverage')
+    return {
+        **{k: quality[k] for k in keys if k in quality},
+        **{f'real_{k}': quality['data_floor'][k] for k in keys if k in quality.get('data_floor', {})},
+        'steps': out['steps'],
+    }
+
+
+FLOWS = {
+    'nice': ('NICE', '-', 'Dinh et al. 2014'),
+    'realnvp': ('RealNVP', '-', 'Dinh et al. 2016'),
+    'glow': ('Glow', '-', 'Kingma & Dhariwal 2018'),
+    'iresnet': ('i-ResNet', '-', 'Behrmann et al. 2019'),
+}
+SAMPLERS = {
+    'fgan': ('f-GAN (GAN row), DCGAN nets', 'Nowozin et al. 2016'),
+    'wgan': ('WGAN-GP', 'Gulrajani et al. 2017'),
+    'gan_onestep': ('one-loss GAN', 'Su 2019'),
+    'ogan': ('O-GAN', 'Su 2019'),
+    'ebm': ('short-run EBM', 'Nijkamp et al. 2019; Du & Mordatch 2019'),
+    'glann': ('GLANN', 'Hoshen et al. 2019'),
+}
+OTHERS = {
+    'vae': ('VAE test -ELBO (nats)', 'Flax example trained alike: 23.15', 'Kingma & Welling 2014', False),
+    'fvae': ('f-VAE test bits/dim bound', '-', 'Su et al. 2018', False),
+    'vib': ('VIB test accuracy', '-', 'Alemi et al. 2017', True),
+}
+
+
+def _steps(model, config):
+    c = configs.get_config(model, config)
+    return f'{c.seconds:.0f} s' if c.seconds else f'{c.steps} steps'
+
+
+ROWS = (
+    [
+        Row(
+            name=f'digits/{model}',
+            model=title,
+            reference=reference,
+            source=source,
+            protocol=f'digits train/validation/test 1347/150/300, `{model} --config digits`, {_steps(model, "digits")}',
+            metric='value',
+            measure=functools.partial(measure_likelihood, model, 'digits'),
+            baseline='per-pixel histogram bits/dim',
+            baseline_metric='histogram_bpd',
+            higher_is_better=False,
+            seeds=3,
+        )
+        for model, (title, reference, source) in FLOWS.items()
+    ]
+    + [
+        Row(
+            name=f'digits/{model}',
+            model=title,
+            reference='-',
+            source=source,
+            protocol=f'digits, `{model} --config digits`, {_steps(model, "digits")}; 1000 samples vs 300 test images',
+            metric='mmd2',
+            measure=functools.partial(measure_samples, model, 'digits'),
+            baseline='real training images, same metric (data floor)',
+            baseline_metric='real_mmd2',
+            higher_is_better=False,
+            extra_metrics=('fd', 'real_fd', 'class_coverage'),
+            seeds=3,
+        )
+        for model, (title, source) in SAMPLERS.items()
+    ]
+    + [
+        Row(
+            name=f'digits/{model}',
+            model=title,
+            reference=reference,
+            source=source,
+            protocol=f'digits, `{model} --config digits`, {_steps(model, "digits")}',
+            metric='value',
+            measure=functools.partial(measure_likelihood, model, 'digits'),
+            baseline='-',
+            higher_is_better=higher,
+            seeds=3,
+        )
+        for model, (title, reference, source, higher) in OTHERS.items()
+    ]
+    + [
+        Row(
+            name='mnist/glow',
+            model='Glow, L=3 K=8 hidden 64, logit input',
+            reference='normflows Glow, same size: 1.59 bits/dim (RESULTS.md history)',
+            source='Kingma & Dhariwal 2018; normflows',
+            protocol='MNIST npz 32x32 9000/1000, `glow --config mnist32`, 300 s',
+            metric='value',
+            measure=functools.partial(measure_likelihood, 'glow', 'mnist32'),
+            baseline='-',
+            higher_is_better=False,
+            seeds=3,
+        ),
+        Row(
+            name='mnist/ebm',
+            model='short-run EBM',
+            reference='-',
+            source='Nijkamp et al. 2019',
+            protocol='MNIST npz 32x32 9000/1000, `ebm --config mnist32`, 300 s; 1000 samples',
+            metric='mmd2',
+            measure=functools.partial(measure_samples, 'ebm', 'mnist32'),
+            baseline='real training images, same metric',
+            baseline_metric='real_mmd2',
+            higher_is_better=False,
+            extra_metrics=('fd', 'real_fd'),
+            seeds=3,
+        ),
+    ]
+)

@@ -1,0 +1,80 @@
+"""Unsupervised VAE-family rows: the one-step clustering VAE (Su, "Variational autoencoders
+(4): a one-step clustering scheme", Scientific Spaces, 2018) beside k-means on the same
+pixels, and Deep InfoMax (Su's "Mutual information in deep learning" article, 2018; Hjelm
+et al. 2019) beside its own untrained encoder.
+
+Protocol: ``experiments.unsupervised.measure`` trains on the train split (digits: sklearn's
+digits less the test and validation images; MNIST: the npz of ``ZOO_MNIST_NPZ``, default
+``/tmp/mnist.npz``, written by the peer script from the real MNIST test images: 9000 train,
+1000 test, 32x32) and scores the test split.  k-means (k = 10, 10 restarts) is fit on the
+train pixels and scores the test pixels, Hungarian matching as for the VAE.
+"""
+
+import functools
+import os
+
+from experiments import unsupervised
+from experiments.ledger.row import Row
+
+MNIST_NPZ = 'npz:' + os.environ.get('ZOO_MNIST_NPZ', '/tmp/mnist.npz')
+CLUSTER_STEPS = {'digits': 3000, 'mnist': 4500}  # mnist: 50 epochs of 9000 images, batch 100 (the article)
+INFOMAX_STEPS = {'digits': 2000, 'mnist': 3000}
+
+
+def _dataset(name: str):
+    return None if name == 'digits' else MNIST_NPZ
+
+
+def measure_clustering(name: str, seed: int) -> dict:
+    out = unsupervised.measure('vae_cluster', name, seed, _dataset(name), steps=CLUSTER_STEPS[name])
+    kmeans = unsupervised.kmeans_baseline(_dataset(name) or 'digits', seed)
+    return {**out, 'kmeans_accuracy': kmeans['cluster_accuracy']}
+
+
+def measure_infomax(name: str, seed: int) -> dict:
+    return unsupervised.measure('infomax', name, seed, _dataset(name), steps=INFOMAX_STEPS[name])
+
+
+ROWS = [
+    Row(
+        name=f'clustering_vae/{name}',
+        model='one-step clustering VAE (article recipe)' if name == 'mnist' else 'one-step clustering VAE',
+        reference='0.83 test accuracy on MNIST (majority vote)',
+        source='Su 2018, "Variational autoencoders (4): one-step clustering"',
+        protocol=(
+            f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split, '
+            f'{CLUSTER_STEPS[name]} steps, batch 100, vae_cluster:{name}'
+        ),
+        metric='cluster_accuracy',
+        measure=functools.partial(measure_clustering, name),
+        baseline='k-means on raw pixels (Hungarian)',
+        baseline_metric='kmeans_accuracy',
+        extra_metrics=('majority_accuracy', 'train_seconds'),
+        seeds=5,
+    )
+    for name in ('digits', 'mnist')
+] + [
+    Row(
+        name=f'infomax/{name}',
+        model='Deep InfoMax (cosine retrieval)',
+        reference='CIFAR-10 linear probe 73-74% (DIM paper code); no digits/MNIST figure',
+        source='Hjelm et al. 2019; Su 2018, "Mutual information in deep learning"',
+        protocol=(
+            f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split leave-one-out 1-NN '
+            f'and 2-fold probe, {INFOMAX_STEPS[name]} steps, infomax:{name}'
+        ),
+        metric='retrieval_cosine',
+        measure=functools.partial(measure_infomax, name),
+        baseline='the same encoder untrained',
+        baseline_metric='untrained_retrieval_cosine',
+        extra_metrics=(
+            'retrieval_l2',
+            'untrained_retrieval_l2',
+            'probe_accuracy',
+            'untrained_probe_accuracy',
+            'train_seconds',
+        ),
+        seeds=3,
+    )
+    for name in ('digits', 'mnist')
+]

@@ -1,0 +1,142 @@
+"""Lean measurements for the unsupervised rows (clustering VAE, Deep InfoMax): train a task
+for a fixed number of steps on the train split and score the test split, without the
+loop's checkpoints, sheets and periodic evaluations (a seed then costs its steps only).
+
+    python -m experiments.unsupervised vae_cluster mnist --dataset npz:/tmp/mnist.npz --seeds 0,1,2
+    python -m experiments.unsupervised kmeans digits
+
+Each measurement returns a dict of numbers for (config, seed); the ledger rows call
+``measure`` and ``kmeans_baseline``.  For InfoMax the untrained encoder (step 0) is
+scored too, under ``untrained_*``.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from experiments import configs
+from zoo.train.config import override
+
+
+def _arrays(split) -> dict:
+    return split.read_at(np.arange(len(split)))
+
+
+def load(dataset: str, train_images: int | None = None):
+    """(info, train arrays, test arrays); ``train_images`` keeps the first n training images."""
+    from zoo.data.sources import open_splits
+
+    info, splits = open_splits(dataset)
+    train = _arrays(splits['train'])
+    if train_images is not None:
+        train = {k: v[:train_images] for k, v in train.items()}
+    return info, train, _arrays(splits['test'])
+
+
+def kmeans_baseline(dataset: str, seed: int = 0) -> dict:
+    """k-means (k = 10) on raw test-split pixels fit on the train pixels: Hungarian accuracy."""
+    from sklearn.cluster import KMeans
+
+    from zoo.metrics import clustering_accuracy
+
+    _, train, test = load(dataset)
+    flat = lambda x: x.reshape(len(x), -1).astype(np.float32)
+    kmeans = KMeans(10, n_init=10, random_state=seed).fit(flat(train['image']))
+    return {'cluster_accuracy': clustering_accuracy(test['label'], kmeans.predict(flat(test['image'])))}
+
+
+def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
+    import jax
+
+    eval_step = jax.jit(task.eval_step)
+    values = []
+    for start in range(0, len(test['image']), batch_size):
+        batch = {k: v[start : start + batch_size] for k, v in test.items()}
+        values.append(jax.device_get(eval_step(state, batch, jax.random.fold_in(rng, start))))
+    return task.summarize({k: np.concatenate([v[k] for v in values]) for k in values[0]})
+
+
+def measure(
+    model: str,
+    config_name: str,
+    seed: int,
+    dataset: str | None = None,
+    train_images=None,
+    steps=None,
+    sets=(),
+    all_representations: bool = False,
+) -> dict:
+    """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time."""
+    import jax
+
+    from zoo.tasks import build_task
+    from zoo.vae.infomax_task import REPRESENTATIONS
+
+    config = configs.get_config(model, config_name)
+    assignments = [f'seed={seed}'] + ([f'dataset={dataset!r}'] if dataset else []) + list(sets)
+    config = override(config, assignments + ([f'steps={steps}'] if steps else []))
+    info, train, test = load(config.dataset, train_images)
+    task = build_task(config, info)
+    rng = jax.random.PRNGKey(seed)
+    order = np.random.default_rng(seed)
+
+    def batch():
+        idx = order.choice(len(train['image']), config.batch_size, replace=False)
+        return {k: v[idx] for k, v in train.items()}
+
+    state = task.init(jax.random.fold_in(rng, 1), batch())
+    result = {}
+    scored = {'': task}
+    if model == 'infomax' and all_representations:  # the same weights scored through each layer
+        scored = {
+            f'{name}_': build_task(override(config, [f'task_kwargs.representation={name!r}']), info)
+            for name in REPRESENTATIONS
+        }
+    if model == 'infomax':
+        for prefix, each in scored.items():
+            result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
+    step = jax.jit(task.train_step)
+    start = time.time()
+    from tqdm import tqdm
+
+    for t in tqdm(range(config.steps), desc=f'{model} seed {seed}', mininterval=30):
+        state, _ = step(state, batch(), jax.random.fold_in(rng, 10 + t))
+    jax.block_until_ready(state)
+    result['train_seconds'] = time.time() - start
+    for prefix, each in scored.items():
+        result.update({f'{prefix}{k}': v for k, v in evaluate(each, state, test, jax.random.fold_in(rng, 2)).items()})
+    result['steps'] = config.steps
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('model', help="vae_cluster, infomax or 'kmeans'")
+    parser.add_argument('config', help='a config name of the model (for kmeans: the dataset)')
+    parser.add_argument('--dataset')
+    parser.add_argument('--seeds', default='0')
+    parser.add_argument('--steps', type=int)
+    parser.add_argument('--train-images', type=int)
+    parser.add_argument('--set', action='append', default=[])
+    parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
+    args = parser.parse_args(argv)
+    for seed in [int(s) for s in args.seeds.split(',')]:
+        if args.model == 'kmeans':
+            result = kmeans_baseline(args.dataset or args.config, seed)
+        else:
+            result = measure(
+                args.model,
+                args.config,
+                seed,
+                args.dataset,
+                args.train_images,
+                args.steps,
+                tuple(args.set),
+                args.all_representations,
+            )
+        print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,90 @@
+import json
+
+import pytest
+
+from experiments.ledger import runner
+from experiments.ledger.row import Row, load_rows
+
+
+def fake_row(calls, name='fake/one', seeds=3):
+    def measure(seed):
+        calls.append(seed)
+        return {'score': 1.0 + seed, 'base': 0.5, 'steps': 10}
+
+    return Row(
+        name=name,
+        model='Fake',
+        reference='2.0 score',
+        source='Nobody 2024, tab. 1',
+        protocol='nothing, 10 steps',
+        metric='score',
+        measure=measure,
+        baseline='half',
+        baseline_metric='base',
+        seeds=seeds,
+    )
+
+
+def test_a_finished_seed_is_not_rerun(tmp_path):
+    calls, path = [], tmp_path / 'ledger.jsonl'
+    row = fake_row(calls)
+    runner.run_rows([row], seeds=2, path=path, log=lambda m: None)
+    assert calls == [0, 1]
+    runner.run_rows([row], path=path, log=lambda m: None)  # the row's own 3 seeds: only seed 2 is new
+    assert calls == [0, 1, 2]
+    records = runner.read_records(path)
+    assert sorted(r['seed'] for r in records) == [0, 1, 2]
+    assert all(json.dumps(r) for r in records) and records[0]['values']['score'] == 1.0
+
+
+def test_a_failing_seed_is_retried_next_time(tmp_path):
+    path, attempts = tmp_path / 'ledger.jsonl', []
+
+    def measure(seed):
+        attempts.append(seed)
+        if len(attempts) == 1:
+            raise RuntimeError('flaky')
+        return {'score': 1.0}
+
+    row = Row('fake/flaky', 'F', '-', '-', 'p', 'score', measure, seeds=1)
+    runner.run_rows([row], path=path, log=lambda m: None)
+    assert runner.read_records(path) == []
+    runner.run_rows([row], path=path, log=lambda m: None)
+    assert len(runner.read_records(path)) == 1
+
+
+def test_the_table_shows_mean_std_worst_and_best(tmp_path):
+    calls, path = [], tmp_path / 'ledger.jsonl'
+    done, pending = fake_row(calls), fake_row(calls, name='fake/two')
+    runner.run_rows([done], path=path, log=lambda m: None)
+    table = runner.render_table([done, pending], runner.read_records(path))
+    line = next(line for line in table.splitlines() if 'fake/one' in line)
+    assert '2 ± 1 (3)' in line  # scores 1, 2, 3
+    assert '1 (seed 0) / 3 (seed 2)' in line
+    assert 'half: 0.5' in line and 'Nobody 2024' in line
+    assert 'not run yet' in next(line for line in table.splitlines() if 'fake/two' in line)
+
+
+def test_the_table_goes_between_the_markers(tmp_path):
+    md = tmp_path / 'RESULTS.md'
+    md.write_text('# Results\n\nbefore\n')
+    runner.write_table('| a |\n', md)
+    runner.write_table('| b |\n', md)
+    text = md.read_text()
+    assert text.startswith('# Results') and 'before' in text
+    assert '| b |' in text and '| a |' not in text and text.count(runner.START) == 1
+
+
+def test_selection_by_group_or_name():
+    rows = [fake_row([], 'g/a'), fake_row([], 'g/b'), fake_row([], 'h/a')]
+    assert [r.name for r in runner.select(rows, 'g')] == ['g/a', 'g/b']
+    assert [r.name for r in runner.select(rows, 'h/a,g/b')] == ['g/b', 'h/a']
+    with pytest.raises(SystemExit, match='unknown ledger rows: x'):
+        runner.select(rows, 'x')
+
+
+def test_the_groups_load_with_unique_names():
+    from experiments.ledger import GROUPS
+
+    rows = load_rows(GROUPS)
+    assert rows and len({r.name for r in rows}) == len(rows)
