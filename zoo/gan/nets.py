@@ -101,19 +101,27 @@ class DCGANCritic(nn.Module):
 
 
 class MLPGenerator(nn.Module):
-    """z (N, latent) -> (N, out_dim), ``depth`` hidden ReLU layers of width ``hidden``; tanh output for pixels."""
+    """z (N, latent) -> (N, out_dim), ``depth`` hidden ReLU layers of width ``hidden``; tanh output for pixels.
+
+    ``output_scale`` s multiplies the last layer's output: G(z) = s Dense(h(z)).  At
+    initialisation the output's standard deviation is about 0.35 (LeCun-normal layers
+    halve the second moment at each ReLU), so s sets how far the first samples spread:
+    an f-GAN whose generator gradient (p/q) grad T vanishes where p ~ 0 needs its first
+    samples to reach the data (``experiments.fgan_2d``).
+    """
 
     out_dim: int = 2
     hidden: int = 128
     depth: int = 3
     output_tanh: bool = False
+    output_scale: float = 1.0
 
     @nn.compact
     def __call__(self, z):
-        """G(z) = Dense(out_dim) after ``depth`` relu layers; tanh on the output if asked."""
+        """G(z) = output_scale * Dense(out_dim) after ``depth`` relu layers; tanh on the output if asked."""
         for _ in range(self.depth):
             z = nn.relu(nn.Dense(self.hidden)(z))
-        x = nn.Dense(self.out_dim)(z)
+        x = self.output_scale * nn.Dense(self.out_dim)(z)
         return jnp.tanh(x) if self.output_tanh else x
 
 
