@@ -23,9 +23,15 @@ differ:
   (in [0, 2 log 2]), the quantity the f-GAN bound estimates.
 * The paper's "GAN" row, f(u) = u log u - (u+1) log(u+1), gives 2 JSD - log 4,
   the value of Goodfellow et al.'s minimax game.
-* Pearson's f* = t^2/4 + t is the conjugate of (u - 1)^2 on all of R; on u >= 0 the
-  conjugate is -1 for t < -2.  The larger f* still gives a lower bound and T* =
-  2(p/q - 1) >= -2 stays in the region where the two agree.
+* Pearson: the paper's f* = t^2/4 + t is the conjugate of (u - 1)^2 on all of R.  Here
+  f* is the conjugate of f on u >= 0, the ratios p/q can take: t^2/4 + t for t >= -2 and
+  -1 (the sup at u = 0) below.  Both agree where T* = 2(p/q - 1) >= -2 lies, so the bound
+  is the same at the optimum; they differ for a critic that strays below -2.  There the
+  paper's f* grows again, (t + 2)^2 / 4 - 1, and the saturating generator, which maximises
+  E_Q[f*(T)], is rewarded for carrying its samples wherever the critic's linear
+  extrapolation runs to -infinity: on the 2-D ring they ran off to radius 10^4
+  (RESULTS.md, f-GAN on the ring).  The conjugate on u >= 0 is flat there, so such a
+  sample is neither pushed out nor rewarded.
 """
 
 import dataclasses
@@ -127,6 +133,12 @@ def _jeffrey_conjugate_jvp(primals, tangents):
     return value, tangents[0] * inverse
 
 
+def _pearson_conjugate(t):
+    """f*(t) = sup_{u >= 0} u t - (u - 1)^2 = s^2 / 4 + s with s = max(t, -2): -1 below t = -2 (u = 0)."""
+    s = jnp.maximum(t, -2.0)
+    return 0.25 * s**2 + s
+
+
 def _rows():
     softplus = jax.nn.softplus
     return [
@@ -165,9 +177,9 @@ def _rows():
             'pearson',
             f=lambda u: (u - 1.0) ** 2,
             f_prime=lambda u: 2.0 * (u - 1.0),
-            conjugate=lambda t: 0.25 * t**2 + t,
+            conjugate=_pearson_conjugate,
             activation=lambda v: v,
-            conjugate_of_activation=lambda v: 0.25 * v**2 + v,
+            conjugate_of_activation=_pearson_conjugate,
             domain=(-math.inf, math.inf),
             f_prime_at_1=0.0,
         ),
