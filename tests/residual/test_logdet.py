@@ -42,6 +42,22 @@ def test_exact_log_det_matches_slogdet(problem):
         np.testing.assert_allclose(gx, g(params, x))
 
 
+def test_exact_log_det_in_2d_is_the_written_out_determinant():
+    # D = 2 takes its own branch; a Jacobian with off-diagonal terms and a log-det far from 0.
+    with jax.enable_x64(True):
+        a = jnp.array([[0.9, -0.3], [0.4, 0.2]])
+        g = lambda x: 0.95 * jnp.tanh(x @ a.T) @ jnp.array([[0.6, 0.7], [-0.7, 0.6]]).T
+        x = jax.random.normal(jax.random.key(4), (5, 2), jnp.float64)
+        jac = jax.vmap(jax.jacfwd(lambda xi: g(xi[None])[0]))(x)
+        exact = np.array([np.linalg.slogdet(np.eye(2) + j)[1] for j in np.asarray(jac)])
+        np.testing.assert_allclose(ld.exact_log_det(g, x)[1], exact, rtol=1e-12)
+        grad = jax.grad(lambda x: jnp.sum(ld.exact_log_det(g, x)[1]))(x)
+        reference = jax.grad(
+            lambda x: jnp.sum(jnp.linalg.slogdet(jnp.eye(2) + jax.vmap(jax.jacfwd(lambda xi: g(xi[None])[0]))(x))[1])
+        )(x)
+        np.testing.assert_allclose(grad, reference, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize('noise', ['gaussian', 'rademacher'])
 def test_power_series_averages_to_the_truncated_series(problem, noise):
     params, g, x, jac, exact = problem
