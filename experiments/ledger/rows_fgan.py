@@ -62,7 +62,8 @@ ROWS = [
         reference='trains with every divergence of Table 1',
         source='Nowozin et al. 2016, sec. 4; ring: Metz et al. 2017, sec. 3.1',
         protocol=f'toy2d:eight_gaussians, fresh samples, {STEPS} steps, batch 256, MLP 3x128 (latent 8), '
-        f'Adam 1e-3 (b1 0.5), saturating generator, generator output scale {fgan_2d.OUTPUT_SCALE:g}, '
+        f'Adam 1e-3 (b1 0.5), saturating generator, generator output standardised at init to std '
+        f'{fgan_2d.OUTPUT_STD:g}, '
         f'{fgan_2d.CRITIC_STEPS} critic steps per generator step; bound: a fresh critic fitted 1000 steps '
         'to the final generator, on 20k held-out samples of each',
         metric='modes_covered',

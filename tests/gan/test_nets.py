@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from zoo.gan.nets import DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator, num_stages
@@ -44,13 +45,24 @@ def test_mlp_shapes():
     assert shapes(MLPCritic(hidden=8, out_features=5), jnp.zeros((3, 8, 8, 1))).shape == (3, 5)
 
 
-def test_mlp_generator_output_scale_multiplies_the_output_of_the_same_weights():
-    z = jax.random.normal(jax.random.key(1), (64, 8))
-    params = MLPGenerator(hidden=16).init(jax.random.key(0), z)
-    plain = MLPGenerator(hidden=16).apply(params, z)
-    scaled = MLPGenerator(hidden=16, output_scale=6.0).apply(params, z)
-    assert jnp.allclose(scaled, 6.0 * plain, rtol=1e-6, atol=1e-6 * float(jnp.max(jnp.abs(scaled))))
-    # The default's spread at initialisation, about 0.35 per coordinate (ReLU halves the second moment
-    # of LeCun-normal layers at each of the 3 layers): why the f-GAN ring needs a scale.
-    spread = jnp.std(MLPGenerator(hidden=128).apply(MLPGenerator(hidden=128).init(jax.random.key(2), z), z))
-    assert 0.1 < float(spread) < 1.0
+def test_mlp_generator_output_std_standardises_the_first_batch_and_is_then_a_trained_affine_map():
+    z = jax.random.normal(jax.random.key(1), (512, 8))
+    plain = MLPGenerator(hidden=128)
+    x = plain.apply(plain.init(jax.random.key(2), z), z)
+    # Left alone: a spread of about 0.35 around an offset of the same order (the ReLU features' mean).
+    assert 0.1 < float(jnp.mean(jnp.std(x, 0))) < 1.0
+    standardised = MLPGenerator(hidden=128, output_std=2.0)
+    params = standardised.init(jax.random.key(2), z)
+    y = standardised.apply(params, z)
+    np.testing.assert_allclose(jnp.mean(y, 0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(jnp.std(y, 0), 2.0, rtol=1e-4)
+    # The same hidden weights, and after init an affine map of the plain output with stored m and a.
+    p = params['params']
+    np.testing.assert_allclose(y, (x - p['output_mean']) * p['output_scale'], rtol=1e-5, atol=1e-5)
+    other = jax.random.normal(jax.random.key(3), (4, 8))
+    np.testing.assert_allclose(
+        standardised.apply(params, other),
+        (plain.apply(plain.init(jax.random.key(2), z), other) - p['output_mean']) * p['output_scale'],
+        rtol=1e-5,
+        atol=1e-5,
+    )

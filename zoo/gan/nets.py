@@ -103,25 +103,32 @@ class DCGANCritic(nn.Module):
 class MLPGenerator(nn.Module):
     """z (N, latent) -> (N, out_dim), ``depth`` hidden ReLU layers of width ``hidden``; tanh output for pixels.
 
-    ``output_scale`` s multiplies the last layer's output: G(z) = s Dense(h(z)).  At
-    initialisation the output's standard deviation is about 0.35 (LeCun-normal layers
-    halve the second moment at each ReLU), so s sets how far the first samples spread:
-    an f-GAN whose generator gradient (p/q) grad T vanishes where p ~ 0 needs its first
-    samples to reach the data (``experiments.fgan_2d``).
+    ``output_std`` s (None: off) standardises the output at initialisation, ActNorm's
+    data-dependent initialisation (Kingma & Dhariwal 2018, sec. 3.1) on the batch of latents
+    ``init`` sees: G(z) = (Dense(h(z)) - m) * a with m the batch mean and a = s / batch std,
+    both then trained.  Left alone, the first samples have a spread of about 0.35 (LeCun-normal
+    layers halve the second moment at each ReLU) around an offset of the same order (the mean
+    of the ReLU features); an f-GAN whose generator gradient (p/q) grad T vanishes where p ~ 0
+    needs its first samples centred on the data and spread over it (``experiments.fgan_2d``).
     """
 
     out_dim: int = 2
     hidden: int = 128
     depth: int = 3
     output_tanh: bool = False
-    output_scale: float = 1.0
+    output_std: float | None = None
 
     @nn.compact
     def __call__(self, z):
-        """G(z) = output_scale * Dense(out_dim) after ``depth`` relu layers; tanh on the output if asked."""
+        """G(z) = Dense(out_dim) after ``depth`` relu layers, standardised if asked; tanh on the output if asked."""
         for _ in range(self.depth):
             z = nn.relu(nn.Dense(self.hidden)(z))
-        x = self.output_scale * nn.Dense(self.out_dim)(z)
+        x = nn.Dense(self.out_dim)(z)
+        if self.output_std is not None:
+            # Initialisers that read this first batch: used by ``init`` only, stored after.
+            mean = self.param('output_mean', lambda _: jnp.mean(x, axis=0))
+            scale = self.param('output_scale', lambda _: self.output_std / (jnp.std(x, axis=0) + 1e-6))
+            x = (x - mean) * scale
         return jnp.tanh(x) if self.output_tanh else x
 
 
