@@ -99,12 +99,12 @@ def fresh_critic_bound(task, state, seed: int, steps: int = 1000, batch_size: in
     """E_P[g_f(V)] - E_Q[f*(g_f(V))] of a new critic fitted to the frozen final generator, on held-out samples.
 
     The critic (the task's architecture, new weights) maximises the bound (Nowozin et al.
-    2016, eq. 4) for ``steps`` Adam steps (cosine-decayed learning rate) on fresh samples of P (``zoo.data.toy2d``) and of
-    Q; the bound is then averaged over ``n_test`` further samples of each, drawn apart from
-    the fit, so it estimates a lower bound of D_f(P || Q) without the fit's optimism.  The
-    training critic's own value is no such estimate: the generator's last step moved the
-    samples to where f*(T) is largest, which lowers E_P[T] - E_Q[f*(T)] by construction,
-    below zero for the unbounded f* of KL and Pearson.
+    2016, eq. 4) for ``steps`` Adam steps (cosine-decayed learning rate) on fresh samples of
+    P (``zoo.data.toy2d``) and of Q; the bound is then averaged over ``n_test`` further
+    samples of each, drawn apart from the fit, so it estimates a lower bound of D_f(P || Q)
+    without the fit's optimism.  The training critic's own value is no such estimate: the
+    generator's last step moved the samples to where f*(T) is largest, which lowers
+    E_P[T] - E_Q[f*(T)] by construction, below zero for the unbounded f* of KL and Pearson.
     """
     row, generator = task.game.row, state.averaged('generator')
     init_key, fit_key, real_key, fake_key = jax.random.split(jax.random.fold_in(jax.random.key(seed), 7), 4)
