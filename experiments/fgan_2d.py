@@ -15,8 +15,8 @@ the training critic's bound, and the modes covered (``zoo.sample_quality.mixture
 The protocol's two departures from a plain f-GAN, each for a cause (RESULTS.md, f-GAN on
 the ring): the generator's output is standardised at initialisation (``OUTPUT_STD``), so
 that its first samples are centred on the ring and spread over it, since the minimax
-generator's gradient (p/q) grad T vanishes where p ~ 0; and the critic takes
-``CRITIC_STEPS`` updates per generator update.
+generator's gradient (p/q) grad T vanishes where p ~ 0; and Jeffrey's critic takes three
+updates per generator update (``critic_steps_for``).
 """
 
 import argparse
@@ -44,7 +44,15 @@ DATASET = f'toy2d:{DENSITY}'
 # The protocol (RESULTS.md, f-GAN on the ring, says why each was chosen): the generator's first
 # samples spread over the ring, and three critic updates per generator update.
 OUTPUT_STD = 2.0
-CRITIC_STEPS = 3
+CRITIC_STEPS = 1
+# Jeffrey's critic gradient went non-finite with one critic step (seed 0, step 1185; likely cause:
+# f* = W + 1/W + t - 2 grows as e^t and overflows float32 past t ~ 89); three steps kept it finite.
+CRITIC_STEPS_BY_DIVERGENCE = {'jeffrey': 3}
+
+
+def critic_steps_for(divergence: str) -> int:
+    """The protocol's critic updates per generator update for ``divergence``."""
+    return CRITIC_STEPS_BY_DIVERGENCE.get(divergence, CRITIC_STEPS)
 
 
 def mode_centres() -> tuple[np.ndarray, float]:
@@ -62,7 +70,7 @@ def config(
     hidden: int = 128,
     depth: int = 3,
     lr: float = 1e-3,
-    critic_steps: int = CRITIC_STEPS,
+    critic_steps: int | None = None,
     generator_objective: str = 'saturating',
     lipschitz: str = 'none',
     output_std: float | None = OUTPUT_STD,
@@ -87,7 +95,7 @@ def config(
             'net': 'mlp',
             'latent_dim': 8,
             'divergence': divergence,
-            'critic_steps': critic_steps,
+            'critic_steps': critic_steps_for(divergence) if critic_steps is None else critic_steps,
             'generator_objective': generator_objective,
             'lipschitz': lipschitz,
         },
@@ -227,7 +235,7 @@ def main(argv=None):
     )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--lr', type=float, default=1e-3)
-    parser.add_argument('--critic-steps', type=int, default=CRITIC_STEPS)
+    parser.add_argument('--critic-steps', type=int, default=None, help='default: critic_steps_for(divergence)')
     parser.add_argument('--output-std', type=float, default=OUTPUT_STD, help="the generator's first samples' spread")
     parser.add_argument('--generator-objective', default='saturating', choices=('saturating', 'non_saturating'))
     parser.add_argument('--fresh-critic-steps', type=int, default=1000)
