@@ -31,7 +31,7 @@ from zoo.viz.plotting import density_on_grid, plot_density, plot_samples, save_f
 DENSITIES = ('two_moons', 'eight_gaussians', 'checkerboard')
 # The contenders' settings and steps: RESULTS.md (i-ResNet on the toy densities) says how they were chosen.
 COUPLING = {'num_layers': 8, 'hidden': 64, 'depth': 2}
-IRESNET = {'blocks': 8, 'hidden': (64, 64), 'activation': 'lipswish', 'coeff': 0.9}
+IRESNET = {'blocks': 8, 'hidden': (64, 64), 'activation': 'lipswish', 'coeff': 0.98}
 STEPS = {'coupling flow': 1500, 'i-ResNet': 1500}
 
 

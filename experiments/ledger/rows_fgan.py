@@ -64,7 +64,13 @@ ROWS = [
         protocol=f'toy2d:eight_gaussians, fresh samples, {STEPS} steps, batch 256, MLP 3x128 (latent 8), '
         f'Adam 1e-3 (b1 0.5), saturating generator, generator output standardised at init to std '
         f'{fgan_2d.OUTPUT_STD:g}, '
-        f'{fgan_2d.critic_steps_for(name)} critic step(s) per generator step; bound: a fresh critic fitted 1000 steps '
+        f'{fgan_2d.critic_steps_for(name)} critic step(s) per generator step'
+        + (
+            f', generator gradient clipped to norm {fgan_2d.generator_clip_for(name):g}'
+            if fgan_2d.generator_clip_for(name)
+            else ''
+        )
+        + '; bound: a fresh critic fitted 1000 steps '
         'to the final generator, on 20k held-out samples of each',
         metric='modes_covered',
         measure=functools.partial(measure_2d, name),
