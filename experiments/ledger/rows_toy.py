@@ -1,6 +1,6 @@
 """Residual flow vs coupling flow on the 2-D toy densities (Behrmann et al. 2019, fig. 1;
 Chen et al. 2019, fig. 4): test log-likelihood in nats of ``experiments.toy_densities``'s
-i-ResNet, beside its coupling flow of about equal parameter count and training steps."""
+i-ResNet, beside its coupling flow of about equal parameter count, trained for the same steps."""
 
 import functools
 
@@ -38,7 +38,7 @@ ROWS = [
         protocol=f'toy2d:{density}, fresh samples, batch 500, Adam 2e-3 cosine; {PROTOCOL}; test 20k samples',
         metric='iresnet_ll',
         measure=functools.partial(measure, density),
-        baseline='coupling flow of about the same size and training time',
+        baseline='coupling flow, same size and steps (training seconds beside: not equal)',
         baseline_metric='coupling_ll',
         extra_metrics=('iresnet_seconds', 'coupling_seconds', 'iresnet_params', 'coupling_params'),
         seeds=3,
