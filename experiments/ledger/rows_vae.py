@@ -18,7 +18,7 @@ from experiments.ledger.row import Row
 
 MNIST_NPZ = 'npz:' + os.environ.get('ZOO_MNIST_NPZ', '/tmp/mnist.npz')
 CLUSTER_STEPS = {'digits': 3000, 'mnist': 4500}  # mnist: 50 epochs of 9000 images, batch 100 (the article)
-INFOMAX_STEPS = {'digits': 2000, 'mnist': 3000}
+INFOMAX_STEPS = {'digits': 2000, 'mnist': 1500}
 
 
 def _dataset(name: str):
@@ -72,6 +72,8 @@ ROWS = [
             'untrained_retrieval_l2',
             'probe_accuracy',
             'untrained_probe_accuracy',
+            'participation_ratio',
+            'untrained_participation_ratio',
             'train_seconds',
         ),
         seeds=3,
