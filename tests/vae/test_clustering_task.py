@@ -82,3 +82,15 @@ def test_reconstruction_weight_scales_only_the_reconstruction_under_the_gaussian
         terms[weight] = task.terms(params, pixels, rng)[0]
     np.testing.assert_allclose(terms[2.5]['reconstruction'], 2.5 * terms[1.0]['reconstruction'], rtol=1e-5)
     np.testing.assert_allclose(terms[2.5]['cluster_kl'], terms[1.0]['cluster_kl'], rtol=1e-5)
+
+
+def test_class_means_can_be_reset_from_a_clustering_of_the_codes(trained):
+    task, state, *_ = trained
+    codes = task.code_means(state.params['vae'], digits.batch(30)['image'], jax.random.PRNGKey(0))
+    assert codes.shape == (30, 4)
+    means = np.arange(40.0).reshape(10, 4)
+    reset = task.with_class_means(state, means)
+    np.testing.assert_array_equal(reset.params['vae']['class_means'], means)
+    jax.tree.map(np.testing.assert_array_equal, reset.params['vae']['classifier'], state.params['vae']['classifier'])
+    with pytest.raises(ValueError, match='class means must have shape'):
+        task.with_class_means(state, means[:3])
