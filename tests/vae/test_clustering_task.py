@@ -94,3 +94,20 @@ def test_class_means_can_be_reset_from_a_clustering_of_the_codes(trained):
     jax.tree.map(np.testing.assert_array_equal, reset.params['vae']['classifier'], state.params['vae']['classifier'])
     with pytest.raises(ValueError, match='class means must have shape'):
         task.with_class_means(state, means[:3])
+
+
+def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
+    from experiments.unsupervised import kmeans_class_means
+
+    task, state, *_ = trained
+    train = digits.batch(200)
+    reset = kmeans_class_means(task, state, train, seed=0, batch_size=64)
+    codes = np.concatenate(
+        [
+            task.code_means(state.params['vae'], train['image'][i : i + 64], jax.random.PRNGKey(i))
+            for i in (0, 64, 128, 192)
+        ]
+    )
+    # k-means centres minimise the codes' squared distance to their nearest mean: lower than before.
+    spread = lambda means: np.mean(np.min(np.sum((codes[:, None] - np.asarray(means)[None]) ** 2, -1), axis=1))
+    assert spread(reset.params['vae']['class_means']) < 0.9 * spread(state.params['vae']['class_means'])
