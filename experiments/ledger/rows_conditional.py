@@ -11,17 +11,30 @@ from experiments.ledger.row import Row
 GLOW_STEPS = 1000  # the digits config's budget, for both twins
 
 
+def grid_path(model: str, seed: int) -> str | None:
+    """Seed 0 keeps its class grid (rows classes, columns samples) beside the ledger."""
+    return f'results/conditional_{model}_digits.png' if seed == 0 else None
+
+
 def measure_glow(seed: int) -> dict:
-    return conditional.measure('glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS)
+    return conditional.measure(
+        'glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS, grid=grid_path('glow', seed)
+    )
+
+
+def measure(model: str, seed: int) -> dict:
+    return conditional.measure(model, 'digits', seed, grid=grid_path(model, seed))
 
 
 ROWS = [
     Row(
         name='conditional/glow_digits',
-        model='class-conditional Glow (top prior linear in y, classifier weight 0.01)',
+        model='class-conditional Glow (y in the top prior and every coupling, classifier weight 0.01)',
         reference='conditional bits/dim <= unconditional; class-conditional samples',
         source='Kingma & Dhariwal 2018, sec. 5',
-        protocol=f'digits test split, {GLOW_STEPS} steps, glow --config digits_cond vs digits',
+        protocol=(
+            f'digits test split, {GLOW_STEPS} steps, glow --config digits_cond vs digits; 100 samples a class at T=0.7'
+        ),
         metric='test_bpd',
         measure=measure_glow,
         baseline='unconditional Glow, same seed and steps',
@@ -36,19 +49,19 @@ ROWS = [
         source='Sohn et al. 2015, sec. 4',
         protocol='digits, 3000 steps, cvae --config digits; 100 samples a class at T=0.7',
         metric='conditional_accuracy',
-        measure=functools.partial(conditional.measure, 'cvae', 'digits'),
+        measure=functools.partial(measure, 'cvae'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
         extra_metrics=('test_iwae_nll',),
     ),
     Row(
         name='conditional/cgan_digits',
-        model='projection critic (SN) + conditional-BN generator, hinge',
+        model='projection critic (SN, flattened features) + conditional-BN generator, hinge',
         reference='class-conditional samples',
         source='Miyato & Koyama 2018, eq. 3',
         protocol='digits, 3000 steps, cgan --config digits; 100 samples a class',
         metric='conditional_accuracy',
-        measure=functools.partial(conditional.measure, 'cgan', 'digits'),
+        measure=functools.partial(measure, 'cgan'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
     ),

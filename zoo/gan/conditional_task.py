@@ -50,12 +50,13 @@ class LabelledProjectionCritic(nn.Module):
     num_classes: int
     channels: int = 64
     spectral: bool = True
+    pool: str = 'flatten'
 
     @nn.compact
     def __call__(self, xy, update_stats: bool = False):
         """Images with K label channels (N, H, W, C + K) -> ``ProjectionCritic`` scores (N,)."""
         x, y = xy[..., : -self.num_classes], xy[:, 0, 0, -self.num_classes :]
-        return ProjectionCritic(self.channels, self.spectral, name='critic')(x, y, update_stats)
+        return ProjectionCritic(self.channels, self.spectral, self.pool, name='critic')(x, y, update_stats)
 
 
 class ConditionalGANTask(GANTask):
