@@ -4,6 +4,7 @@ bits/dim of log p(x | y) beside its unconditional twin's log p(x) at the same bu
 conditional DenseFlow's gap to an exact conditional density."""
 
 import functools
+import json
 
 from experiments import conditional, conditional_density
 from experiments.ledger.row import Row
@@ -16,14 +17,22 @@ def grid_path(model: str, seed: int) -> str | None:
     return f'results/conditional_{model}_digits.png' if seed == 0 else None
 
 
+def numbers(result: dict) -> dict:
+    """The ledger keeps numbers: ``conditional.measure``'s scalars, and its per-class shares as
+    the worst class (the whole result is printed as one JSON line)."""
+    print(json.dumps(result), flush=True)
+    kept = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return kept | {'worst_class_accuracy': min(result['per_class'])}
+
+
 def measure_glow(seed: int) -> dict:
-    return conditional.measure(
-        'glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS, grid=grid_path('glow', seed)
+    return numbers(
+        conditional.measure('glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS, grid=grid_path('glow', seed))
     )
 
 
 def measure(model: str, seed: int) -> dict:
-    return conditional.measure(model, 'digits', seed, grid=grid_path(model, seed))
+    return numbers(conditional.measure(model, 'digits', seed, grid=grid_path(model, seed)))
 
 
 ROWS = [
@@ -40,7 +49,7 @@ ROWS = [
         baseline='unconditional Glow, same seed and steps',
         baseline_metric='twin_test_bpd',
         higher_is_better=False,
-        extra_metrics=('conditional_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
+        extra_metrics=('conditional_accuracy', 'worst_class_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
     ),
     Row(
         name='conditional/cvae_digits',
@@ -52,7 +61,7 @@ ROWS = [
         measure=functools.partial(measure, 'cvae'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
-        extra_metrics=('test_iwae_nll',),
+        extra_metrics=('worst_class_accuracy', 'test_iwae_nll'),
     ),
     Row(
         name='conditional/cgan_digits',
@@ -64,6 +73,7 @@ ROWS = [
         measure=functools.partial(measure, 'cgan'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
+        extra_metrics=('worst_class_accuracy',),
     ),
     Row(
         name='conditional/dense_flow_gaussian',
