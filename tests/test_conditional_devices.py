@@ -44,7 +44,7 @@ CONFIGS = {
 def train_two_steps(task, batch, devices):
     mesh = make_mesh(devices)
     sharded = shard_batch(mesh, batch)
-    state = make_init(task, mesh)(replicate(mesh, jax.random.key(0)), sharded)
+    state = make_init(task, mesh)(replicate(mesh, jax.random.PRNGKey(0)), sharded)
     initial = to_host(state.params)
     step = make_train_step(task, mesh)
     for _ in range(2):
