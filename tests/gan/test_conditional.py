@@ -92,3 +92,5 @@ def test_conditional_gan_task_steps_samples_labels_and_refuses_ogan():
     assert all(v.shape == (16,) for v in values.values())
     with pytest.raises(ConfigError, match='ogan'):
         build_task(Config(task='cgan', task_kwargs={'game': 'ogan'}), digits.INFO)
+    summed = build_task(Config(task='cgan', model={'critic': {'channels': 8, 'pool': 'sum'}}), digits.INFO)
+    assert summed.critic.pool == 'sum' and task.critic.pool == 'flatten'
