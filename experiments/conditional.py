@@ -76,16 +76,20 @@ def measure(
     workdir: str = 'workdirs/conditional',
     grid: str | None = None,
     overrides: tuple = (),
+    dataset: str | None = None,
 ) -> dict:
     """Train (or resume) one seed of a conditional model, and its twin; returns the numbers.
 
     ``overrides`` (``['model.hidden=64', ...]``, as ``--set``) change the conditional config
-    only; pick a fresh ``workdir`` for them, since a run resumes from its workdir.
+    only; pick a fresh ``workdir`` for them, since a run resumes from its workdir.  ``dataset``
+    (e.g. ``npz:/tmp/mnist.npz``) replaces both configs' dataset.
     """
     config_name = config_name or DEFAULT_CONFIG[model]
     config = dataclasses.replace(override(configs.get_config(model, config_name), overrides), seed=seed)
     if steps is not None:
         config = dataclasses.replace(config, steps=steps)
+    if dataset is not None:
+        config = dataclasses.replace(config, dataset=dataset)
     classifier, ceiling, info = classifier_and_ceiling(config.dataset, config.data_dir, config.image_size)
     start = time.perf_counter()
     summary = train(config, os.path.join(workdir, f'{model}-{config_name}-s{seed}'))
@@ -108,7 +112,14 @@ def measure(
         **{f'test_{k}': v for k, v in summary['test'].items()},
     }
     if twin:
-        twin_config = dataclasses.replace(configs.get_config(model, twin), seed=seed, steps=config.steps)
+        # the same budget: the conditional config's steps and wall-time limit
+        twin_config = dataclasses.replace(
+            configs.get_config(model, twin),
+            seed=seed,
+            steps=config.steps,
+            seconds=config.seconds,
+            dataset=config.dataset,
+        )
         start = time.perf_counter()
         twin_summary = train(twin_config, os.path.join(workdir, f'{model}-{twin}-s{seed}'))
         result |= {f'twin_test_{k}': v for k, v in twin_summary['test'].items()}
@@ -133,6 +144,7 @@ def main(argv=None):
     parser.add_argument('--workdir', default='workdirs/conditional')
     parser.add_argument('--grid', default=None, help='PNG path for the class grid of the first seed')
     parser.add_argument('--set', action='append', default=[], help='field=value for the conditional config')
+    parser.add_argument('--dataset', default=None, help="both configs' dataset, e.g. npz:/tmp/mnist.npz")
     args = parser.parse_args(argv)
     for seed in range(args.seeds_from, args.seeds_from + args.seeds):
         result = measure(
@@ -146,6 +158,7 @@ def main(argv=None):
             args.workdir,
             args.grid if seed == args.seeds_from else None,
             tuple(args.set),
+            args.dataset,
         )
         print(json.dumps(result), flush=True)
 
