@@ -34,8 +34,8 @@ from experiments import configs
 from experiments.evaluate import split_arrays
 from zoo import data
 from zoo import sample_quality as sq
-from zoo.conditional_accuracy import conditional_accuracy, score_generator
-from zoo.train import load_trained, train
+from zoo.conditional_accuracy import conditional_accuracy
+from zoo.train import load_trained, override, train
 from zoo.viz.image_grid import save_grid
 
 DEFAULT_CONFIG = {'glow': 'digits_cond', 'cvae': 'digits', 'cgan': 'digits'}
@@ -75,19 +75,30 @@ def measure(
     temperature: float = 0.7,
     workdir: str = 'workdirs/conditional',
     grid: str | None = None,
+    overrides: tuple = (),
+    dataset: str | None = None,
 ) -> dict:
-    """Train (or resume) one seed of a conditional model, and its twin; returns the numbers."""
+    """Train (or resume) one seed of a conditional model, and its twin; returns the numbers.
+
+    ``overrides`` (``['model.hidden=64', ...]``, as ``--set``) change the conditional config
+    only; pick a fresh ``workdir`` for them, since a run resumes from its workdir.  ``dataset``
+    (e.g. ``npz:/tmp/mnist.npz``) replaces both configs' dataset.
+    """
     config_name = config_name or DEFAULT_CONFIG[model]
-    config = dataclasses.replace(configs.get_config(model, config_name), seed=seed)
+    config = dataclasses.replace(override(configs.get_config(model, config_name), overrides), seed=seed)
     if steps is not None:
         config = dataclasses.replace(config, steps=steps)
+    if dataset is not None:
+        config = dataclasses.replace(config, dataset=dataset)
     classifier, ceiling, info = classifier_and_ceiling(config.dataset, config.data_dir, config.image_size)
     start = time.perf_counter()
     summary = train(config, os.path.join(workdir, f'{model}-{config_name}-s{seed}'))
     seconds = time.perf_counter() - start
     trained = load_trained(os.path.join(workdir, f'{model}-{config_name}-s{seed}'))
     t = None if model == 'cgan' else temperature
-    accuracy = score_generator(classifier, sample_fn(trained, seed, t), info.num_classes, per_class)
+    requested = np.repeat(np.arange(info.num_classes), per_class)
+    pixels = sample_fn(trained, seed, t)(requested)
+    accuracy = conditional_accuracy(classifier.predict(pixels), requested, info.num_classes)
     result = {
         'model': model,
         'config': config_name,
@@ -101,14 +112,22 @@ def measure(
         **{f'test_{k}': v for k, v in summary['test'].items()},
     }
     if twin:
-        twin_config = dataclasses.replace(configs.get_config(model, twin), seed=seed, steps=config.steps)
+        # the same budget: the conditional config's steps and wall-time limit
+        twin_config = dataclasses.replace(
+            configs.get_config(model, twin),
+            seed=seed,
+            steps=config.steps,
+            seconds=config.seconds,
+            dataset=config.dataset,
+        )
         start = time.perf_counter()
         twin_summary = train(twin_config, os.path.join(workdir, f'{model}-{twin}-s{seed}'))
         result |= {f'twin_test_{k}': v for k, v in twin_summary['test'].items()}
         result |= {'twin': twin, 'twin_train_seconds': round(time.perf_counter() - start, 1)}
-    if grid:
-        labels = np.repeat(np.arange(info.num_classes), 10)
-        save_grid(grid, sample_fn(trained, 0, t)(labels), info.num_levels, cols=10)
+    if grid:  # the first 10 scored samples of each class: rows are classes
+        cols = min(10, per_class)
+        rows = np.concatenate([pixels[requested == k][:cols] for k in range(info.num_classes)])
+        save_grid(grid, rows, info.num_levels, cols=cols)
     return result
 
 
@@ -124,6 +143,8 @@ def main(argv=None):
     parser.add_argument('--temperature', type=float, default=0.7)
     parser.add_argument('--workdir', default='workdirs/conditional')
     parser.add_argument('--grid', default=None, help='PNG path for the class grid of the first seed')
+    parser.add_argument('--set', action='append', default=[], help='field=value for the conditional config')
+    parser.add_argument('--dataset', default=None, help="both configs' dataset, e.g. npz:/tmp/mnist.npz")
     args = parser.parse_args(argv)
     for seed in range(args.seeds_from, args.seeds_from + args.seeds):
         result = measure(
@@ -136,6 +157,8 @@ def main(argv=None):
             args.temperature,
             args.workdir,
             args.grid if seed == args.seeds_from else None,
+            tuple(args.set),
+            args.dataset,
         )
         print(json.dumps(result), flush=True)
 

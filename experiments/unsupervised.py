@@ -46,6 +46,22 @@ def kmeans_baseline(dataset: str, seed: int = 0) -> dict:
     return {'cluster_accuracy': clustering_accuracy(test['label'], kmeans.predict(flat(test['image'])))}
 
 
+def kmeans_class_means(task, state, train: dict, seed: int, batch_size: int = 500):
+    """The clustering VAE's ``state`` with its class means set to k-means centres of the
+    training codes mu(x) (VaDE's initialisation, Jiang et al. 2017, sec. 4)."""
+    import jax
+    from sklearn.cluster import KMeans
+
+    encode = jax.jit(task.code_means)
+    codes = [
+        jax.device_get(encode(state.params['vae'], train['image'][i : i + batch_size], jax.random.PRNGKey(i)))
+        for i in range(0, len(train['image']), batch_size)
+    ]
+    k = state.params['vae']['class_means'].shape[0]
+    centres = KMeans(k, n_init=10, random_state=seed).fit(np.concatenate(codes)).cluster_centers_
+    return task.with_class_means(state, centres)
+
+
 def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
     import jax
 
@@ -66,8 +82,13 @@ def measure(
     steps=None,
     sets=(),
     all_representations: bool = False,
+    kmeans_init_step: int | None = None,
 ) -> dict:
-    """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time."""
+    """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time.
+
+    ``kmeans_init_step`` (clustering VAE): at that step the class means are reset to k-means
+    centres of the training codes (``kmeans_class_means``).
+    """
     import jax
 
     from zoo.tasks import build_task
@@ -101,6 +122,8 @@ def measure(
     from tqdm import tqdm
 
     for t in tqdm(range(config.steps), desc=f'{model} seed {seed}', mininterval=30):
+        if t == kmeans_init_step:
+            state = kmeans_class_means(task, state, train, seed)
         state, _ = step(state, batch(), jax.random.fold_in(rng, 10 + t))
     jax.block_until_ready(state)
     result['train_seconds'] = time.time() - start
@@ -120,6 +143,7 @@ def main(argv=None):
     parser.add_argument('--train-images', type=int)
     parser.add_argument('--set', action='append', default=[])
     parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
+    parser.add_argument('--kmeans-init-step', type=int, help='clustering VAE: class means from k-means of the codes')
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
         if args.model == 'kmeans':
@@ -134,6 +158,7 @@ def main(argv=None):
                 args.steps,
                 tuple(args.set),
                 args.all_representations,
+                args.kmeans_init_step,
             )
         print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)
 

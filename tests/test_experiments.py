@@ -20,10 +20,12 @@ ALL_CONFIGS = [(model, name) for model in configs.models() for name in configs.n
 
 @pytest.fixture
 def npz_next_to_configs(tmp_path, monkeypatch):
-    """npz configs name a file where they run (mnist32.npz): write a small one there."""
+    """npz configs name a file where they run (mnist32.npz): write a small one there, with
+    labels 0-9 as the conditional configs need."""
     monkeypatch.chdir(tmp_path)
-    images = np.zeros((4, 32, 32, 1), np.uint8)
-    np.savez(tmp_path / 'mnist32.npz', x_train=images, x_test=images)
+    images = np.zeros((10, 32, 32, 1), np.uint8)
+    labels = np.arange(10)
+    np.savez(tmp_path / 'mnist32.npz', x_train=images, x_test=images, y_train=labels, y_test=labels)
 
 
 def config_and_task(model, name):

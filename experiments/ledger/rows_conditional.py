@@ -4,6 +4,7 @@ bits/dim of log p(x | y) beside its unconditional twin's log p(x) at the same bu
 conditional DenseFlow's gap to an exact conditional density."""
 
 import functools
+import json
 
 from experiments import conditional, conditional_density
 from experiments.ledger.row import Row
@@ -11,23 +12,44 @@ from experiments.ledger.row import Row
 GLOW_STEPS = 1000  # the digits config's budget, for both twins
 
 
+def grid_path(model: str, seed: int) -> str | None:
+    """Seed 0 keeps its class grid (rows classes, columns samples) beside the ledger."""
+    return f'results/conditional_{model}_digits.png' if seed == 0 else None
+
+
+def numbers(result: dict) -> dict:
+    """The ledger keeps numbers: ``conditional.measure``'s scalars, and its per-class shares as
+    the worst class (the whole result is printed as one JSON line)."""
+    print(json.dumps(result), flush=True)
+    kept = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return kept | {'worst_class_accuracy': min(result['per_class'])}
+
+
 def measure_glow(seed: int) -> dict:
-    return conditional.measure('glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS)
+    return numbers(
+        conditional.measure('glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS, grid=grid_path('glow', seed))
+    )
+
+
+def measure(model: str, seed: int) -> dict:
+    return numbers(conditional.measure(model, 'digits', seed, grid=grid_path(model, seed)))
 
 
 ROWS = [
     Row(
         name='conditional/glow_digits',
-        model='class-conditional Glow (top prior linear in y, classifier weight 0.01)',
+        model='class-conditional Glow (y in the top prior and every coupling, classifier weight 0.01)',
         reference='conditional bits/dim <= unconditional; class-conditional samples',
         source='Kingma & Dhariwal 2018, sec. 5',
-        protocol=f'digits test split, {GLOW_STEPS} steps, glow --config digits_cond vs digits',
+        protocol=(
+            f'digits test split, {GLOW_STEPS} steps, glow --config digits_cond vs digits; 100 samples a class at T=0.7'
+        ),
         metric='test_bpd',
         measure=measure_glow,
         baseline='unconditional Glow, same seed and steps',
         baseline_metric='twin_test_bpd',
         higher_is_better=False,
-        extra_metrics=('conditional_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
+        extra_metrics=('conditional_accuracy', 'worst_class_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
     ),
     Row(
         name='conditional/cvae_digits',
@@ -36,21 +58,22 @@ ROWS = [
         source='Sohn et al. 2015, sec. 4',
         protocol='digits, 3000 steps, cvae --config digits; 100 samples a class at T=0.7',
         metric='conditional_accuracy',
-        measure=functools.partial(conditional.measure, 'cvae', 'digits'),
+        measure=functools.partial(measure, 'cvae'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
-        extra_metrics=('test_iwae_nll',),
+        extra_metrics=('worst_class_accuracy', 'test_iwae_nll'),
     ),
     Row(
         name='conditional/cgan_digits',
-        model='projection critic (SN) + conditional-BN generator, hinge',
+        model='projection critic (SN, flattened features) + conditional-BN generator, hinge',
         reference='class-conditional samples',
         source='Miyato & Koyama 2018, eq. 3',
         protocol='digits, 3000 steps, cgan --config digits; 100 samples a class',
         metric='conditional_accuracy',
-        measure=functools.partial(conditional.measure, 'cgan', 'digits'),
+        measure=functools.partial(measure, 'cgan'),
         baseline='real test images through the same classifier',
         baseline_metric='ceiling_real_test',
+        extra_metrics=('worst_class_accuracy',),
     ),
     Row(
         name='conditional/dense_flow_gaussian',

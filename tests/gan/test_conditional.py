@@ -24,6 +24,25 @@ def test_projection_critic_is_psi_plus_the_label_projection():
     assert float(jnp.max(jnp.abs(critic.apply(v, X, Y[::-1]) - scores))) > 0
 
 
+def test_flattened_features_see_where_a_stroke_is_and_summed_ones_do_not():
+    # A 2x2 blob on a zero background, and the same blob moved by the conv's stride (2 pixels):
+    # the 4x4 stride-2 trunk sees the same patches at other positions, so a sum over positions
+    # gives the same phi (the summed critic cannot tell them apart) and the flattened one does not.
+    blob = jnp.zeros((1, 8, 8, 1)).at[:, 2:4, 2:4].set(1.0)
+    moved = jnp.roll(blob, (2, 2), axis=(1, 2))
+    scores = {}
+    for pool in ('sum', 'flatten'):
+        critic = ProjectionCritic(channels=8, spectral=False, pool=pool)
+        v = critic.init(KEY, blob, Y[:1])
+        scores[pool] = [float(critic.apply(v, x, Y[:1])[0]) for x in (blob, moved)]
+    a, b = scores['sum']
+    assert abs(a - b) <= 1e-5 * max(1.0, abs(a))
+    a, b = scores['flatten']
+    assert abs(a - b) > 1e-3
+    with pytest.raises(ValueError, match='unknown pool'):
+        ProjectionCritic(channels=8, spectral=False, pool='mean').init(KEY, blob, Y[:1])
+
+
 def test_spectral_projection_critic_normalises_every_layer_embedding_included():
     critic = ProjectionCritic(channels=8, spectral=True)
     v = critic.init(KEY, X, Y)
@@ -73,3 +92,5 @@ def test_conditional_gan_task_steps_samples_labels_and_refuses_ogan():
     assert all(v.shape == (16,) for v in values.values())
     with pytest.raises(ConfigError, match='ogan'):
         build_task(Config(task='cgan', task_kwargs={'game': 'ogan'}), digits.INFO)
+    summed = build_task(Config(task='cgan', model={'critic': {'channels': 8, 'pool': 'sum'}}), digits.INFO)
+    assert summed.critic.pool == 'sum' and task.critic.pool == 'flatten'

@@ -82,3 +82,32 @@ def test_reconstruction_weight_scales_only_the_reconstruction_under_the_gaussian
         terms[weight] = task.terms(params, pixels, rng)[0]
     np.testing.assert_allclose(terms[2.5]['reconstruction'], 2.5 * terms[1.0]['reconstruction'], rtol=1e-5)
     np.testing.assert_allclose(terms[2.5]['cluster_kl'], terms[1.0]['cluster_kl'], rtol=1e-5)
+
+
+def test_class_means_can_be_reset_from_a_clustering_of_the_codes(trained):
+    task, state, *_ = trained
+    codes = task.code_means(state.params['vae'], digits.batch(30)['image'], jax.random.PRNGKey(0))
+    assert codes.shape == (30, 4)
+    means = np.arange(40.0).reshape(10, 4)
+    reset = task.with_class_means(state, means)
+    np.testing.assert_array_equal(reset.params['vae']['class_means'], means)
+    jax.tree.map(np.testing.assert_array_equal, reset.params['vae']['classifier'], state.params['vae']['classifier'])
+    with pytest.raises(ValueError, match='class means must have shape'):
+        task.with_class_means(state, means[:3])
+
+
+def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
+    from experiments.unsupervised import kmeans_class_means
+
+    task, state, *_ = trained
+    train = digits.batch(200)
+    reset = kmeans_class_means(task, state, train, seed=0, batch_size=64)
+    codes = np.concatenate(
+        [
+            task.code_means(state.params['vae'], train['image'][i : i + 64], jax.random.PRNGKey(i))
+            for i in (0, 64, 128, 192)
+        ]
+    )
+    # k-means centres minimise the codes' squared distance to their nearest mean: lower than before.
+    spread = lambda means: np.mean(np.min(np.sum((codes[:, None] - np.asarray(means)[None]) ** 2, -1), axis=1))
+    assert spread(reset.params['vae']['class_means']) < 0.9 * spread(state.params['vae']['class_means'])

@@ -7,7 +7,15 @@ import numpy as np
 import optax
 import pytest
 
-from zoo.vae.infomax import InfoMax, critic_mutual_information, infomax_loss, jensen_shannon_bound, shuffle_within_batch
+from zoo.vae.infomax import (
+    InfoMax,
+    critic_mutual_information,
+    info_nce_bound,
+    infomax_loss,
+    jensen_shannon_bound,
+    pairwise_jensen_shannon_bound,
+    shuffle_within_batch,
+)
 
 RHO = 0.8
 TRUE_MI = -0.5 * np.log(1 - RHO**2)  # I(a; b) of a standard bivariate Gaussian with correlation rho
@@ -90,10 +98,54 @@ def test_shuffle_is_a_permutation_and_loss_weights():
     z = jnp.arange(10.0)[:, None]
     shuffled = shuffle_within_batch(jax.random.PRNGKey(0), z)
     assert sorted(np.asarray(shuffled[:, 0])) == list(range(10)) and not np.array_equal(shuffled, z)
-    zero, one = jnp.zeros(4), jnp.ones(4)
-    loss, metrics = infomax_loss(zero, zero, zero, zero, one, alpha=0.5, beta=1.5, gamma=0.01)
+    floor = jensen_shannon_bound(jnp.zeros(4), jnp.zeros(4))
+    loss, metrics = infomax_loss(floor, floor, jnp.ones(4), alpha=0.5, beta=1.5, gamma=0.01)
     np.testing.assert_allclose(loss, (0.5 + 1.5) * np.log(4) + 0.01, rtol=1e-6)
-    assert set(metrics) == {'global_js', 'local_js', 'kl'}
+    assert set(metrics) == {'global_mi', 'local_mi', 'kl'}
+
+
+def test_pairwise_bounds_with_the_optimal_critic_on_every_pair(held_out):
+    """All N^2 pairs scored by the true log-ratio: the JS bound matches the shuffled one, and
+    InfoNCE lies below the true MI and below log N, reaching it when N is large."""
+    a, b, b_shuffled = held_out
+    n = 512
+    a, b = a[:n], b[:n]
+    scores = log_ratio(a[:, None, :], b[None, :, :], RHO)  # scores[i, j] = T*(a_i, b_j)
+    shuffled = jensen_shannon_bound(log_ratio(*held_out[:2], RHO), log_ratio(held_out[0], b_shuffled, RHO))
+    np.testing.assert_allclose(pairwise_jensen_shannon_bound(scores), shuffled, atol=0.03)
+    nce = float(info_nce_bound(scores))
+    assert TRUE_MI - 0.1 < nce < TRUE_MI + 0.03 and nce <= np.log(n)
+    few = float(info_nce_bound(scores[:4, :4]))
+    assert few <= np.log(4) + 1e-6
+    # Middle axes (positions) are averaged: the same pairs tiled over a 2x3 map give the same bounds.
+    tiled = jnp.broadcast_to(scores[:, None, None, :], (n, 2, 3, n))
+    np.testing.assert_allclose(pairwise_jensen_shannon_bound(tiled), pairwise_jensen_shannon_bound(scores), rtol=1e-5)
+    np.testing.assert_allclose(info_nce_bound(tiled), nce, rtol=1e-5)
+    with pytest.raises(ValueError, match='scores must be'):
+        info_nce_bound(scores[:, :3])
+
+
+def test_local_features_see_a_patch_of_the_image():
+    """Layer 1 of two stride-2 3x3 convs sees 3x3 pixels of 8x8; the last layer's 2x2 map sees up to 7x7."""
+    x = jnp.zeros((1, 8, 8, 1))
+    for layer, width in ((1, 3), (None, 7)):
+        model = InfoMax(latents=4, channels=(4, 8), hidden=8, critic_hidden=8, local_layer=layer)
+        params = model.init(jax.random.PRNGKey(0), x + 0.5)
+        first = lambda v: jnp.sum(model.apply(params, v, method=InfoMax.encode)[0][0, 0, 0])
+        seen = np.abs(np.asarray(jax.grad(first)(x + 0.5)[0, :, :, 0])) > 0
+        rows, cols = np.nonzero(seen)
+        assert rows.max() - rows.min() + 1 == width and cols.max() - cols.min() + 1 == width, layer
+
+
+def test_dot_critic_scores_every_pair():
+    model = InfoMax(latents=5, channels=(4, 8), hidden=16, critic_hidden=8, critic='dot')
+    x = jnp.zeros((3, 8, 8, 1))
+    params = model.init(jax.random.PRNGKey(0), x)
+    local, glob, mean, _ = model.apply(params, x, method=InfoMax.encode)
+    g, l = model.apply(params, local, glob, mean, method=InfoMax.critics)
+    assert g.shape == (3, 3) and l.shape == (3, 2, 2, 3)
+    with pytest.raises(ValueError, match='unknown critic'):
+        InfoMax(critic='bilinear').init(jax.random.PRNGKey(0), x)
 
 
 def test_model_shapes():

@@ -36,9 +36,9 @@ def test_training_raises_the_mutual_information_bounds(trained):
     _, _, history = trained
     mean = lambda key, part: np.mean([h[key] for h in part])
     # Both bounds start at their floor -log 4 (critics output ~0) and rise once the critics learn.
-    assert abs(mean('global_js', history[:3]) + np.log(4)) < 0.02
-    assert mean('global_js', history[-5:]) > mean('global_js', history[:5]) + 0.2
-    assert mean('local_js', history[-5:]) > mean('local_js', history[:5]) + 0.05
+    assert abs(mean('global_mi', history[:3]) + np.log(4)) < 0.02
+    assert mean('global_mi', history[-5:]) > mean('global_mi', history[:5]) + 0.2
+    assert mean('local_mi', history[-5:]) > mean('local_mi', history[:5]) + 0.05
     assert mean('loss', history[-5:]) < mean('loss', history[:5]) - 0.2
 
 
@@ -68,3 +68,30 @@ def test_representation_picks_the_evaluated_layer(trained):
     assert widths == {'code': (5, 8), 'global': (5, 64), 'local': (5, 2 * 2 * 16)}
     with pytest.raises(ValueError, match='representation'):
         InfoMaxTask(digits.INFO, Config(task='infomax'), representation='pixels')
+
+
+@pytest.mark.parametrize('estimator', ['js', 'nce'])
+def test_dot_critic_scores_all_pairs_and_its_bounds_rise(estimator):
+    config = Config(
+        task='infomax',
+        model={**MODEL, 'critic': 'dot'},
+        batch_size=32,
+        steps=40,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
+    task = InfoMaxTask(digits.INFO, config, estimator=estimator)
+    state = task.init(jax.random.PRNGKey(0), digits.batch(32))
+    step = jax.jit(lambda s, b: train_step(task, s, b))
+    history = []
+    for i in range(40):
+        state, metrics = step(state, digits.batch(32, 32 * (i % 20)))
+        history.append(float(metrics['global_mi']))
+    # JS starts at its floor -log 4, InfoNCE at 0 (equal scores); InfoNCE never exceeds log N.
+    assert abs(history[0] - {'js': -np.log(4), 'nce': 0.0}[estimator]) < 0.05
+    assert np.mean(history[-5:]) > history[0] + 0.2
+    assert max(history) <= np.log(32) + 1e-5
+
+
+def test_infonce_needs_the_dot_critic():
+    with pytest.raises(ValueError, match='estimator'):
+        InfoMaxTask(digits.INFO, Config(task='infomax', model=MODEL), estimator='nce')

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from zoo.vae.representation import cross_validated_probe_accuracy, linear_probe_accuracy, nearest_neighbour_accuracy
+from zoo.vae.representation import (
+    cross_validated_probe_accuracy,
+    linear_probe_accuracy,
+    nearest_neighbour_accuracy,
+    participation_ratio,
+)
 
 
 def test_nearest_neighbour_hand_worked():
@@ -33,3 +38,15 @@ def test_bad_input_is_named():
         nearest_neighbour_accuracy(np.zeros((3, 2)), np.zeros(3), 'manhattan')
     with pytest.raises(ValueError, match='at least two'):
         nearest_neighbour_accuracy(np.zeros((1, 2)), np.zeros(1))
+
+
+def test_participation_ratio_counts_the_directions_holding_the_variance():
+    rng = np.random.default_rng(0)
+    isotropic = rng.normal(size=(20_000, 6))
+    assert abs(participation_ratio(isotropic) - 6) < 0.1
+    one_direction = rng.normal(size=(500, 1)) * rng.normal(size=(1, 6))  # rank one
+    np.testing.assert_allclose(participation_ratio(one_direction), 1.0, rtol=1e-6)
+    stretched = isotropic * np.array([10.0, 1, 1, 1, 1, 1])  # one direction dominates
+    assert 1.0 < participation_ratio(stretched) < 1.2
+    with pytest.raises(ValueError, match='features of shape'):
+        participation_ratio(np.ones(5))

@@ -6,12 +6,15 @@ batch normalisation.
                                                                                 the generator of Miyato & Koyama)
     ConditionalDCGANGenerator   ``zoo.gan.nets.DCGANGenerator`` with every BN class-conditional
 
-phi is the DCGAN critic's conv trunk (``zoo.gan.nets``) summed over positions, psi a linear
-head and V the class embedding (one row per class, y one-hot); with ``spectral=True`` every
+phi is the DCGAN critic's conv trunk (``zoo.gan.nets``), flattened as in ``DCGANCritic`` or
+summed over positions (the paper's ResNet critics), psi a linear head and V the class
+embedding (one row per class, y one-hot); with ``spectral=True`` every
 layer, the embedding included, is spectrally normalised (SN-GAN, Miyato et al. 2018), the
 combination of the projection-discriminator paper.  The critic's output is the usual score,
 so every game of ``zoo.gan.games`` applies unchanged.
 """
+
+from typing import Literal
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -25,10 +28,20 @@ def _layer(spectral: bool, cls_spectral, cls_plain, *args, **kwargs):
 
 
 class ProjectionCritic(nn.Module):
-    """(images (N, H, W, C), one-hot labels (N, K)) -> scores (N,)."""
+    """(images (N, H, W, C), one-hot labels (N, K)) -> scores (N,).
+
+    ``pool='flatten'`` (the default) reads phi(x) as the flattened feature map, as
+    ``DCGANCritic`` does; ``pool='sum'`` sums it over positions, the paper's choice after a
+    deep ResNet whose receptive field covers the image.  On small images the DCGAN trunk
+    has one or two stride-2 stages (8x8 digits: one 4x4 conv, a 4x4 receptive field), so a
+    sum leaves psi and the projection blind to where the strokes are: a linear function of
+    the average local patch, which a generator of patch soups satisfies (RESULTS.md,
+    "Conditional models").
+    """
 
     channels: int = 64
     spectral: bool = True
+    pool: Literal['flatten', 'sum'] = 'flatten'
 
     @nn.compact
     def __call__(self, x, y, update_stats: bool = False):
@@ -37,7 +50,9 @@ class ProjectionCritic(nn.Module):
         for stage in range(num_stages(x.shape[1])):
             conv = _layer(self.spectral, SpectralConv, nn.Conv, self.channels * 2**stage, (4, 4), (2, 2))
             x = nn.leaky_relu(conv(x, **kw), 0.2)
-        phi = jnp.sum(x, axis=(1, 2))  # global sum pooling, as the paper's ResNet critics
+        if self.pool not in ('flatten', 'sum'):
+            raise ValueError(f"unknown pool {self.pool!r}; choose 'flatten' or 'sum'")
+        phi = x.reshape(x.shape[0], -1) if self.pool == 'flatten' else jnp.sum(x, axis=(1, 2))
         psi = _layer(self.spectral, SpectralDense, nn.Dense, 1)(phi, **kw)[:, 0]
         embed = _layer(self.spectral, SpectralDense, nn.Dense, phi.shape[-1], use_bias=False)
         return psi + jnp.sum(embed(y.astype(phi.dtype), **kw) * phi, axis=-1)

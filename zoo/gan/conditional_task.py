@@ -14,6 +14,8 @@ has no projection form: that game is refused.
 ``sample(state, rng, n, labels=None)`` draws the requested classes (default: cycling 0..K-1).
 """
 
+import dataclasses
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -50,12 +52,13 @@ class LabelledProjectionCritic(nn.Module):
     num_classes: int
     channels: int = 64
     spectral: bool = True
+    pool: str = 'flatten'
 
     @nn.compact
     def __call__(self, xy, update_stats: bool = False):
         """Images with K label channels (N, H, W, C + K) -> ``ProjectionCritic`` scores (N,)."""
         x, y = xy[..., : -self.num_classes], xy[:, 0, 0, -self.num_classes :]
-        return ProjectionCritic(self.channels, self.spectral, name='critic')(x, y, update_stats)
+        return ProjectionCritic(self.channels, self.spectral, self.pool, name='critic')(x, y, update_stats)
 
 
 class ConditionalGANTask(GANTask):
@@ -68,9 +71,12 @@ class ConditionalGANTask(GANTask):
             raise ConfigError("game 'ogan' needs a critic that outputs codes; the projection critic outputs a score")
         if settings.get('net', 'dcgan') != 'dcgan':
             raise ConfigError("the conditional GAN uses net='dcgan'")
-        super().__init__(info, config, game=game, lipschitz=lipschitz, **settings)
-        k = self.num_classes = info.num_classes
         model = config.model
+        # GANTask builds (and checks) unconditional nets from config.model first; the projection
+        # critic's own settings are left out of that copy, the nets are replaced below.
+        plain = {**model, 'critic': {k: v for k, v in model.get('critic', {}).items() if k != 'pool'}}
+        super().__init__(info, dataclasses.replace(config, model=plain), game=game, lipschitz=lipschitz, **settings)
+        k = self.num_classes = info.num_classes
         self.generator = build_model(
             LabelledGenerator,
             model.get('generator', {}),

@@ -82,6 +82,23 @@ class ClusteringVAETask(VAETask):
             summary['majority_accuracy'] = majority_vote_accuracy(labels, clusters)
         return summary
 
+    def code_means(self, params, pixels, rng):
+        """The encoder's means mu(x), (N, latents), of the observed pixels."""
+        return self.apply(params, self.observe(rng, pixels), method=VAE.encode)[0]
+
+    def with_class_means(self, state, class_means):
+        """``state`` with the prior's class means mu_y set to ``class_means`` (K, latents).
+
+        VaDE (Jiang et al. 2017, sec. 4) starts its mixture prior from a clustering of the codes
+        of a pre-trained autoencoder; ``experiments.unsupervised`` can do the same after a
+        warm-up of the one-step loss itself.
+        """
+        params = state.params['vae']
+        means = jnp.asarray(class_means, params['class_means'].dtype)
+        if means.shape != params['class_means'].shape:
+            raise ValueError(f'class means must have shape {params["class_means"].shape}, got {means.shape}')
+        return state.replace(params={**state.params, 'vae': {**params, 'class_means': means}})
+
     def prior_codes(self, params, rng, n: int):
         """z = mu_y + eps with y uniform over the clusters: the mixture prior."""
         class_means = self.apply(params, method=ClusteringVAE.means)

@@ -19,16 +19,25 @@ from zoo.train.config import ConfigError
 from zoo.train.optim import build_optimizers
 from zoo.train.state import TrainState
 from zoo.train.task import Task, jit_method
-from zoo.vae.infomax import InfoMax, infomax_loss, shuffle_within_batch
+from zoo.vae.infomax import (
+    InfoMax,
+    info_nce_bound,
+    infomax_loss,
+    jensen_shannon_bound,
+    pairwise_jensen_shannon_bound,
+    shuffle_within_batch,
+)
 from zoo.vae.representation import (
     cross_validated_probe_accuracy,
     nearest_neighbour_accuracy,
+    participation_ratio,
     split_summary,
     with_labels,
 )
 from zoo.viz.image_grid import make_grid
 
 REPRESENTATIONS = ('code', 'global', 'local')  # the evaluated feature: z's mean, the dense layer, the conv map
+PAIRWISE_BOUNDS = {'js': pairwise_jensen_shannon_bound, 'nce': info_nce_bound}  # for the 'dot' critic
 NUM_EXAMPLES = 64  # images of the loop's batch searched for the retrieval sheet
 NUM_QUERIES = 8
 NUM_NEIGHBOURS = 7
@@ -51,12 +60,16 @@ class InfoMaxTask(Task):
         beta: float = 1.5,
         gamma: float = 0.01,
         representation: str = 'code',
+        estimator: str = 'js',
     ):
         if representation not in REPRESENTATIONS:
             raise ConfigError(f'unknown representation {representation!r}; use one of {list(REPRESENTATIONS)}')
         self.info, self.alpha, self.beta, self.gamma = info, float(alpha), float(beta), float(gamma)
         self.representation = representation
         self.model = build_model(InfoMax, config.model)
+        if estimator not in PAIRWISE_BOUNDS or (estimator != 'js' and self.model.critic != 'dot'):
+            raise ConfigError(f"estimator={estimator!r}: use 'js', or 'nce' with model.critic='dot'")
+        self.estimator = estimator
         self.optimizers = build_optimizers(config, ('infomax',))
 
     def inputs(self, pixels):
@@ -70,16 +83,29 @@ class InfoMaxTask(Task):
         return TrainState.create(state_key, {'infomax': params}, self.optimizers)
 
     def loss(self, params, pixels, rng):
-        """-alpha I_JS(global) - beta I_JS(local) + gamma KL, with negatives from shuffling z within the batch."""
+        """-alpha I(global) - beta I(local) + gamma KL.
+
+        The 'concat' critic scores each example against its own z and a shuffled one; the 'dot'
+        critic scores all N^2 pairs, every other example a negative (Hjelm et al. 2019, sec. 3.1).
+        """
         sample_key, shuffle_key = jax.random.split(rng)
         apply = lambda method, *a: self.model.apply({'params': params}, *a, method=method)
         local, glob, mean, log_scale = apply(InfoMax.encode, self.inputs(pixels))
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
+        kl = sum_except_batch(kl_standard_normal(mean, log_scale))
+        if self.model.critic == 'dot':
+            bound = PAIRWISE_BOUNDS[self.estimator]
+            global_scores, local_scores = apply(InfoMax.critics, local, glob, z)
+            return infomax_loss(bound(global_scores), bound(local_scores), kl, self.alpha, self.beta, self.gamma)
         global_joint, local_joint = apply(InfoMax.critics, local, glob, z)
         global_marginal, local_marginal = apply(InfoMax.critics, local, glob, shuffle_within_batch(shuffle_key, z))
-        kl = sum_except_batch(kl_standard_normal(mean, log_scale))
         return infomax_loss(
-            global_joint, global_marginal, local_joint, local_marginal, kl, self.alpha, self.beta, self.gamma
+            jensen_shannon_bound(global_joint, global_marginal),
+            jensen_shannon_bound(local_joint, local_marginal),
+            kl,
+            self.alpha,
+            self.beta,
+            self.gamma,
         )
 
     def train_step(self, state, batch, rng):
@@ -112,6 +138,7 @@ class InfoMaxTask(Task):
             summary['retrieval_cosine'] = nearest_neighbour_accuracy(features, labels, 'cosine')
             summary['retrieval_l2'] = nearest_neighbour_accuracy(features, labels, 'l2')
             summary['probe_accuracy'] = cross_validated_probe_accuracy(features, labels)
+        summary['participation_ratio'] = participation_ratio(features)
         return summary
 
     @jit_method()

@@ -26,6 +26,20 @@ def nearest_neighbour_accuracy(features, labels, metric: str = 'cosine') -> floa
     return float(np.mean(labels[np.argmax(scores, axis=1)] == labels))
 
 
+def participation_ratio(features) -> float:
+    """(sum_k lambda_k)^2 / sum_k lambda_k^2 over the eigenvalues of the features' covariance.
+
+    The number of directions the variance spreads over: d for isotropic features, 1 when one
+    direction holds it all (a collapsed code, whose distances that direction dominates).
+    """
+    features = np.asarray(features, np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(f'need features of shape (N >= 2, d), got {features.shape}')
+    eigenvalues = np.clip(np.linalg.eigvalsh(np.cov(features, rowvar=False).reshape(features.shape[1], -1)), 0, None)
+    total = eigenvalues.sum()
+    return float(total**2 / np.sum(eigenvalues**2)) if total > 0 else 0.0
+
+
 def linear_probe_accuracy(train_features, train_labels, test_features, test_labels, max_iter: int = 2000) -> float:
     """Test accuracy of a multinomial logistic regression fit on frozen, standardised features."""
     from sklearn.linear_model import LogisticRegression
