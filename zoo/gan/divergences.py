@@ -139,106 +139,105 @@ def _pearson_conjugate(t):
     return 0.25 * s**2 + s
 
 
-def _rows():
-    softplus = jax.nn.softplus
-    return [
-        FDivergence(
-            'total_variation',
-            f=lambda u: 0.5 * jnp.abs(u - 1.0),
-            f_prime=lambda u: 0.5 * jnp.sign(u - 1.0),
-            conjugate=lambda t: t,
-            activation=lambda v: 0.5 * jnp.tanh(v),
-            conjugate_of_activation=lambda v: 0.5 * jnp.tanh(v),
-            domain=(-0.5, 0.5),
-            f_prime_at_1=0.0,
-            closed=True,
-        ),
-        FDivergence(
-            'kl',
-            f=_xlogx,
-            f_prime=lambda u: 1.0 + jnp.log(u),
-            conjugate=lambda t: jnp.exp(t - 1.0),
-            activation=lambda v: v,
-            conjugate_of_activation=lambda v: jnp.exp(v - 1.0),
-            domain=(-math.inf, math.inf),
-            f_prime_at_1=1.0,
-        ),
-        FDivergence(
-            'reverse_kl',
-            f=lambda u: -jnp.log(u),
-            f_prime=lambda u: -1.0 / u,
-            conjugate=lambda t: -1.0 - jnp.log(-t),
-            activation=lambda v: -jnp.exp(-v),
-            conjugate_of_activation=lambda v: v - 1.0,
-            domain=(-math.inf, 0.0),
-            f_prime_at_1=-1.0,
-        ),
-        FDivergence(
-            'pearson',
-            f=lambda u: (u - 1.0) ** 2,
-            f_prime=lambda u: 2.0 * (u - 1.0),
-            conjugate=_pearson_conjugate,
-            activation=lambda v: v,
-            conjugate_of_activation=_pearson_conjugate,
-            domain=(-math.inf, math.inf),
-            f_prime_at_1=0.0,
-        ),
-        FDivergence(
-            'neyman',
-            f=lambda u: (1.0 - u) ** 2 / u,
-            f_prime=lambda u: 1.0 - 1.0 / u**2,
-            conjugate=lambda t: 2.0 - 2.0 * jnp.sqrt(1.0 - t),
-            activation=lambda v: -jnp.expm1(-v),
-            conjugate_of_activation=lambda v: 2.0 - 2.0 * jnp.exp(-0.5 * v),
-            domain=(-math.inf, 1.0),
-            f_prime_at_1=0.0,
-        ),
-        FDivergence(
-            'squared_hellinger',
-            f=lambda u: (jnp.sqrt(u) - 1.0) ** 2,
-            f_prime=lambda u: 1.0 - 1.0 / jnp.sqrt(u),
-            conjugate=lambda t: t / (1.0 - t),
-            activation=lambda v: -jnp.expm1(-v),
-            conjugate_of_activation=lambda v: jnp.expm1(v),
-            domain=(-math.inf, 1.0),
-            f_prime_at_1=0.0,
-        ),
-        FDivergence(
-            'jeffrey',
-            f=lambda u: (u - 1.0) * jnp.log(u),
-            f_prime=lambda u: jnp.log(u) + 1.0 - 1.0 / u,
-            conjugate=_jeffrey_conjugate,
-            activation=lambda v: v,
-            conjugate_of_activation=_jeffrey_conjugate,
-            domain=(-math.inf, math.inf),
-            f_prime_at_1=0.0,
-        ),
-        FDivergence(
-            'js',
-            f=lambda u: -(u + 1.0) * jnp.log((1.0 + u) / 2.0) + _xlogx(u),
-            f_prime=lambda u: jnp.log(2.0 * u / (1.0 + u)),
-            conjugate=lambda t: -jnp.log(2.0 - jnp.exp(t)),
-            # g_f(v) = log 2 - softplus(-v), so f*(g_f(v)) = -log(2 sigmoid(-v)) = softplus(v) - log 2.
-            activation=lambda v: LOG2 - softplus(-v),
-            conjugate_of_activation=lambda v: softplus(v) - LOG2,
-            domain=(-math.inf, LOG2),
-            f_prime_at_1=0.0,
-        ),
-        FDivergence(
-            'gan',
-            f=lambda u: _xlogx(u) - jax.scipy.special.xlogy(u + 1.0, u + 1.0),
-            f_prime=lambda u: jnp.log(u / (u + 1.0)),
-            conjugate=lambda t: -jnp.log(-jnp.expm1(t)),
-            # g_f(v) = -softplus(-v) = log sigmoid(v), so f*(g_f(v)) = -log sigmoid(-v) = softplus(v).
-            activation=lambda v: -softplus(-v),
-            conjugate_of_activation=softplus,
-            domain=(-math.inf, 0.0),
-            f_prime_at_1=-LOG2,
-        ),
-    ]
+# Nowozin et al. (2016), Tables 1 and 2: f, its conjugate and the output activation g_f, one row per divergence.
+_TABLE = (
+    FDivergence(
+        'total_variation',
+        f=lambda u: 0.5 * jnp.abs(u - 1.0),
+        f_prime=lambda u: 0.5 * jnp.sign(u - 1.0),
+        conjugate=lambda t: t,
+        activation=lambda v: 0.5 * jnp.tanh(v),
+        conjugate_of_activation=lambda v: 0.5 * jnp.tanh(v),
+        domain=(-0.5, 0.5),
+        f_prime_at_1=0.0,
+        closed=True,
+    ),
+    FDivergence(
+        'kl',
+        f=_xlogx,
+        f_prime=lambda u: 1.0 + jnp.log(u),
+        conjugate=lambda t: jnp.exp(t - 1.0),
+        activation=lambda v: v,
+        conjugate_of_activation=lambda v: jnp.exp(v - 1.0),
+        domain=(-math.inf, math.inf),
+        f_prime_at_1=1.0,
+    ),
+    FDivergence(
+        'reverse_kl',
+        f=lambda u: -jnp.log(u),
+        f_prime=lambda u: -1.0 / u,
+        conjugate=lambda t: -1.0 - jnp.log(-t),
+        activation=lambda v: -jnp.exp(-v),
+        conjugate_of_activation=lambda v: v - 1.0,
+        domain=(-math.inf, 0.0),
+        f_prime_at_1=-1.0,
+    ),
+    FDivergence(
+        'pearson',
+        f=lambda u: (u - 1.0) ** 2,
+        f_prime=lambda u: 2.0 * (u - 1.0),
+        conjugate=_pearson_conjugate,
+        activation=lambda v: v,
+        conjugate_of_activation=_pearson_conjugate,
+        domain=(-math.inf, math.inf),
+        f_prime_at_1=0.0,
+    ),
+    FDivergence(
+        'neyman',
+        f=lambda u: (1.0 - u) ** 2 / u,
+        f_prime=lambda u: 1.0 - 1.0 / u**2,
+        conjugate=lambda t: 2.0 - 2.0 * jnp.sqrt(1.0 - t),
+        activation=lambda v: -jnp.expm1(-v),
+        conjugate_of_activation=lambda v: 2.0 - 2.0 * jnp.exp(-0.5 * v),
+        domain=(-math.inf, 1.0),
+        f_prime_at_1=0.0,
+    ),
+    FDivergence(
+        'squared_hellinger',
+        f=lambda u: (jnp.sqrt(u) - 1.0) ** 2,
+        f_prime=lambda u: 1.0 - 1.0 / jnp.sqrt(u),
+        conjugate=lambda t: t / (1.0 - t),
+        activation=lambda v: -jnp.expm1(-v),
+        conjugate_of_activation=lambda v: jnp.expm1(v),
+        domain=(-math.inf, 1.0),
+        f_prime_at_1=0.0,
+    ),
+    FDivergence(
+        'jeffrey',
+        f=lambda u: (u - 1.0) * jnp.log(u),
+        f_prime=lambda u: jnp.log(u) + 1.0 - 1.0 / u,
+        conjugate=_jeffrey_conjugate,
+        activation=lambda v: v,
+        conjugate_of_activation=_jeffrey_conjugate,
+        domain=(-math.inf, math.inf),
+        f_prime_at_1=0.0,
+    ),
+    FDivergence(
+        'js',
+        f=lambda u: -(u + 1.0) * jnp.log((1.0 + u) / 2.0) + _xlogx(u),
+        f_prime=lambda u: jnp.log(2.0 * u / (1.0 + u)),
+        conjugate=lambda t: -jnp.log(2.0 - jnp.exp(t)),
+        # g_f(v) = log 2 - softplus(-v), so f*(g_f(v)) = -log(2 sigmoid(-v)) = softplus(v) - log 2.
+        activation=lambda v: LOG2 - jax.nn.softplus(-v),
+        conjugate_of_activation=lambda v: jax.nn.softplus(v) - LOG2,
+        domain=(-math.inf, LOG2),
+        f_prime_at_1=0.0,
+    ),
+    FDivergence(
+        'gan',
+        f=lambda u: _xlogx(u) - jax.scipy.special.xlogy(u + 1.0, u + 1.0),
+        f_prime=lambda u: jnp.log(u / (u + 1.0)),
+        conjugate=lambda t: -jnp.log(-jnp.expm1(t)),
+        # g_f(v) = -softplus(-v) = log sigmoid(v), so f*(g_f(v)) = -log sigmoid(-v) = softplus(v).
+        activation=lambda v: -jax.nn.softplus(-v),
+        conjugate_of_activation=jax.nn.softplus,
+        domain=(-math.inf, 0.0),
+        f_prime_at_1=-LOG2,
+    ),
+)
 
 
-DIVERGENCES: dict[str, FDivergence] = {row.name: row for row in _rows()}
+DIVERGENCES: dict[str, FDivergence] = {row.name: row for row in _TABLE}
 
 
 def get(name: str) -> FDivergence:
