@@ -23,18 +23,18 @@ def mnist():
 
 def mnist32():
     """The 32x32 MNIST npz (9000 train / 1000 test, labelled: ``--dataset npz:PATH``): three
-    DCGAN stages (32 -> 16 -> 8 -> 4) of width 32 (``mnist``'s 64 is four times the CPU time a
-    step), Adam 2e-4 (the projection paper's rate), batch 64, 600 steps (4 epochs: what a shared
-    2-core CPU runs in about 30 minutes), a checkpoint every 200 (the last three kept:
-    ``experiments.conditional_curve`` scores them)."""
+    DCGAN stages (32 -> 16 -> 8 -> 4) of width 32 (``mnist``'s 64 is four times the time a
+    step), Adam 2e-4 (the projection paper's rate), batch 64, 3000 steps (21 epochs), a
+    checkpoint every 1000 (the last three kept: ``experiments.conditional_curve`` scores them).
+    A GPU budget: on the shared 2-core CPU a step took 9.9 s (RESULTS.md, "Conditional models")."""
     return gan_config(
         'cgan',
         'npz:mnist32.npz',
         channels=32,
         latent_dim=64,
-        steps=600,
+        steps=3000,
         batch_size=64,
         lr=2e-4,
-        every=200,
+        every=1000,
         game='hinge',
     )
