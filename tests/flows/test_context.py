@@ -95,6 +95,7 @@ def test_context_parameters_start_at_zero_so_the_flow_starts_unconditional():
     np.testing.assert_allclose(log_prob(v, x, CONTEXT[::-1]), log_prob(v, x, CONTEXT), rtol=1e-6)
 
 
+@pytest.mark.slow  # a whole model; each layer's context check is above
 @pytest.mark.parametrize('backprop', ['autodiff', 'invertible'])
 def test_conditional_glow_round_trip_log_det_and_gradients(backprop):
     """Whole class-conditional Glow (top and split priors and couplings conditioned):

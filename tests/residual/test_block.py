@@ -29,7 +29,7 @@ def test_exact_log_det_equals_slogdet_of_the_jacobian(block64):
     with jax.enable_x64(True):
         y, log_det = jax.jit(block.apply)(variables, x)
         forward = lambda xi: block.apply(variables, xi[None])[0][0].ravel()
-        jac = jax.vmap(jax.jacfwd(lambda xi: forward(xi.reshape(x.shape[1:]))))(x.reshape(3, -1))
+        jac = jax.jit(jax.vmap(jax.jacfwd(lambda xi: forward(xi.reshape(x.shape[1:])))))(x.reshape(3, -1))
         np.testing.assert_allclose(log_det, [np.linalg.slogdet(j)[1] for j in np.asarray(jac)], rtol=1e-10)
         assert y.shape == x.shape and log_det.shape == (3,)
 
