@@ -15,7 +15,13 @@ Rows live in one module per group, ``experiments/ledger/rows_<group>.py``, each 
 ``ROWS``; a group joins the ledger by one line in ``GROUPS``.
 """
 
+import os
+
 from experiments.ledger.row import Row, load_rows
+
+# The MNIST rows' data: the 32x32 npz of real MNIST test images (9000 train / 1000 test) that
+# ``python /work/shared/peer/mnist_npz.py PATH`` writes; the project does not ship it.
+MNIST_NPZ = 'npz:' + os.environ.get('ZOO_MNIST_NPZ', '/tmp/mnist.npz')
 
 GROUPS = [
     'experiments.ledger.rows_fgan',
@@ -25,4 +31,4 @@ GROUPS = [
     'experiments.ledger.rows_conditional',
 ]
 
-__all__ = ['GROUPS', 'Row', 'load_rows']
+__all__ = ['GROUPS', 'MNIST_NPZ', 'Row', 'load_rows']

@@ -10,8 +10,8 @@ temporary workdir, through the shared loop, and reads the test split's headline:
   same statistics for as many real training images (the data floor);
 * VAE, f-VAE, VIB: their own test headline (IWAE bound in nats, bits/dim bound, accuracy).
 
-MNIST rows read the 32x32 npz that ``python /work/shared/peer/mnist_npz.py mnist32.npz`` writes
-(9000 train / 1000 test real MNIST images; the project does not ship it).
+MNIST rows read ``experiments.ledger.MNIST_NPZ`` (``ZOO_MNIST_NPZ``, default ``/tmp/mnist.npz``: the
+9000 train / 1000 test real MNIST images; the project does not ship it).
 """
 
 import functools
@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 
 from experiments import configs
+from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 from zoo import data
 from zoo.train import train
@@ -123,6 +124,7 @@ def rows(kind: str, config: str, models: dict[str, tuple]) -> list[Row]:
     spec = dict(KINDS[kind])
     measure = spec.pop('measure')
     group, data = DATASETS[config]
+    sets = () if config == 'digits' else (f'dataset={MNIST_NPZ}',)
     samples = '; 1000 samples vs the test images' if kind == 'sampler' else ''
     out = []
     for model, (title, reference, source, *higher) in models.items():
@@ -133,7 +135,7 @@ def rows(kind: str, config: str, models: dict[str, tuple]) -> list[Row]:
                 reference=reference,
                 source=source,
                 protocol=f'{data}, `{model} --config {config}`, {_steps(model, config)}{samples}',
-                measure=functools.partial(measure, model, config),
+                measure=functools.partial(measure, model, config, sets=sets),
                 seeds=3,
                 **spec | ({'higher_is_better': higher[0]} if higher else {}),
             )
