@@ -8,8 +8,8 @@ protocol (dataset and split, steps or seconds, config), a baseline anyone can ch
 and a function ``measure(seed) -> dict`` of numbers.  The runner appends one record per
 (row, seed) to ``results/ledger.jsonl`` and skips the seeds already there, so an
 interrupted run resumes; then it renders the table into ``RESULTS.md`` between the
-ledger markers.  That file is the only place a measured number is typed: the README
-points at its rows.
+ledger markers, and the README models table's measured column (``readme.FIGURES`` says
+which rows feed which model).  That file is the only place a measured number is typed.
 
 Rows live in one module per group, ``experiments/ledger/rows_<group>.py``, each defining
 ``ROWS``; a group joins the ledger by one line in ``GROUPS``.
