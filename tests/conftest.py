@@ -9,7 +9,9 @@ conftest.py is imported before any test module).
 
 import os
 
-os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') + ' --xla_backend_optimization_level=0').strip()
+os.environ['XLA_FLAGS'] = (
+    os.environ.get('XLA_FLAGS', '') + ' --xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false'
+).strip()
 
 import jax  # noqa: E402  (must come after XLA_FLAGS is set)
 

@@ -43,7 +43,9 @@ def test_inverse_round_trip_to_tolerance(block64):
             variables, y
         )
         np.testing.assert_allclose(x_rec, x, atol=1e-5)
-        np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-8)
+        # The inverse is a fixed point solved to 1e-6, so its log-det, taken at that point,
+        # agrees to the error times the log-det's slope (|log det| is below 0.1 here).
+        np.testing.assert_allclose(inv_log_det, -log_det, atol=1e-7)
         assert bool(diag['diagnostics']['inverse_converged'][0])
         assert float(diag['diagnostics']['inverse_error'][0]) <= 1e-6
 
