@@ -147,8 +147,11 @@ def _one(figure: Figure, row: Row, records) -> str:
     values = _values(records, row.metric)
     measured = mean_std(values) if values else 'nan'
     detail = ', '.join(filter(None, [_seeds(row, records), _steps(records)]))
-    if figure.baseline and row.baseline_metric:
-        detail += f'; {figure.baseline} {_mean(records, row.baseline_metric)}'
+    baseline = _values(records, row.baseline_metric) if figure.baseline and row.baseline_metric else []
+    if baseline:
+        # to the measurement's decimal place: a floor near 0 (real images' unbiased MMD²) reads 0.0000
+        decimals = len(measured.split(' ')[0].partition('.')[2])
+        detail += f'; {figure.baseline} {sum(baseline) / len(baseline):.{decimals}f}'
     text = f'{figure.label}: {measured} {figure.what} ({detail})'
     if figure.extras:
         parts = []

@@ -65,7 +65,7 @@ def test_a_cell_shows_mean_std_seeds_steps_and_baseline_and_names_what_is_not_ru
     flow, toy = (line for line in text.splitlines() if line.startswith('| Flow') or line.startswith('| Toy'))
     assert flow == (
         '| Flow (A 2020) | `zoo/flow.py` | done: a \\| b | digits: 2.013 ± 0.006 test bits/dim '
-        "(3 seeds, 1000 steps; histogram 2.42); not yet in the ledger: `make results ARGS='--models mnist/flow'` "
+        "(3 seeds, 1000 steps; histogram 2.422); not yet in the ledger: `make results ARGS='--models mnist/flow'` "
         f'({readme.LINK}) |'
     )
     assert '2-D, log-likelihood (1 seed each): a -2.53 (coupling -2.41)' in toy
