@@ -49,7 +49,7 @@ ebm-2d: $(STAMP)
 # Score trained runs (FID / IS / precision-recall / density-coverage, likelihoods) and draw their samples side by side.
 evaluate: $(STAMP)
 	$(PY) -m experiments.evaluate $(ARGS)
-# The results ledger: every row's protocol over its seeds (resumable), into results/ledger.jsonl and RESULTS.md.
+# The results ledger: every row's protocol over its seeds (resumable), into results/ledger.jsonl, RESULTS.md and README's measured column.
 results: $(STAMP)
 	$(PY) -m experiments.ledger $(ARGS)
 

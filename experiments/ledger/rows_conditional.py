@@ -3,23 +3,22 @@
 bits/dim of log p(x | y) beside its unconditional twin's log p(x) at the same budget, and the
 conditional DenseFlow's gap to an exact conditional density.
 
-The MNIST rows read the 32x32 npz of ``ZOO_MNIST_NPZ`` (default ``/tmp/mnist.npz``, as
-``rows_vae``), written by ``python /work/shared/peer/mnist_npz.py`` from the real MNIST test
+The MNIST rows read ``experiments.ledger.MNIST_NPZ`` (``ZOO_MNIST_NPZ``, default ``/tmp/mnist.npz``),
+the 32x32 npz written by ``python /work/shared/peer/mnist_npz.py`` from the real MNIST test
 images: 9000 train / 1000 test, labelled.  Their offline classifier is trained on its 9000
 training images, and its accuracy on the 1000 test images is the ceiling."""
 
 import functools
 import json
-import os
 
 from experiments import conditional, conditional_density
+from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 
 GLOW_STEPS = 1000  # the digits config's budget, for both twins
 # mnist32's budget is 300 s on an idle 2-core CPU, about 3000 steps: steps, not seconds, bind
 # both twins here, so the comparison does not depend on the machine.
 GLOW_MNIST_STEPS = 3000
-MNIST_NPZ = 'npz:' + os.environ.get('ZOO_MNIST_NPZ', '/tmp/mnist.npz')
 
 
 def grid_path(model: str, seed: int, data: str = 'digits') -> str | None:

@@ -10,8 +10,8 @@ temporary workdir, through the shared loop, and reads the test split's headline:
   same statistics for as many real training images (the data floor);
 * VAE, f-VAE, VIB: their own test headline (IWAE bound in nats, bits/dim bound, accuracy).
 
-MNIST rows read the 32x32 npz that ``python /work/shared/peer/mnist_npz.py mnist32.npz`` writes
-(9000 train / 1000 test real MNIST images; the project does not ship it).
+MNIST rows read ``experiments.ledger.MNIST_NPZ`` (``ZOO_MNIST_NPZ``, default ``/tmp/mnist.npz``: the
+9000 train / 1000 test real MNIST images; the project does not ship it).
 """
 
 import functools
@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 
 from experiments import configs
+from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 from zoo import data
 from zoo.train import train
@@ -71,22 +72,44 @@ FLOWS = {
     'iresnet': ('i-ResNet', '-', 'Behrmann et al. 2019'),
 }
 SAMPLERS = {
-    'fgan': ('f-GAN (GAN row), DCGAN nets', 'Nowozin et al. 2016'),
-    'wgan': ('WGAN-GP', 'Gulrajani et al. 2017'),
-    'gan_onestep': ('one-loss GAN', 'Su 2019'),
-    'ogan': ('O-GAN', 'Su 2019'),
-    'ebm': ('short-run EBM', 'Nijkamp et al. 2019; Du & Mordatch 2019'),
-    'glann': ('GLANN', 'Hoshen et al. 2019'),
+    'fgan': ('f-GAN (GAN row), DCGAN nets', '-', 'Nowozin et al. 2016'),
+    'wgan': ('WGAN-GP', '-', 'Gulrajani et al. 2017'),
+    'gan_onestep': ('one-loss GAN', '-', 'Su 2019'),
+    'ogan': ('O-GAN', '-', 'Su 2019'),
+    'ebm': ('short-run EBM', '-', 'Nijkamp et al. 2019; Du & Mordatch 2019'),
+    'glann': ('GLANN', '-', 'Hoshen et al. 2019'),
 }
-OTHERS = {
+HEADLINES = {  # a fourth entry overrides higher_is_better
     'vae': (
         'VAE test IWAE(k=1000) bound on -log p(x) (nats)',
         'Flax example trained alike: -ELBO 23.15, an upper bound on this',
         'Kingma & Welling 2014; Burda et al. 2016',
-        False,
     ),
-    'fvae': ('f-VAE test bits/dim bound', '-', 'Su et al. 2018', False),
+    'fvae': ('f-VAE test bits/dim bound', '-', 'Su et al. 2018'),
     'vib': ('VIB test accuracy', '-', 'Alemi et al. 2017', True),
+}
+
+DATASETS = {  # config -> (the rows' group, the data and split)
+    'digits': ('digits', 'digits train/validation/test 1347/150/300'),
+    'mnist32': ('mnist', 'MNIST npz 32x32 9000/1000'),
+}
+KINDS = {  # what a row of each kind measures, and beside which baseline
+    'flow': dict(
+        measure=measure_likelihood,
+        metric='value',
+        baseline='per-pixel histogram bits/dim',
+        baseline_metric='histogram_bpd',
+        higher_is_better=False,
+    ),
+    'sampler': dict(
+        measure=measure_samples,
+        metric='mmd2',
+        baseline='real training images, same metric (data floor)',
+        baseline_metric='real_mmd2',
+        higher_is_better=False,
+        extra_metrics=('fd', 'real_fd', 'class_coverage'),
+    ),
+    'headline': dict(measure=measure_likelihood, metric='value', baseline='-', higher_is_better=False),
 }
 
 
@@ -95,81 +118,45 @@ def _steps(model, config):
     return f'{c.seconds:.0f} s' if c.seconds else f'{c.steps} steps'
 
 
-ROWS = (
-    [
-        Row(
-            name=f'digits/{model}',
-            model=title,
-            reference=reference,
-            source=source,
-            protocol=f'digits train/validation/test 1347/150/300, `{model} --config digits`, {_steps(model, "digits")}',
-            metric='value',
-            measure=functools.partial(measure_likelihood, model, 'digits'),
-            baseline='per-pixel histogram bits/dim',
-            baseline_metric='histogram_bpd',
-            higher_is_better=False,
-            seeds=3,
+def rows(kind: str, config: str, models: dict[str, tuple]) -> list[Row]:
+    """One 3-seed row per model of ``models`` (model -> (title, reference, source[, higher_is_better]))
+    training ``config`` and measuring what ``KINDS[kind]`` says."""
+    spec = dict(KINDS[kind])
+    measure = spec.pop('measure')
+    group, data = DATASETS[config]
+    sets = () if config == 'digits' else (f'dataset={MNIST_NPZ}',)
+    samples = '; 1000 samples vs the test images' if kind == 'sampler' else ''
+    out = []
+    for model, (title, reference, source, *higher) in models.items():
+        out.append(
+            Row(
+                name=f'{group}/{model}',
+                model=title,
+                reference=reference,
+                source=source,
+                protocol=f'{data}, `{model} --config {config}`, {_steps(model, config)}{samples}',
+                measure=functools.partial(measure, model, config, sets=sets),
+                seeds=3,
+                **spec | ({'higher_is_better': higher[0]} if higher else {}),
+            )
         )
-        for model, (title, reference, source) in FLOWS.items()
-    ]
-    + [
-        Row(
-            name=f'digits/{model}',
-            model=title,
-            reference='-',
-            source=source,
-            protocol=f'digits, `{model} --config digits`, {_steps(model, "digits")}; 1000 samples vs 300 test images',
-            metric='mmd2',
-            measure=functools.partial(measure_samples, model, 'digits'),
-            baseline='real training images, same metric (data floor)',
-            baseline_metric='real_mmd2',
-            higher_is_better=False,
-            extra_metrics=('fd', 'real_fd', 'class_coverage'),
-            seeds=3,
-        )
-        for model, (title, source) in SAMPLERS.items()
-    ]
-    + [
-        Row(
-            name=f'digits/{model}',
-            model=title,
-            reference=reference,
-            source=source,
-            protocol=f'digits, `{model} --config digits`, {_steps(model, "digits")}',
-            metric='value',
-            measure=functools.partial(measure_likelihood, model, 'digits'),
-            baseline='-',
-            higher_is_better=higher,
-            seeds=3,
-        )
-        for model, (title, reference, source, higher) in OTHERS.items()
-    ]
-    + [
-        Row(
-            name='mnist/glow',
-            model='Glow, L=3 K=8 hidden 64, logit input',
-            reference='normflows Glow, same size: 1.59 bits/dim (RESULTS.md history)',
-            source='Kingma & Dhariwal 2018; normflows',
-            protocol='MNIST npz 32x32 9000/1000, `glow --config mnist32`, 300 s',
-            metric='value',
-            measure=functools.partial(measure_likelihood, 'glow', 'mnist32'),
-            baseline='-',
-            higher_is_better=False,
-            seeds=3,
-        ),
-        Row(
-            name='mnist/ebm',
-            model='short-run EBM',
-            reference='-',
-            source='Nijkamp et al. 2019',
-            protocol='MNIST npz 32x32 9000/1000, `ebm --config mnist32`, 300 s; 1000 samples',
-            metric='mmd2',
-            measure=functools.partial(measure_samples, 'ebm', 'mnist32'),
-            baseline='real training images, same metric',
-            baseline_metric='real_mmd2',
-            higher_is_better=False,
-            extra_metrics=('fd', 'real_fd'),
-            seeds=3,
-        ),
-    ]
-)
+    return out
+
+
+ROWS = [
+    *rows('flow', 'digits', FLOWS),
+    *rows('sampler', 'digits', SAMPLERS),
+    *rows('headline', 'digits', HEADLINES),
+    *rows(
+        'headline',
+        'mnist32',
+        {
+            'glow': (
+                'Glow, L=3 K=8 hidden 64, logit input',
+                'normflows Glow, same size: 1.59 bits/dim (RESULTS.md history)',
+                'Kingma & Dhariwal 2018; normflows',
+            )
+        },
+    ),
+    *rows('sampler', 'mnist32', {'ebm': ('short-run EBM', '-', 'Nijkamp et al. 2019')}),
+]

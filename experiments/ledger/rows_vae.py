@@ -4,19 +4,19 @@ pixels, and Deep InfoMax (Su's "Mutual information in deep learning" article, 20
 et al. 2019) beside its own untrained encoder.
 
 Protocol: ``experiments.unsupervised.measure`` trains on the train split (digits: sklearn's
-digits less the test and validation images; MNIST: the npz of ``ZOO_MNIST_NPZ``, default
-``/tmp/mnist.npz``, written by the peer script from the real MNIST test images: 9000 train,
-1000 test, 32x32) and scores the test split.  k-means (k = 10, 10 restarts) is fit on the
-train pixels and scores the test pixels, Hungarian matching as for the VAE.
+digits less the test and validation images; MNIST: ``experiments.ledger.MNIST_NPZ``, the npz
+of ``ZOO_MNIST_NPZ``, default ``/tmp/mnist.npz``, written by the peer script from the real
+MNIST test images: 9000 train, 1000 test, 32x32) and scores the test split.  k-means (k = 10,
+10 restarts) is fit on the train pixels and scores the test pixels, Hungarian matching as for
+the VAE.
 """
 
 import functools
-import os
 
 from experiments import unsupervised
+from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 
-MNIST_NPZ = 'npz:' + os.environ.get('ZOO_MNIST_NPZ', '/tmp/mnist.npz')
 CLUSTER_STEPS = {'digits': 3000, 'mnist': 4500}  # mnist: 50 epochs of 9000 images, batch 100 (the article)
 # digits: class means reset to k-means centres of the codes at step 1000 (VaDE's start); MNIST: the article's one step.
 CLUSTER_KMEANS_INIT = {'digits': 1000, 'mnist': None}

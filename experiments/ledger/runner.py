@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from experiments.ledger import readme
 from experiments.ledger.row import Row, load_rows
 
 LEDGER = Path('results/ledger.jsonl')
@@ -211,9 +212,12 @@ def main(argv=None) -> None:
     parser.add_argument('--models', help='comma-separated rows or groups (e.g. fgan_2d,toy_densities/two_moons)')
     parser.add_argument('--seeds', type=int, help="seeds per row (default: each row's own)")
     parser.add_argument('--list', action='store_true', help='list the rows and exit')
-    parser.add_argument('--render', action='store_true', help='only render RESULTS.md from the ledger file')
+    parser.add_argument(
+        '--render', action='store_true', help="only render RESULTS.md and the README's measured column from the ledger"
+    )
     parser.add_argument('--ledger', type=Path, default=LEDGER)
     parser.add_argument('--results-md', type=Path, default=RESULTS_MD)
+    parser.add_argument('--readme', type=Path, default=readme.README)
     args = parser.parse_args(argv)
     rows = load_rows(GROUPS)
     if args.list:
@@ -223,5 +227,7 @@ def main(argv=None) -> None:
     chosen = select(rows, args.models)
     if not args.render:
         run_rows(chosen, args.seeds, args.ledger, log=lambda m: print(m, file=sys.stderr, flush=True))
-    write_table(render_table(rows, read_records(args.ledger)), args.results_md)
-    print(f'ledger: {args.ledger}; table: {args.results_md}')
+    records = read_records(args.ledger)
+    write_table(render_table(rows, records), args.results_md)
+    readme.write_readme(rows, records, args.readme)
+    print(f'ledger: {args.ledger}; table: {args.results_md}; measured column: {args.readme}')
