@@ -80,6 +80,18 @@ def test_unknown_metric_is_one_line(tmp_path):
         evaluate.main([str(tmp_path), '--metrics', 'fid'])
 
 
+def test_an_untrained_workdir_is_one_line(tmp_path):
+    with pytest.raises(SystemExit, match=r'^error: .*empty: no checkpoints in .*train first'):
+        evaluate.main([str(tmp_path / 'empty')])
+
+
+def test_a_task_that_does_not_sample_is_one_line(tmp_path, no_inception):
+    workdir = str(tmp_path / 'vib')
+    train(tiny('vib', 'digits', {'hidden': (8,), 'latents': 2}), workdir)
+    with pytest.raises(SystemExit, match=r'^error: .*vib: vib is not a generative model: its task has no sample\(\)'):
+        evaluate.main([workdir])
+
+
 def test_conditions_parse_as_python_literals_or_strings():
     assert evaluate.parse_conditions(['source=buffer', 'temperature=0.7']) == {'source': 'buffer', 'temperature': 0.7}
     with pytest.raises(SystemExit, match='NAME=VALUE'):
