@@ -235,8 +235,11 @@ def evaluate(
     suffix = ''.join(f'_{value}' for value in conditions.values())
     with open(os.path.join(workdir, f'evaluation{suffix}.json'), 'w') as f:
         json.dump(result, f, indent=1)
-    numbers = {k: v for k, v in result.items() if isinstance(v, float)}
-    MetricsWriter(workdir).write({'step': trained.step, **{f'eval{suffix}/{k}': v for k, v in numbers.items()}})
+    # The record carries its protocol (reference set, sample count, features) and the data floor beside the numbers.
+    protocol = ('reference', 'num_samples', 'feature_network')
+    record = {k: v for k, v in result.items() if isinstance(v, float) or k in protocol}
+    record.update({f'data_floor/{k}': v for k, v in result.get('data_floor', {}).items()})
+    MetricsWriter(workdir).write({'step': trained.step, **{f'eval{suffix}/{k}': v for k, v in record.items()}})
     result['samples'], result['reference_set'] = generated, reference  # for the table and sheet, not saved
     return result
 

@@ -62,6 +62,9 @@ def test_image_runs_get_every_statistic_a_table_and_a_sheet(tmp_path, capsys, no
         assert json.load(f)['test_bpd'] > 0
     record = read_metrics(os.path.join(gan, 'metrics.jsonl'))[-1]
     assert record['step'] == 2 and record['eval/fd'] == pytest.approx(result['fd'])
+    assert record['eval/data_floor/fd'] == pytest.approx(result['data_floor']['fd'])
+    assert record['eval/num_samples'] == 60 and record['eval/reference'] == result['reference']
+    assert record['eval/feature_network'] == result['feature_network']
     assert 'not FID' in printed and 'Reference: digits test split' in printed
     assert '| gan (hinge_gan) | 2 |' in printed and '| nice (nice) | 2 |' in printed
     assert os.path.exists(os.path.join(out, 'samples_digits.png'))
