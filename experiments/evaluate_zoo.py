@@ -4,12 +4,13 @@
     python -m experiments.evaluate_zoo --dataset npz:mnist32.npz --seconds 240 \
         --workdirs /tmp/zoo-mnist32 --out results --tag mnist32
 
-Each model trains with ``python -m experiments.train MODEL --config C --seed 0`` into
-``WORKDIRS/<run>``, one after another (C: the model's config for the dataset, e.g. ``mnist32``
-for an npz where the model has one, else its default, the digits config), unless that
-workdir already holds a checkpoint: rerunning resumes where a queue stopped.  ``--seconds``
-gives every model the same wall-clock budget (default: the config's own steps).  A model
-that cannot train on the dataset is reported with its one-line error and left out.
+Each model trains as ``python -m experiments.train MODEL --config C --seed 0`` would, into
+``WORKDIRS/<run>``, one after another in this process (C: the model's config for the
+dataset, e.g. ``mnist32`` for an npz where the model has one, else its default, the digits
+config), unless that workdir already holds a checkpoint: rerunning resumes where a queue
+stopped.  ``--seconds`` gives every model the same wall-clock budget (default: the config's
+own steps).  A model that cannot train on the dataset is reported with its one-line error
+and left out.
 
 Then ``experiments.evaluate`` scores every trained run against the same reference split
 and writes ``OUT/evaluation_<tag>.md`` (the protocol, the table, the failures) and
@@ -18,11 +19,9 @@ and writes ``OUT/evaluation_<tag>.md`` (the protocol, the table, the failures) a
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 
-from experiments import configs, evaluate
+from experiments import configs, evaluate, runner
 
 # (run name, model, config) of every generative model; the conditional ones sample their
 # classes in turn (0, 1, ..., 9, 0, ...).
@@ -55,18 +54,22 @@ def config_name(model: str, variant: str | None, dataset: str | None) -> str:
     return f'digits{suffix}' if variant else names[0]
 
 
-def train_command(model: str, config: str, workdir: str, dataset: str | None, seconds: float | None) -> list[str]:
-    command = [sys.executable, '-m', 'experiments.train', model, '--config', config, '--seed', '0']
-    command += ['--workdir', workdir]
+def train_args(config: str, workdir: str, dataset: str | None, seconds: float | None) -> list[str]:
+    """The ``python -m experiments.train MODEL`` flags of one run."""
+    argv = ['--config', config, '--seed', '0', '--workdir', workdir]
     if dataset:
-        command += ['--dataset', dataset]
+        argv += ['--dataset', dataset]
     if seconds:
-        command += ['--seconds', str(seconds)]
-    return command
+        argv += ['--seconds', str(seconds)]
+    return argv
 
 
 def train_all(runs, root: str, dataset: str | None, seconds: float | None, log=print) -> tuple[list, dict]:
-    """Train each run not yet trained; returns the trained workdirs and ``{run: error line}`` of the rest."""
+    """Train each run not yet trained; returns the trained workdirs and ``{run: error line}`` of the rest.
+
+    The runs train in this process, one after another: on a loaded machine a fresh
+    process per model would spend a minute importing JAX each time.
+    """
     trained, failed = [], {}
     for name, model, variant in runs:
         workdir = os.path.join(root, name)
@@ -74,15 +77,13 @@ def train_all(runs, root: str, dataset: str | None, seconds: float | None, log=p
         if not os.path.isdir(os.path.join(workdir, 'checkpoints')):  # zoo.train's checkpoint folder
             start = time.time()
             log(f'training {name} ({model} --config {config}) into {workdir}')
-            done = subprocess.run(
-                train_command(model, config, workdir, dataset, seconds), capture_output=True, text=True
-            )
-            errors = [line for line in done.stderr.splitlines() if line.startswith('error:')]
-            if done.returncode:
-                failed[name] = errors[0] if errors else f'exit status {done.returncode}'
+            try:
+                summary = runner.run(model, train_args(config, workdir, dataset, seconds))
+            except Exception as e:  # noqa: BLE001 - a model that rejects the dataset is reported, the rest go on
+                failed[name] = f'error: {str(e).strip() or type(e).__name__}'
                 log(f'  {name}: {failed[name]}')
                 continue
-            log(f'  {name}: {time.time() - start:.0f} s')
+            log(f'  {name}: {summary["step"]} steps, {time.time() - start:.0f} s')
         trained.append((name, workdir))
     return trained, failed
 

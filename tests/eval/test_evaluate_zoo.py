@@ -1,5 +1,7 @@
 """experiments.evaluate_zoo picks each model's config for the dataset and names the runs it cannot score."""
 
+import os
+
 import pytest
 
 from experiments import configs, evaluate_zoo
@@ -21,10 +23,21 @@ def test_every_run_names_a_model_and_config_that_exist():
 
 
 def test_a_failed_training_is_its_error_line(tmp_path, monkeypatch):
-    """A model that rejects the dataset is reported with the train command's one error line, not trained."""
-    monkeypatch.setattr(evaluate_zoo, 'train_command', lambda *a: ['sh', '-c', 'echo "error: bad shape" >&2; exit 2'])
-    trained, failed = evaluate_zoo.train_all([('nice', 'nice', None)], str(tmp_path), None, None, log=lambda *a: None)
-    assert trained == [] and failed == {'nice': 'error: bad shape'}
+    """A model that rejects the dataset is reported with its one error line and left out; the others train."""
+
+    def run(model, argv):
+        if model == 'nice':
+            raise ValueError('bad shape')
+        os.makedirs(os.path.join(argv[argv.index('--workdir') + 1], 'checkpoints'))
+        return {'step': 3}
+
+    monkeypatch.setattr(evaluate_zoo.runner, 'run', run)
+    runs = [('nice', 'nice', None), ('glow', 'glow', None)]
+    trained, failed = evaluate_zoo.train_all(runs, str(tmp_path), None, None, log=lambda *a: None)
+    assert trained == [('glow', str(tmp_path / 'glow'))] and failed == {'nice': 'error: bad shape'}
+    # A rerun resumes: what trained is not trained again.
+    monkeypatch.setattr(evaluate_zoo.runner, 'run', lambda *a: pytest.fail('trained twice'))
+    assert evaluate_zoo.train_all(runs[1:], str(tmp_path), None, None, log=lambda *a: None)[0] == trained
 
 
 def test_an_unknown_run_is_one_line(tmp_path):
