@@ -64,6 +64,12 @@ def train_args(config: str, workdir: str, dataset: str | None, seconds: float | 
     return argv
 
 
+def finished(workdir: str) -> bool:
+    """Whether ``workdir`` holds a saved step (a run killed early leaves an empty checkpoint folder)."""
+    folder = os.path.join(workdir, 'checkpoints')  # zoo.train's checkpoint folder, one subfolder per saved step
+    return os.path.isdir(folder) and any(name.isdigit() for name in os.listdir(folder))
+
+
 def train_all(runs, root: str, dataset: str | None, seconds: float | None, log=print) -> tuple[list, dict]:
     """Train each run not yet trained; returns the trained workdirs and ``{run: error line}`` of the rest.
 
@@ -74,7 +80,7 @@ def train_all(runs, root: str, dataset: str | None, seconds: float | None, log=p
     for name, model, variant in runs:
         workdir = os.path.join(root, name)
         config = config_name(model, variant, dataset)
-        if not os.path.isdir(os.path.join(workdir, 'checkpoints')):  # zoo.train's checkpoint folder
+        if not finished(workdir):
             start = time.time()
             log(f'training {name} ({model} --config {config}) into {workdir}')
             try:

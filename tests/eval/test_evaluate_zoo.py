@@ -28,11 +28,12 @@ def test_a_failed_training_is_its_error_line(tmp_path, monkeypatch):
     def run(model, argv):
         if model == 'nice':
             raise ValueError('bad shape')
-        os.makedirs(os.path.join(argv[argv.index('--workdir') + 1], 'checkpoints'))
+        os.makedirs(os.path.join(argv[argv.index('--workdir') + 1], 'checkpoints', '3'))
         return {'step': 3}
 
     monkeypatch.setattr(evaluate_zoo.runner, 'run', run)
     runs = [('nice', 'nice', None), ('glow', 'glow', None)]
+    os.makedirs(tmp_path / 'glow' / 'checkpoints')  # a run killed before its first save: trained again
     trained, failed = evaluate_zoo.train_all(runs, str(tmp_path), None, None, log=lambda *a: None)
     assert trained == [('glow', str(tmp_path / 'glow'))] and failed == {'nice': 'error: bad shape'}
     # A rerun resumes: what trained is not trained again.
