@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 $(ARGS)
 
-# The edit loop: the unit tests, without notebooks, end-to-end runs and multi-process tests (marked slow).
+# The edit loop: the unit tests, without notebooks, training runs, whole-model float64 checks and multi-device tests (marked slow).
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=10 $(ARGS)
 

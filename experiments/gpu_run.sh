@@ -3,6 +3,7 @@
 # bench (experiments/gpu_bench.py), then the mnist32 Glow for 120 s on the MNIST npz.
 #
 #   bash experiments/gpu_run.sh [NPZ]      # NPZ default .whl/mnist32.npz; its run is skipped if absent
+#   bash experiments/gpu_run.sh --conditional [NPZ]   # only the MNIST conditional ledger rows (issue 25)
 #
 # Assumes the GPU machine's image: python3 (3.12) with torch, jax 0.11, flax, optax, orbax, chex,
 # tqdm, pillow, scikit-learn; the zoo's other needs travel as wheels in .whl/ (cp312,
@@ -16,7 +17,16 @@
 #
 # Before the device call, on this machine (pip's index, no GPU): `bash experiments/gpu_run.sh --prepare`
 # fills .whl/ (git-ignored; carry it) with those wheels and the MNIST npz (../shared/peer/mnist_npz.py).
+#
+# --conditional skips the bench and the mnist32 run: it runs the ledger rows conditional/glow_mnist32
+# (class-conditional Glow and its unconditional twin, 3000 steps each, seeds 0-2),
+# conditional/cvae_mnist32 and conditional/cgan_mnist32 (seeds 0-2) in that order, cut at COND_S
+# (default 540 s; each seed's record is kept as it finishes), into $OUT/ledger_conditional.jsonl
+# (append its lines to results/ledger.jsonl), with conditional_mnist32.log and the seed-0 class
+# grids conditional_{glow,cvae,cgan}_mnist32.png.
 set -u
+COND=0
+if [ "${1:-}" = --conditional ]; then COND=1; shift; fi
 if [ "${1:-}" = --prepare ]; then
   PY=${PY:-.venv/bin/python}
   mkdir -p .whl
@@ -41,6 +51,19 @@ if ls .whl/*.whl > /dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     || { echo 'installing the carried wheels failed'; exit 1; }
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+
+if [ "$COND" = 1 ]; then
+  [ -f "$NPZ" ] || { echo "no $NPZ: the conditional rows need the MNIST npz"; exit 1; }
+  nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$OUT/conditional_mnist32.log"
+  # A fresh ledger file, so every seed runs; the compilation cache serves seeds 1-2.
+  ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${COND_S:-540}" python3 -m experiments.ledger \
+    --models conditional/glow_mnist32,conditional/cvae_mnist32,conditional/cgan_mnist32 \
+    --ledger "$OUT/ledger_conditional.jsonl" --results-md /tmp/ledger_table.md 2>&1 \
+    | tee -a "$OUT/conditional_mnist32.log" | grep '^\[ledger\]'
+  for m in glow cvae cgan; do cp "results/conditional_${m}_mnist32.png" "$OUT/" 2>/dev/null; done
+  cat "$OUT/ledger_conditional.jsonl" 2>/dev/null
+  exit 0
 fi
 
 {

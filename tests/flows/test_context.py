@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.flows.checks import perturb, to64
+from tests.flows import checks
+from tests.flows.checks import perturb, slogdet_of_jacobians, there_and_back, to64
 from zoo import flows
 from zoo.flows.dense import DenseFlow
 
@@ -35,39 +36,37 @@ SCALE = {'scanned_autodiff': 0.05, 'scanned_unrolled': 0.05, 'scanned_invertible
 
 
 def brute_force_log_det(fn, x):
-    """slogdet of fn's Jacobian at one example, by reverse mode: ``jacfwd`` cannot differentiate
-    through invertible backprop's custom_vjp."""
-    flat = lambda v: fn(v.reshape(x.shape)).reshape(-1)
-    sign, log_det = jnp.linalg.slogdet(jax.jit(jax.jacrev(flat))(x.reshape(-1)))
-    assert sign != 0
-    return log_det
+    """By reverse mode: ``jacfwd`` cannot differentiate through invertible backprop's custom_vjp."""
+    return checks.brute_force_log_det(fn, x, jacobian=jax.jacrev)
 
 
 def init(layer, x, scale=0.2):
-    return perturb(layer.init(KEY, x, context=CONTEXT), jax.random.key(3), scale)
+    return perturb(jax.jit(layer.init)(KEY, x, context=CONTEXT), jax.random.key(3), scale)
 
 
 @pytest.mark.parametrize('name', sorted(LAYERS))
 def test_context_round_trip_exact_log_det_and_use(name):
     layer, x = LAYERS[name]
     v = init(layer, x, SCALE.get(name, 0.2))
-    apply = jax.jit(layer.apply, static_argnames='inverse')
-    y, ld = apply(v, x, context=CONTEXT)
-    x_back, ld_inv = apply(v, y, inverse=True, context=CONTEXT)
+    run = jax.jit(there_and_back(layer))
+    y, ld, x_back, ld_inv = run(v, x, context=CONTEXT)
     np.testing.assert_allclose(x_back, x, atol=1e-4)
     np.testing.assert_allclose(ld_inv, -ld, rtol=1e-5, atol=1e-4)
     # The layer uses c: another context moves the output.
-    y_other, _ = apply(v, x, context=CONTEXT[::-1])
+    y_other = run(v, x, context=CONTEXT[::-1])[0]
     assert float(jnp.max(jnp.abs(y_other - y))) > 1e-3
+
+    def run64(v, x, c):
+        one = lambda xi, ci: layer.apply(v, xi[None], context=ci[None])[0][0]
+        return there_and_back(layer)(v, x, context=c), slogdet_of_jacobians(one, x[:2], c[:2], jacobian=jax.jacrev)
+
     with jax.enable_x64(True):
-        v64, x64, c64 = to64(v), x.astype(jnp.float64), CONTEXT.astype(jnp.float64)
-        y, ld = apply(v64, x64, context=c64)
-        x_back, ld_inv = apply(v64, y, inverse=True, context=c64)
+        x64 = x.astype(jnp.float64)
+        (_, ld, x_back, ld_inv), (sign, exact) = jax.jit(run64)(to64(v), x64, CONTEXT.astype(jnp.float64))
         np.testing.assert_allclose(x_back, x64, atol=1e-10)
         np.testing.assert_allclose(ld_inv, -ld, atol=1e-10)
-        for i in range(2):
-            fn = lambda xi, i=i: apply(v64, xi[None], context=c64[i : i + 1])[0][0]
-            np.testing.assert_allclose(ld[i], brute_force_log_det(fn, x64[i]), rtol=1e-9, atol=1e-9)
+        assert np.all(sign != 0)
+        np.testing.assert_allclose(ld[:2], exact, rtol=1e-9, atol=1e-9)
 
 
 def test_conditional_split_round_trip_and_log_det():
@@ -91,11 +90,12 @@ def test_context_parameters_start_at_zero_so_the_flow_starts_unconditional():
     """Zero-initialised context maps: at init, p(x | c) is the same for every c."""
     model = flows.Glow(image_shape=(4, 4, 2), num_levels=17, scales=2, flow_steps=2, hidden=8, conditional_split=True)
     x = jax.random.uniform(KEY, (3, 4, 4, 2)) - 0.5
-    v = model.init(KEY, x, context=CONTEXT)
-    lp = model.apply(v, x, context=CONTEXT, method=model.log_prob)
-    np.testing.assert_allclose(model.apply(v, x, context=CONTEXT[::-1], method=model.log_prob), lp, rtol=1e-6)
+    v = jax.jit(model.init)(KEY, x, context=CONTEXT)
+    log_prob = jax.jit(lambda v, x, c: model.apply(v, x, context=c, method=model.log_prob))
+    np.testing.assert_allclose(log_prob(v, x, CONTEXT[::-1]), log_prob(v, x, CONTEXT), rtol=1e-6)
 
 
+@pytest.mark.slow  # a whole model; each layer's context check is above
 @pytest.mark.parametrize('backprop', ['autodiff', 'invertible'])
 def test_conditional_glow_round_trip_log_det_and_gradients(backprop):
     """Whole class-conditional Glow (top and split priors and couplings conditioned):
@@ -103,27 +103,34 @@ def test_conditional_glow_round_trip_log_det_and_gradients(backprop):
     gradients equal autodiff's."""
     kw = {'image_shape': (4, 4, 2), 'num_levels': 17, 'scales': 2, 'flow_steps': 2, 'hidden': 8, 'permutation': 'lu'}
     kw |= {'conditional_split': True, 'conditional_couplings': True, 'num_classes': 3, 'scan': True}
-    model = flows.Glow(**kw, backprop=backprop)
+    model, autodiff = flows.Glow(**kw, backprop=backprop), flows.Glow(**kw)
     x = jax.random.uniform(KEY, (3, 4, 4, 2)) - 0.5
-    v = perturb(flows.Glow(**kw).init(KEY, x, context=CONTEXT), jax.random.key(4), 0.05)
+    v = perturb(jax.jit(autodiff.init)(KEY, x, context=CONTEXT), jax.random.key(4), 0.05)
+
+    def forward(v, x, c):
+        return model.apply(v, x, context=c, mutable=['intermediates'])[0]
+
+    def run(v, x, c):
+        latents, ld = forward(v, x, c)
+        x_back = model.apply(v, latents, inverse=True, context=c)[0]
+        flat = lambda xi, ci: jnp.concatenate([z.reshape(-1) for z in forward(v, xi[None], ci[None])[0]])
+        return ld, x_back, slogdet_of_jacobians(flat, x[:1], c[:1], jacobian=jax.jacrev)
+
+    def loss(params, v, x, c, m):
+        lp = m.apply({**v, 'params': params}, x, context=c, method=m.log_prob, mutable=['intermediates'])[0]
+        return -jnp.mean(lp)
+
     with jax.enable_x64(True):
         v64, x64, c64 = to64(v), x.astype(jnp.float64), CONTEXT.astype(jnp.float64)
-        latents, ld = model.apply(v64, x64, context=c64, mutable=['intermediates'])[0]
-        x_back = model.apply(v64, latents, inverse=True, context=c64)[0]
+        ld, x_back, (sign, exact) = jax.jit(run)(v64, x64, c64)
         np.testing.assert_allclose(x_back, x64, atol=1e-10)
-        fn = lambda xi: jnp.concatenate(
-            [z.reshape(-1) for z in model.apply(v64, xi[None], context=c64[:1], mutable=['intermediates'])[0][0]]
-        )
-        np.testing.assert_allclose(ld[0], brute_force_log_det(fn, x64[0]), rtol=1e-9)
-
-        def loss(params, x, m):
-            lp = m.apply({**v64, 'params': params}, x, context=c64, method=m.log_prob, mutable=['intermediates'])[0]
-            return -jnp.mean(lp)
-
-        g = jax.grad(loss)(v64['params'], x64, model)
-        g_ref = jax.grad(loss)(v64['params'], x64, flows.Glow(**kw))
-        for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref)):
-            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+        assert sign[0] != 0
+        np.testing.assert_allclose(ld[:1], exact, rtol=1e-9)
+        if backprop == 'invertible':
+            grads = jax.jit(lambda v, x, c: [jax.grad(loss)(v['params'], v, x, c, m) for m in (model, autodiff)])
+            g, g_ref = grads(v64, x64, c64)
+            for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref)):
+                np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
 
 
 def test_bad_context_is_one_clear_error():

@@ -69,7 +69,12 @@ def test_glow_encode_and_decode_values_are_identical():
 
         return jax.jit(f)(v, x)
 
-    assert_trees_close(encode_decode(inv), encode_decode(model), rtol=0, atol=0)
+    # The same operations in two programs: equal up to how the compiler fuses them, a few
+    # float32 roundings of each output's largest value.
+    a, b = encode_decode(inv), encode_decode(model)
+    assert jax.tree.structure(a) == jax.tree.structure(b)
+    for u, w in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_allclose(u, w, rtol=0, atol=8 * np.finfo(np.float32).eps * float(np.max(np.abs(w))))
 
 
 def test_invertible_needs_scanned_steps():

@@ -32,24 +32,29 @@ def test_flow_with_logit_is_the_flow_on_logit_inputs_plus_the_layers_log_det():
     x = images.dequantize(jax.random.key(3), pixels, 256)
     kw = dict(image_shape=(8, 8, 1), scales=2, flow_steps=2, hidden=8)
     with_logit, plain = flows.Glow(**kw, logit_alpha=1e-6), flows.Glow(**kw)
-    variables = with_logit.init(KEY, x)
+    variables = jax.jit(with_logit.init)(KEY, x)
     y, logit_log_det = flows.logit_transform(x, 1e-6)
     # ActNorm's data init saw the logit-space batch: unit variance per channel there.
     first = variables['params']['flows_0']['scan']['step']['layers_0']
     np.testing.assert_allclose(first['log_scale'][0], -jnp.log(jnp.std(flows.squeeze(y), (0, 1, 2))), rtol=1e-4)
-    flow_log_prob = plain.apply(variables, y, method='log_prob')
+
+    def run(v, x, y):  # one program to compile, rather than op-by-op dispatch
+        latents, _ = with_logit.apply(v, x)
+        return (
+            plain.apply(v, y, method='log_prob'),
+            with_logit.apply(v, x, method='log_prob'),
+            with_logit.apply(v, latents, method='decode'),
+            with_logit.apply(v, KEY, 5, 0.7, method='sample'),
+        )
+
+    flow_log_prob, log_prob, decoded, samples = jax.jit(run)(variables, x, y)
     # log p(x) ~ 0.2 here is the sum of two float32 terms of ~ 120 (each a sum over pixels and
     # layers) that nearly cancel: its error scales with the terms' size S, not with its own.
     scale = np.abs(flow_log_prob) + np.abs(logit_log_det)
     np.testing.assert_allclose(
-        with_logit.apply(variables, x, method='log_prob'),
-        flow_log_prob + logit_log_det,
-        rtol=0,
-        atol=float(16 * np.finfo(np.float32).eps * np.max(scale)),
+        log_prob, flow_log_prob + logit_log_det, rtol=0, atol=float(16 * np.finfo(np.float32).eps * np.max(scale))
     )
-    latents, _ = with_logit.apply(variables, x)
-    np.testing.assert_allclose(with_logit.apply(variables, latents, method='decode'), x, atol=1e-5)
-    samples = with_logit.apply(variables, KEY, 5, 0.7, method='sample')
+    np.testing.assert_allclose(decoded, x, atol=1e-5)
     assert samples.shape == (5, 8, 8, 1) and bool(jnp.all(jnp.abs(samples) <= 0.5 + 1e-6))
 
 

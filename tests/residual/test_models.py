@@ -36,7 +36,7 @@ def test_image_model_log_det_equals_slogdet_of_the_whole_map(image_model):
             return jnp.concatenate([z.ravel() for z in latents])
 
         _, log_det = jax.jit(model.apply)(variables, x)
-        jac = jax.vmap(jax.jacfwd(flat_latents))(x.reshape(2, -1))
+        jac = jax.jit(jax.vmap(jax.jacfwd(flat_latents)))(x.reshape(2, -1))
         np.testing.assert_allclose(log_det, [np.linalg.slogdet(j)[1] for j in np.asarray(jac)], rtol=1e-9)
 
 
@@ -56,7 +56,7 @@ def test_flat_model_log_prob_and_sampling():
         variables = to64(perturb(model.init(jax.random.key(4), x), jax.random.key(5), 0.3))
         log_prob = jax.jit(lambda v, x: model.apply(v, x, method=model.log_prob))(variables, x)
         forward = lambda xi: model.apply(variables, xi[None])[0][0]
-        jac = jax.vmap(jax.jacfwd(forward))(x)
+        jac = jax.jit(jax.vmap(jax.jacfwd(forward)))(x)
         z = jax.vmap(forward)(x)
         expected = -0.5 * np.sum(np.asarray(z) ** 2, 1) - np.log(2 * np.pi) + [np.linalg.slogdet(j)[1] for j in jac]
         np.testing.assert_allclose(log_prob, expected, rtol=1e-9)
