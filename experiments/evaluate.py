@@ -46,7 +46,7 @@ from zoo import data, sample_quality
 from zoo.eval import features as feature_nets
 from zoo.eval import metrics as eval_metrics
 from zoo.eval import weights
-from zoo.train import load_trained
+from zoo.train import Task, load_trained
 from zoo.train import mesh as mesh_lib
 from zoo.train.loop import EVAL_SEED
 from zoo.train.step import make_eval_step
@@ -201,6 +201,8 @@ def evaluate(
     conditions = conditions or {}
     trained = load_trained(workdir)
     config = trained.config
+    if type(trained.task).sample is Task.sample:  # checked before the reference split's features are computed
+        raise ValueError(f'{config.task} is not a generative model: its task has no sample()')
     references = {} if references is None else references
     key = (dataset_key(config), split)
     if key not in references:
@@ -233,8 +235,11 @@ def evaluate(
     suffix = ''.join(f'_{value}' for value in conditions.values())
     with open(os.path.join(workdir, f'evaluation{suffix}.json'), 'w') as f:
         json.dump(result, f, indent=1)
-    numbers = {k: v for k, v in result.items() if isinstance(v, float)}
-    MetricsWriter(workdir).write({'step': trained.step, **{f'eval{suffix}/{k}': v for k, v in numbers.items()}})
+    # The record carries its protocol (reference set, sample count, features) and the data floor beside the numbers.
+    protocol = ('reference', 'num_samples', 'feature_network')
+    record = {k: v for k, v in result.items() if isinstance(v, float) or k in protocol}
+    record.update({f'data_floor/{k}': v for k, v in result.get('data_floor', {}).items()})
+    MetricsWriter(workdir).write({'step': trained.step, **{f'eval{suffix}/{k}': v for k, v in record.items()}})
     result['samples'], result['reference_set'] = generated, reference  # for the table and sheet, not saved
     return result
 
@@ -297,6 +302,7 @@ def main(argv=None):
         metavar='NAME=VALUE',
         help="a keyword for the task's sample(), e.g. source=buffer for an EBM (repeatable)",
     )
+    parser.add_argument('--debug', action='store_true', help='print tracebacks instead of one-line errors')
     args = parser.parse_args(argv)
     chosen = tuple(m for m in args.metrics.split(',') if m)
     unknown = sorted(set(chosen) - set(ALL_METRICS))
@@ -305,9 +311,16 @@ def main(argv=None):
     conditions = parse_conditions(args.condition)
     references, groups = {}, {}
     for workdir in tqdm(args.workdirs, desc='runs', disable=len(args.workdirs) < 2):
-        result = evaluate(
-            workdir, args.num_samples, args.split, chosen, args.seed, conditions, args.weights, references, tqdm.write
-        )
+        # A run that is not trained or a task that does not sample is one line; --debug shows where.
+        try:
+            options = (args.num_samples, args.split, chosen, args.seed, conditions, args.weights, references)
+            result = evaluate(workdir, *options, tqdm.write)
+        except Exception as e:
+            if args.debug:
+                raise
+            raise SystemExit(
+                f'error: {workdir}: {str(e).strip() or type(e).__name__} (--debug for the traceback)'
+            ) from None
         groups.setdefault(id(result['reference_set']), []).append((os.path.basename(workdir.rstrip('/')), result))
     os.makedirs(args.out, exist_ok=True)
     report = []

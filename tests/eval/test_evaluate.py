@@ -62,6 +62,9 @@ def test_image_runs_get_every_statistic_a_table_and_a_sheet(tmp_path, capsys, no
         assert json.load(f)['test_bpd'] > 0
     record = read_metrics(os.path.join(gan, 'metrics.jsonl'))[-1]
     assert record['step'] == 2 and record['eval/fd'] == pytest.approx(result['fd'])
+    assert record['eval/data_floor/fd'] == pytest.approx(result['data_floor']['fd'])
+    assert record['eval/num_samples'] == 60 and record['eval/reference'] == result['reference']
+    assert record['eval/feature_network'] == result['feature_network']
     assert 'not FID' in printed and 'Reference: digits test split' in printed
     assert '| gan (hinge_gan) | 2 |' in printed and '| nice (nice) | 2 |' in printed
     assert os.path.exists(os.path.join(out, 'samples_digits.png'))
@@ -78,6 +81,18 @@ def test_a_point_run_gets_mmd(tmp_path, no_inception):
 def test_unknown_metric_is_one_line(tmp_path):
     with pytest.raises(SystemExit, match="unknown metric 'fid'"):
         evaluate.main([str(tmp_path), '--metrics', 'fid'])
+
+
+def test_an_untrained_workdir_is_one_line(tmp_path):
+    with pytest.raises(SystemExit, match=r'^error: .*empty: no checkpoints in .*train first'):
+        evaluate.main([str(tmp_path / 'empty')])
+
+
+def test_a_task_that_does_not_sample_is_one_line(tmp_path, no_inception):
+    workdir = str(tmp_path / 'vib')
+    train(tiny('vib', 'digits', {'hidden': (8,), 'latents': 2}), workdir)
+    with pytest.raises(SystemExit, match=r'^error: .*vib: vib is not a generative model: its task has no sample\(\)'):
+        evaluate.main([workdir])
 
 
 def test_conditions_parse_as_python_literals_or_strings():
