@@ -15,10 +15,25 @@ from experiments import conditional, conditional_density
 from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 
-GLOW_STEPS = 1000  # the digits config's budget, for both twins
-# mnist32's budget is 300 s on an idle 2-core CPU, about 3000 steps: steps, not seconds, bind
-# both twins here, so the comparison does not depend on the machine.
-GLOW_MNIST_STEPS = 3000
+# What the image rows change between the datasets.  Glow's twins are bound by steps, not
+# seconds, so the comparison does not depend on the machine (mnist32's own budget is 300 s on an
+# idle 2-core CPU, about 3000 steps).
+DATA = {
+    'digits': {
+        'split': 'digits test split',
+        'dataset': None,
+        'glow': ('digits_cond', 'digits', 1000),
+        'cvae': ('MLP 64-500-20', 3000),
+        'cgan': 'projection critic (SN, flattened features) + conditional-BN generator, hinge',
+    },
+    'mnist32': {
+        'split': 'MNIST npz 32x32 (9000 / 1000)',
+        'dataset': MNIST_NPZ,
+        'glow': ('mnist32_cond', 'mnist32', 3000),
+        'cvae': ('MLP 1024(+10 label channels)-500-20', 1500),
+        'cgan': 'projection critic (SN, flattened features) + conditional-BN generator, hinge, width 32',
+    },
+}
 
 
 def grid_path(model: str, seed: int, data: str = 'digits') -> str | None:
@@ -34,77 +49,72 @@ def numbers(result: dict) -> dict:
     return kept | {'worst_class_accuracy': min(result['per_class'])}
 
 
-def measure_glow(seed: int) -> dict:
-    return numbers(
-        conditional.measure('glow', 'digits_cond', seed, twin='digits', steps=GLOW_STEPS, grid=grid_path('glow', seed))
-    )
+def measure(model: str, data: str, seed: int, **kwargs) -> dict:
+    """One seed of ``model``'s conditional config named ``data`` (Glow: with its twin)."""
+    if model == 'glow':
+        config, twin, steps = DATA[data]['glow']
+        kwargs |= {'twin': twin, 'steps': steps, 'overrides': ('seconds=0',)}
+    else:
+        config = data
+    grid = grid_path(model, seed, data)
+    return numbers(conditional.measure(model, config, seed, grid=grid, dataset=DATA[data]['dataset'], **kwargs))
 
 
-def measure(model: str, seed: int) -> dict:
-    return numbers(conditional.measure(model, 'digits', seed, grid=grid_path(model, seed)))
-
-
-def measure_glow_mnist(seed: int) -> dict:
-    return numbers(
-        conditional.measure(
-            'glow',
-            'mnist32_cond',
-            seed,
-            twin='mnist32',
-            steps=GLOW_MNIST_STEPS,
-            grid=grid_path('glow', seed, 'mnist32'),
-            overrides=('seconds=0',),
-            dataset=MNIST_NPZ,
-        )
-    )
-
-
-def measure_mnist(model: str, seed: int) -> dict:
-    return numbers(
-        conditional.measure(model, 'mnist32', seed, grid=grid_path(model, seed, 'mnist32'), dataset=MNIST_NPZ)
-    )
+def image_rows(data: str) -> list[Row]:
+    """Class-conditional Glow, the CVAE and the projection GAN on one dataset."""
+    split, (glow_config, glow_twin, glow_steps) = DATA[data]['split'], DATA[data]['glow']
+    cvae_net, cvae_steps = DATA[data]['cvae']
+    accuracy = {
+        'metric': 'conditional_accuracy',
+        'baseline': 'real test images through the same classifier',
+        'baseline_metric': 'ceiling_real_test',
+    }
+    return [
+        Row(
+            name=f'conditional/glow_{data}',
+            model='class-conditional Glow (y in the top prior and every coupling, classifier weight 0.01)',
+            reference='conditional bits/dim <= unconditional; class-conditional samples',
+            source='Kingma & Dhariwal 2018, sec. 5',
+            protocol=(
+                f'{split}, {glow_steps} steps, glow --config {glow_config} vs {glow_twin}; 100 samples a class at T=0.7'
+            ),
+            metric='test_bpd',
+            measure=functools.partial(measure, 'glow', data),
+            baseline='unconditional Glow, same seed and steps',
+            baseline_metric='twin_test_bpd',
+            higher_is_better=False,
+            extra_metrics=(
+                'conditional_accuracy',
+                'worst_class_accuracy',
+                'ceiling_real_test',
+                'test_classifier_accuracy',
+            ),
+        ),
+        Row(
+            name=f'conditional/cvae_{data}',
+            model=f'conditional VAE ({cvae_net}, Bernoulli)',
+            reference='samples of the requested class',
+            source='Sohn et al. 2015, sec. 4',
+            protocol=f'{split}, {cvae_steps} steps, cvae --config {data}; 100 samples a class at T=0.7',
+            measure=functools.partial(measure, 'cvae', data),
+            extra_metrics=('worst_class_accuracy', 'test_iwae_nll'),
+            **accuracy,
+        ),
+        Row(
+            name=f'conditional/cgan_{data}',
+            model=DATA[data]['cgan'],
+            reference='class-conditional samples',
+            source='Miyato & Koyama 2018, eq. 3',
+            protocol=f'{split}, 3000 steps, cgan --config {data}; 100 samples a class',
+            measure=functools.partial(measure, 'cgan', data),
+            extra_metrics=('worst_class_accuracy',),
+            **accuracy,
+        ),
+    ]
 
 
 ROWS = [
-    Row(
-        name='conditional/glow_digits',
-        model='class-conditional Glow (y in the top prior and every coupling, classifier weight 0.01)',
-        reference='conditional bits/dim <= unconditional; class-conditional samples',
-        source='Kingma & Dhariwal 2018, sec. 5',
-        protocol=(
-            f'digits test split, {GLOW_STEPS} steps, glow --config digits_cond vs digits; 100 samples a class at T=0.7'
-        ),
-        metric='test_bpd',
-        measure=measure_glow,
-        baseline='unconditional Glow, same seed and steps',
-        baseline_metric='twin_test_bpd',
-        higher_is_better=False,
-        extra_metrics=('conditional_accuracy', 'worst_class_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
-    ),
-    Row(
-        name='conditional/cvae_digits',
-        model='conditional VAE (MLP 64-500-20, Bernoulli)',
-        reference='samples of the requested class',
-        source='Sohn et al. 2015, sec. 4',
-        protocol='digits, 3000 steps, cvae --config digits; 100 samples a class at T=0.7',
-        metric='conditional_accuracy',
-        measure=functools.partial(measure, 'cvae'),
-        baseline='real test images through the same classifier',
-        baseline_metric='ceiling_real_test',
-        extra_metrics=('worst_class_accuracy', 'test_iwae_nll'),
-    ),
-    Row(
-        name='conditional/cgan_digits',
-        model='projection critic (SN, flattened features) + conditional-BN generator, hinge',
-        reference='class-conditional samples',
-        source='Miyato & Koyama 2018, eq. 3',
-        protocol='digits, 3000 steps, cgan --config digits; 100 samples a class',
-        metric='conditional_accuracy',
-        measure=functools.partial(measure, 'cgan'),
-        baseline='real test images through the same classifier',
-        baseline_metric='ceiling_real_test',
-        extra_metrics=('worst_class_accuracy',),
-    ),
+    *image_rows('digits'),
     Row(
         name='conditional/dense_flow_gaussian',
         model='conditional DenseFlow (6 couplings, context in every MLP)',
@@ -117,44 +127,5 @@ ROWS = [
         higher_is_better=False,
         extra_metrics=('kl_estimate', 'seconds'),
     ),
-    Row(
-        name='conditional/glow_mnist32',
-        model='class-conditional Glow (y in the top prior and every coupling, classifier weight 0.01)',
-        reference='conditional bits/dim <= unconditional; class-conditional samples',
-        source='Kingma & Dhariwal 2018, sec. 5',
-        protocol=(
-            f'MNIST npz 32x32 (9000 / 1000), {GLOW_MNIST_STEPS} steps, glow --config mnist32_cond vs mnist32; '
-            '100 samples a class at T=0.7'
-        ),
-        metric='test_bpd',
-        measure=measure_glow_mnist,
-        baseline='unconditional Glow, same seed and steps',
-        baseline_metric='twin_test_bpd',
-        higher_is_better=False,
-        extra_metrics=('conditional_accuracy', 'worst_class_accuracy', 'ceiling_real_test', 'test_classifier_accuracy'),
-    ),
-    Row(
-        name='conditional/cvae_mnist32',
-        model='conditional VAE (MLP 1024(+10 label channels)-500-20, Bernoulli)',
-        reference='samples of the requested class',
-        source='Sohn et al. 2015, sec. 4',
-        protocol='MNIST npz 32x32 (9000 / 1000), 1500 steps, cvae --config mnist32; 100 samples a class at T=0.7',
-        metric='conditional_accuracy',
-        measure=functools.partial(measure_mnist, 'cvae'),
-        baseline='real test images through the same classifier',
-        baseline_metric='ceiling_real_test',
-        extra_metrics=('worst_class_accuracy', 'test_iwae_nll'),
-    ),
-    Row(
-        name='conditional/cgan_mnist32',
-        model='projection critic (SN, flattened features) + conditional-BN generator, hinge, width 32',
-        reference='class-conditional samples',
-        source='Miyato & Koyama 2018, eq. 3',
-        protocol='MNIST npz 32x32 (9000 / 1000), 3000 steps, cgan --config mnist32; 100 samples a class',
-        metric='conditional_accuracy',
-        measure=functools.partial(measure_mnist, 'cgan'),
-        baseline='real test images through the same classifier',
-        baseline_metric='ceiling_real_test',
-        extra_metrics=('worst_class_accuracy',),
-    ),
+    *image_rows('mnist32'),
 ]
