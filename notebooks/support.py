@@ -37,6 +37,16 @@ TRUE = ('1', 'true', 'yes', 'on')
 
 # The tiny path: every run a few seconds (the tests execute the notebooks with it).
 NO_BOOKKEEPING = ['--set', 'eval_every=0', '--set', 'sample_every=0', '--set', 'checkpoint_every=0']
+TINY_VAE = [
+    '--steps',
+    '40',
+    '--set',
+    'model.hidden=32',
+    '--set',
+    'task_kwargs.iwae_samples=4',
+    '--set',
+    'task_kwargs.iwae_chunk=4',
+]
 TINY = {
     'glow': [
         '--steps',
@@ -56,26 +66,8 @@ TINY = {
         '--set',
         'task_kwargs.num_samples=16',
     ],
-    'vae': [
-        '--steps',
-        '40',
-        '--set',
-        'model.hidden=32',
-        '--set',
-        'task_kwargs.iwae_samples=4',
-        '--set',
-        'task_kwargs.iwae_chunk=4',
-    ],
-    'cvae': [
-        '--steps',
-        '40',
-        '--set',
-        'model.hidden=32',
-        '--set',
-        'task_kwargs.iwae_samples=4',
-        '--set',
-        'task_kwargs.iwae_chunk=4',
-    ],
+    'vae': TINY_VAE,
+    'cvae': TINY_VAE,  # the conditional VAE shares the VAE's settings
     'vae_cluster': ['--steps', '40', '--set', 'model.hidden=32', '--set', 'model.channels=(8, 16)'],
     'ogan': ['--steps', '20', '--set', 'log_every=10'],
 }
