@@ -50,7 +50,7 @@ from zoo.train import Task, load_trained
 from zoo.train import mesh as mesh_lib
 from zoo.train.loop import EVAL_SEED
 from zoo.train.step import make_eval_step
-from zoo.train.writer import MetricsWriter
+from zoo.train.writer import MetricsWriter, read_metrics
 
 ALL_METRICS = ('fd', 'is', 'pr', 'dc', 'mmd', 'classes', 'likelihood')
 LIKELIHOOD_KEYS = ('bpd', 'nll', 'iwae')  # summary names that carry a likelihood or its bound
@@ -166,6 +166,23 @@ def image_metrics(reference: Reference, generated, chosen, seed: int) -> dict:
     return out
 
 
+def likelihood_numbers(summary: dict) -> dict:
+    """A test-split summary's likelihood numbers (bits/dim, NLL, IWAE bound), as ``test_<name>``."""
+    return {f'test_{k}': float(v) for k, v in summary.items() if any(word in k for word in LIKELIHOOD_KEYS)}
+
+
+def recorded_test_summary(workdir: str, step: int) -> dict:
+    """The loop's own test-split summary at ``step`` from the run's metrics.jsonl, or {} where the
+    run recorded none at that step (a run killed before its end).  It holds the numbers
+    ``likelihood`` computes (same split, same evaluation noise) without compiling the evaluation."""
+    path = os.path.join(workdir, 'metrics.jsonl')
+    summary = {}
+    for record in read_metrics(path) if os.path.exists(path) else ():
+        if record.get('step') == step and any(k.startswith('test/') for k in record):
+            summary = {k.removeprefix('test/'): v for k, v in record.items() if k.startswith('test/')}
+    return summary
+
+
 def likelihood(trained, dataset, batch_size: int) -> dict:
     """The task's own test-split summary, restricted to its likelihood numbers (bits/dim, IWAE bound)."""
     mesh = mesh_lib.make_mesh(jax.local_devices()[:1])
@@ -179,8 +196,7 @@ def likelihood(trained, dataset, batch_size: int) -> dict:
         chunks.append({**jax.tree.map(np.asarray, values), '_mask': np.asarray(batch['mask'])})
     values = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     mask = values.pop('_mask').astype(bool)
-    summary = trained.task.summarize({k: v[mask] for k, v in values.items()})
-    return {f'test_{k}': float(v) for k, v in summary.items() if any(word in k for word in LIKELIHOOD_KEYS)}
+    return likelihood_numbers(trained.task.summarize({k: v[mask] for k, v in values.items()}))
 
 
 def evaluate(
@@ -231,7 +247,10 @@ def evaluate(
             result['mmd2'] = sample_quality.kernel_mmd(generated[:n], reference.examples[:n])
             result['data_floor'] = {'mmd2': sample_quality.kernel_mmd(train_subset[:n], reference.examples[:n])}
     if 'likelihood' in chosen and trained.task.headline in ('bpd', 'nll', 'iwae_nll'):
-        result.update(likelihood(trained, reference.dataset, config.eval_batch_size))
+        # Evaluating the test split compiles the model's evaluation (minutes for a Glow on a CPU):
+        # the run's own record at this step is read instead where there is one.
+        recorded = likelihood_numbers(recorded_test_summary(workdir, trained.step))
+        result.update(recorded or likelihood(trained, reference.dataset, config.eval_batch_size))
     suffix = ''.join(f'_{value}' for value in conditions.values())
     with open(os.path.join(workdir, f'evaluation{suffix}.json'), 'w') as f:
         json.dump(result, f, indent=1)

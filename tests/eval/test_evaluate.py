@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from experiments import evaluate
-from zoo.train import Config, OptimizerConfig, train
+from zoo import data
+from zoo.train import Config, OptimizerConfig, load_trained, train
 from zoo.train.writer import read_metrics
 
 
@@ -59,7 +60,12 @@ def test_image_runs_get_every_statistic_a_table_and_a_sheet(tmp_path, capsys, no
     assert result['fd'] > result['data_floor']['fd']
     assert result['data_floor']['precision'] > result['precision']
     with open(os.path.join(flow, 'evaluation.json')) as f:
-        assert json.load(f)['test_bpd'] > 0
+        test_bpd = json.load(f)['test_bpd']
+    # The flow's likelihood is the run's own test record, and recomputing it gives the same number.
+    assert test_bpd == evaluate.recorded_test_summary(flow, 2)['bpd']
+    trained = load_trained(flow)
+    dataset = data.open_dataset('digits')
+    assert evaluate.likelihood(trained, dataset, 100)['test_bpd'] == pytest.approx(test_bpd, rel=1e-5)
     record = read_metrics(os.path.join(gan, 'metrics.jsonl'))[-1]
     assert record['step'] == 2 and record['eval/fd'] == pytest.approx(result['fd'])
     assert record['eval/data_floor/fd'] == pytest.approx(result['data_floor']['fd'])
@@ -69,6 +75,19 @@ def test_image_runs_get_every_statistic_a_table_and_a_sheet(tmp_path, capsys, no
     assert '| gan (hinge_gan) | 2 |' in printed and '| nice (nice) | 2 |' in printed
     assert os.path.exists(os.path.join(out, 'samples_digits.png'))
     assert os.path.exists(os.path.join(out, 'evaluation.md'))
+
+
+def test_the_recorded_test_summary_is_the_one_at_the_checkpoint_step(tmp_path):
+    lines = [
+        {'step': 2, 'validation/bpd': 3.0, 'test/bpd': 2.5, 'test/nll': 100.0},
+        {'step': 4, 'loss': 1.0},
+        {'step': 4, 'eval/fd': 1.0},
+    ]
+    (tmp_path / 'metrics.jsonl').write_text(''.join(json.dumps(line) + '\n' for line in lines))
+    assert evaluate.recorded_test_summary(str(tmp_path), 2) == {'bpd': 2.5, 'nll': 100.0}
+    assert evaluate.recorded_test_summary(str(tmp_path), 4) == {}  # killed before its test: recompute
+    assert evaluate.recorded_test_summary(str(tmp_path / 'nowhere'), 2) == {}
+    assert evaluate.likelihood_numbers({'bpd': 2.5, 'accuracy': 0.9}) == {'test_bpd': 2.5}
 
 
 def test_a_point_run_gets_mmd(tmp_path, no_inception):
