@@ -84,8 +84,9 @@ def test_one_iteration_per_step_tracks_sigma_while_training():
     layer = SpectralDense(4, init_iters=1)
     x = jnp.ones((1, 4))
     variables = layer.init(jax.random.key(4), x)
+    step = jax.jit(lambda v: layer.apply(v, x, update_stats=True, mutable=['spectral', 'sigmas'])[1])
     for _ in range(60):
-        _, updates = layer.apply(variables, x, update_stats=True, mutable=['spectral', 'sigmas'])
+        updates = step(variables)
         variables = {**variables, 'spectral': updates['spectral']}
     sigma = updates['sigmas']['sigma'][0]
     np.testing.assert_allclose(sigma, np.linalg.norm(np.asarray(variables['params']['kernel']), 2), rtol=1e-4)
