@@ -19,7 +19,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 USE = """
-import sys, tempfile
 import jax.numpy as jnp
 import zoo
 from zoo.flows import affine_transform
@@ -32,7 +31,7 @@ x_back, log_det_back = affine_transform(y, shift, log_scale, inverse=True)
 assert jnp.allclose(x_back, x, atol=1e-6) and jnp.allclose(log_det, 0.75) and jnp.allclose(log_det_back, -0.75)
 config = Config(task='glow', model={'scales': 2, 'flow_steps': 2, 'hidden': 8}, steps=3, batch_size=16,
                 eval_batch_size=128, log_every=1, eval_every=1000, sample_every=1000)
-summary = train(config, tempfile.mkdtemp())
+summary = train(config, 'run')  # in the test's own folder (cwd), not left in /tmp
 print('test bpd', summary['test']['bpd'])
 assert summary['step'] == 3 and 0 < summary['test']['bpd'] < 10
 """
