@@ -5,6 +5,8 @@ conftest.py is imported before any test module).
 - XLA's backend optimisation level 0: tests run tiny models, where LLVM's optimisation
   passes dominate compile time (a tiny Glow's init compiles about 4x faster); the
   subprocesses that tests start inherit it.
+- XLA's CPU legacy emitters (--xla_cpu_use_fusion_emitters=false): the same programs
+  compile 30-50% faster (a RealNVP forward 2.3 -> 1.0 s), and the subprocesses inherit it too.
 """
 
 import os

@@ -49,13 +49,12 @@ def numbers(result: dict) -> dict:
     return kept | {'worst_class_accuracy': min(result['per_class'])}
 
 
-def measure(model: str, data: str, seed: int, **kwargs) -> dict:
+def measure(model: str, data: str, seed: int) -> dict:
     """One seed of ``model``'s conditional config named ``data`` (Glow: with its twin)."""
+    config, kwargs = data, {}
     if model == 'glow':
         config, twin, steps = DATA[data]['glow']
-        kwargs |= {'twin': twin, 'steps': steps, 'overrides': ('seconds=0',)}
-    else:
-        config = data
+        kwargs = {'twin': twin, 'steps': steps, 'overrides': ('seconds=0',)}
     grid = grid_path(model, seed, data)
     return numbers(conditional.measure(model, config, seed, grid=grid, dataset=DATA[data]['dataset'], **kwargs))
 
