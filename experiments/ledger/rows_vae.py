@@ -14,6 +14,7 @@ the VAE.
 import functools
 
 from experiments import unsupervised
+from experiments.configs.infomax import VIEWS
 from experiments.ledger import MNIST_NPZ
 from experiments.ledger.row import Row
 
@@ -65,12 +66,13 @@ ROWS = [
 ] + [
     Row(
         name=f'infomax/{name}',
-        model='Deep InfoMax (cosine retrieval)',
+        model='Deep InfoMax, two views (cosine retrieval)',
         reference='CIFAR-10 linear probe 73-74% (DIM paper code); no digits/MNIST figure',
         source='Hjelm et al. 2019; Su 2018, "Mutual information in deep learning"',
         protocol=(
             f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split leave-one-out 1-NN '
-            f'and 2-fold probe, {INFOMAX_STEPS[name]} steps, infomax:{name}'
+            f'and 2-fold probe, {INFOMAX_STEPS[name]} steps, infomax:{name} (two affine views: '
+            f'{", ".join(f"{k} {v:g}" for k, v in VIEWS[name].items())})'
         ),
         metric='retrieval_cosine',
         measure=functools.partial(measure_infomax, name),

@@ -95,3 +95,31 @@ def test_dot_critic_scores_all_pairs_and_its_bounds_rise(estimator):
 def test_infonce_needs_the_dot_critic():
     with pytest.raises(ValueError, match='estimator'):
         InfoMaxTask(digits.INFO, Config(task='infomax', model=MODEL), estimator='nce')
+
+
+@pytest.mark.parametrize('shift', [0.5, 100.0])
+def test_views_pair_the_code_of_one_warp_with_the_features_of_another(shift):
+    """Views that share the image let the bounds rise; views shifted off the image (all zeros)
+    share nothing: every row of scores is then the same, T(a_i, z_j) = c_j, and the JS bound,
+    mean_j -softplus(-c_j) - softplus(c_j), cannot exceed -log 4.  Were the code scored against
+    its own image's features, it would rise there too."""
+    config = Config(
+        task='infomax',
+        model={**MODEL, 'critic': 'dot'},
+        batch_size=32,
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
+    task = InfoMaxTask(digits.INFO, config, rotation=10.0, scale=0.1, shift=shift)
+    state = task.init(jax.random.PRNGKey(0), digits.batch(32))
+    step = jax.jit(lambda s, b, k: task.train_step(s, b, k))
+    history = []
+    for i in range(30):
+        state, metrics = step(state, digits.batch(32, 32 * (i % 20)), jax.random.PRNGKey(i))
+        history.append((float(metrics['global_mi']), float(metrics['local_mi'])))
+    history = np.array(history)
+    if shift > 10:
+        assert history.max() <= -np.log(4) + 1e-5
+    else:
+        assert np.mean(history[-5:, 0]) > history[0, 0] + 0.2
+    with pytest.raises(ValueError, match='rotation, scale and shift'):
+        InfoMaxTask(digits.INFO, config, shift=-1.0)

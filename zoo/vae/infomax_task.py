@@ -27,6 +27,7 @@ from zoo.vae.infomax import (
     pairwise_jensen_shannon_bound,
     shuffle_within_batch,
 )
+from zoo.vae.infomax_augment import random_view
 from zoo.vae.representation import (
     cross_validated_probe_accuracy,
     nearest_neighbour_accuracy,
@@ -61,6 +62,9 @@ class InfoMaxTask(Task):
         gamma: float = 0.01,
         representation: str = 'code',
         estimator: str = 'js',
+        rotation: float = 0.0,
+        scale: float = 0.0,
+        shift: float = 0.0,
     ):
         if representation not in REPRESENTATIONS:
             raise ConfigError(f'unknown representation {representation!r}; use one of {list(REPRESENTATIONS)}')
@@ -70,6 +74,10 @@ class InfoMaxTask(Task):
         if estimator not in PAIRWISE_BOUNDS or (estimator != 'js' and self.model.critic != 'dot'):
             raise ConfigError(f"estimator={estimator!r}: use 'js', or 'nce' with model.critic='dot'")
         self.estimator = estimator
+        # Two views (AMDIM) when any warp is set: (max rotation in degrees, max relative scale, max shift in pixels).
+        self.warp = (float(rotation), float(scale), float(shift))
+        if min(self.warp) < 0:
+            raise ConfigError(f'rotation, scale and shift must be >= 0, got {self.warp}')
         self.optimizers = build_optimizers(config, ('infomax',))
 
     def inputs(self, pixels):
@@ -87,14 +95,28 @@ class InfoMaxTask(Task):
 
         The 'concat' critic scores each example against its own z and a shuffled one; the 'dot'
         critic scores all N^2 pairs, every other example a negative (Hjelm et al. 2019, sec. 3.1).
+        With views (any of rotation, scale, shift set) each image gives two random warps, and the
+        code of one view is scored against the features of the other, both ways (Bachman et al.
+        2019, sec. 3.2): the bounds then reward a code that keeps what the warps keep.
         """
-        sample_key, shuffle_key = jax.random.split(rng)
+        sample_key, shuffle_key, view_key = jax.random.split(rng, 3)
         apply = lambda method, *a: self.model.apply({'params': params}, *a, method=method)
-        local, glob, mean, log_scale = apply(InfoMax.encode, self.inputs(pixels))
+        x = self.inputs(pixels)
+        if any(self.warp):
+            x = jnp.concatenate([random_view(k, x, *self.warp) for k in jax.random.split(view_key)])
+        local, glob, mean, log_scale = apply(InfoMax.encode, x)
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         kl = sum_except_batch(kl_standard_normal(mean, log_scale))
+        if any(self.warp):  # z of view 1 against the features of view 2, and of view 2 against view 1
+            n = pixels.shape[0]
+            z = jnp.concatenate([z[n:], z[:n]])
         if self.model.critic == 'dot':
             bound = PAIRWISE_BOUNDS[self.estimator]
+            if any(self.warp):  # all pairs within each direction's batch of n, as without views
+                pairs = [apply(InfoMax.critics, local[s], glob[s], z[s]) for s in (slice(None, n), slice(n, None))]
+                global_mi = jnp.mean(jnp.stack([bound(g) for g, _ in pairs]))
+                local_mi = jnp.mean(jnp.stack([bound(l) for _, l in pairs]))
+                return infomax_loss(global_mi, local_mi, kl, self.alpha, self.beta, self.gamma)
             global_scores, local_scores = apply(InfoMax.critics, local, glob, z)
             return infomax_loss(bound(global_scores), bound(local_scores), kl, self.alpha, self.beta, self.gamma)
         global_joint, local_joint = apply(InfoMax.critics, local, glob, z)
