@@ -2,7 +2,9 @@
 
 Training maximises the global and local Jensen-Shannon MI bounds between the
 encoder's features and its code z ~ p(z|x) (negatives by shuffling z within the
-batch), with a gamma-weighted KL to N(0, I).  Evaluation returns each image's code
+batch, or every other example for the dot critic), with a gamma-weighted KL to N(0, I).
+With views (``rotation``, ``scale``, ``shift``) the code of one random affine warp of each
+image is scored against the features of another (AMDIM, Bachman et al. 2019).  Evaluation returns each image's code
 mean (the frozen feature) and label; ``summarize`` scores the split by
 leave-one-out nearest-neighbour retrieval (cosine and L2) and a 2-fold linear probe
 (``zoo.vae.representation``).  The sheet shows, for the first images of the loop's
