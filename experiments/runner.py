@@ -57,9 +57,7 @@ def parse_args(name: str, argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--seconds',
         type=float,
-        help='wall-time budget for training, counted from the end of the first step'
-        "'"
-        's compilation (stops early when spent)',
+        help='wall-time budget for training, counted once the first step has compiled (stops early when spent)',
     )
     parser.add_argument('--batch-size', type=int, help='global batch size (over all devices and hosts)')
     parser.add_argument('--seed', type=int)
