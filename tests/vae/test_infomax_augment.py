@@ -7,9 +7,13 @@ import pytest
 
 from tests.vae import digits
 from zoo import images
-from zoo.vae.infomax_augment import affine_matrices, random_view, warp
+from zoo.vae import infomax_augment
 
 X = images.to_intensity(digits.batch(16)['image'], digits.INFO.num_levels)
+# Compiled once each: eager dispatch compiles every op of the bilinear resampling on its own.
+warp = jax.jit(infomax_augment.warp)
+random_view = jax.jit(infomax_augment.random_view)
+affine_matrices = jax.jit(infomax_augment.affine_matrices, static_argnums=1)
 
 
 def test_identity_and_whole_pixel_warps_are_exact():
