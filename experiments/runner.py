@@ -54,7 +54,11 @@ def parse_args(name: str, argv=None) -> argparse.Namespace:
         help="default: workdirs/<name>-<config>, and -<dataset> when it is not the config's own",
     )
     parser.add_argument('--steps', type=int, help='total training steps')
-    parser.add_argument('--seconds', type=float, help='wall-time budget for training (stops early when spent)')
+    parser.add_argument(
+        '--seconds',
+        type=float,
+        help='wall-time budget for training, counted once the first step has compiled (stops early when spent)',
+    )
     parser.add_argument('--batch-size', type=int, help='global batch size (over all devices and hosts)')
     parser.add_argument('--seed', type=int)
     parser.add_argument('--data-dir', help='TFDS data directory for prepared datasets')

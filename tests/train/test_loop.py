@@ -2,6 +2,7 @@
 
 import os
 import struct
+import types
 
 import jax
 import numpy as np
@@ -11,7 +12,7 @@ from tests.train.tiny import NanFlowTask, PoisonedDataset, state_of, tiny_config
 from zoo import data
 from zoo.flows.task import FlowTask
 from zoo.tasks import build_task
-from zoo.train import DivergenceError, load_trained, read_metrics, train
+from zoo.train import DivergenceError, load_trained, loop, read_metrics, train
 
 
 def test_train_writes_outputs_resumes_and_reports_complete(tmp_path):
@@ -68,6 +69,26 @@ def test_wall_time_budget_stops_early_and_reports_step_time(tmp_path):
     summary = train(tiny_config(steps=100_000, seconds=1e-9), tmp_path)
     assert summary['step'] == 1 and np.isfinite(summary['test']['bpd'])
     assert os.listdir(tmp_path / 'checkpoints') == ['1']
+
+
+def test_wall_time_budget_starts_after_the_first_step_compiles(tmp_path, monkeypatch):
+    # A fake clock: the first step (compilation) takes 100 s, every later one 1 s.
+    clock = [0.0]
+    monkeypatch.setattr(loop, 'time', types.SimpleNamespace(time=lambda: clock[0]))
+    make_step = loop.make_train_step
+
+    def timed_step(task, mesh):
+        step_fn = make_step(task, mesh)
+
+        def step(state, batch):
+            clock[0] += 1.0 if clock[0] else 100.0
+            return step_fn(state, batch)
+
+        return step
+
+    monkeypatch.setattr(loop, 'make_train_step', timed_step)
+    summary = train(tiny_config(steps=100, seconds=10.0, log_every=100), tmp_path)
+    assert summary['step'] == 11  # 10 s of 1 s steps after the compiling one, not 1 step
 
 
 def test_median_step_time_skips_the_compiling_window(tmp_path):

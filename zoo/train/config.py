@@ -78,7 +78,7 @@ class Config:
 
     # How long and how big.
     steps: int = 2000
-    seconds: float = 0.0  # wall-time budget for training; 0: none
+    seconds: float = 0.0  # wall-time budget for training, counted once the first step has compiled; 0: none
     batch_size: int = 64  # global: split over every device of every host
     eval_batch_size: int = 256
 

@@ -190,7 +190,9 @@ class Trainer:
         step = int(mesh_lib.to_host(state.step))
         good, window = _copy(state), _Window()
         timed = config.seconds > 0
-        deadline = time.time() + config.seconds if timed else math.inf
+        # The budget is for training: its clock starts once the first step has compiled (a
+        # Glow compiles for a minute on 2 CPU cores, which would otherwise eat a short budget).
+        deadline = math.inf
         # Under a wall-time budget the step count is a cap, not a goal: no total, so no bogus ETA.
         budget = f' ({config.seconds:.0f} s budget)' if timed else ''
         bar = tqdm(
@@ -204,6 +206,8 @@ class Trainer:
         try:
             while step < config.steps:
                 state, metrics = self.step_fn(state, next(stream))
+                if timed and deadline == math.inf:
+                    deadline = time.time() + config.seconds  # the call returns once compiled
                 window.metrics.append(metrics)
                 step += 1
                 out_of_time = time.time() >= deadline
