@@ -50,7 +50,7 @@ ROWS = [
             f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split, '
             f'{CLUSTER_STEPS[name]} steps, batch 100, vae_cluster:{name}'
             + (
-                f', class means from k-means of the codes at step {CLUSTER_KMEANS_INIT[name]}'
+                f', encoder sees intensities, class means from k-means of the codes at step {CLUSTER_KMEANS_INIT[name]}'
                 if CLUSTER_KMEANS_INIT[name]
                 else ''
             )

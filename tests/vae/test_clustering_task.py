@@ -111,3 +111,23 @@ def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
     # k-means centres minimise the codes' squared distance to their nearest mean: lower than before.
     spread = lambda means: np.mean(np.min(np.sum((codes[:, None] - np.asarray(means)[None]) ** 2, -1), axis=1))
     assert spread(reset.params['vae']['class_means']) < 0.9 * spread(state.params['vae']['class_means'])
+
+
+def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(trained):
+    """Under the Bernoulli likelihood the observation is a random binarisation: an encoder fed it
+    gives an image a different code (and at times a different cluster) each evaluation; fed the
+    intensities (``encode_intensity``) the code depends on the pixels only."""
+    task, state, *_ = trained
+    config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16))
+    intensity_task = ClusteringVAETask(digits.INFO, config, encode_intensity=True)
+    pixels, params = digits.batch(64)['image'], state.params['vae']
+    codes = {
+        name: [np.asarray(each.code_means(params, pixels, jax.random.PRNGKey(k))) for k in (1, 2)]
+        for name, each in (('binary', task), ('intensity', intensity_task))
+    }
+    assert np.max(np.abs(codes['binary'][0] - codes['binary'][1])) > 0.05
+    np.testing.assert_array_equal(codes['intensity'][0], codes['intensity'][1])
+    # The intensity code is the binary codes' centre: the mean code over binarisations is near it.
+    binary_mean = np.mean([task.code_means(params, pixels, jax.random.PRNGKey(k)) for k in range(3, 23)], axis=0)
+    spread = np.mean(np.abs(codes['binary'][0] - binary_mean))
+    assert np.mean(np.abs(codes['intensity'][0] - binary_mean)) < spread

@@ -1,17 +1,19 @@
 """``ClusteringVAETask``: the one-step clustering VAE (``zoo.vae.clustering``) in the loop.
 
-Training minimises the mean of L(x) (three terms, one z sample).  Evaluation turns
-the noise off: each image's cluster is argmax_y p(y | z = mu(x)); with labels in the
-eval batches ``summarize`` reports clustering accuracy with Hungarian matching and
-majority-vote accuracy (``zoo.metrics``).  ``sample`` draws from the mixture prior
-(y uniform, z = mu_y + eps).  Sheets: per-cluster samples (one row per cluster) and
-reconstructions.
+Training minimises the mean of L(x) (three terms, one z sample).  With ``encode_intensity``
+the encoder sees the intensities p / (L-1) while the Bernoulli likelihood explains their
+random binarisation (``encoder_input``).  Evaluation turns the noise off: each image's
+cluster is argmax_y p(y | z = mu(x)); with labels in the eval batches ``summarize`` reports
+clustering accuracy with Hungarian matching and majority-vote accuracy (``zoo.metrics``).
+``sample`` draws from the mixture prior (y uniform, z = mu_y + eps).  Sheets: per-cluster
+samples (one row per cluster) and reconstructions.
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from zoo import images
 from zoo.distributions import sample_diagonal_gaussian
 from zoo.metrics import clustering_accuracy, majority_vote_accuracy
 from zoo.train.task import jit_method
@@ -36,17 +38,29 @@ class ClusteringVAETask(VAETask):
         likelihood: str = 'bernoulli',
         reconstruction_weight: float = 1.0,
         samples_per_cluster: int = 10,
+        encode_intensity: bool = False,
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
         self.samples_per_cluster = samples_per_cluster
+        self.encode_intensity = bool(encode_intensity)
+
+    def encoder_input(self, x, pixels):
+        """What the encoder sees: the observation ``x``, or with ``encode_intensity`` the intensities p / (L-1).
+
+        Under the Bernoulli likelihood x is a random binarisation, so without ``encode_intensity`` an
+        image's code, and its cluster, change from one evaluation to the next.  Any q(z) gives a
+        lower bound on log q(x), so an encoder that sees the intensities (the article's input: MNIST
+        grey levels in [0, 1]) still trains the ELBO of the binarised x.
+        """
+        return images.to_intensity(pixels, self.info.num_levels) if self.encode_intensity else x
 
     def terms(self, params, pixels, rng, noise: bool = True):
         """Per-example loss terms, and p(y|z)'s logits at z ~ p(z|x) (or z = mu(x) without noise)."""
         observe_key, sample_key = jax.random.split(rng)
         x = self.observe(observe_key, pixels)
         apply = lambda method, *a: self.apply(params, *a, method=method)
-        mean, log_scale = apply(VAE.encode, x)
+        mean, log_scale = apply(VAE.encode, self.encoder_input(x, pixels))
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         terms = clustering_loss_terms(
             self.reconstruction_weight * self.log_likelihood_fn(params, x)(z),
@@ -84,7 +98,13 @@ class ClusteringVAETask(VAETask):
 
     def code_means(self, params, pixels, rng):
         """The encoder's means mu(x), (N, latents), of the observed pixels."""
-        return self.apply(params, self.observe(rng, pixels), method=VAE.encode)[0]
+        x = self.observe(rng, pixels)
+        return self.apply(params, self.encoder_input(x, pixels), method=VAE.encode)[0]
+
+    def reconstruct(self, state, pixels, rng):
+        """Pixels -> encoder input (``encoder_input``) -> posterior mean code -> decoder mean pixels."""
+        params = state.averaged('vae')
+        return self.decode_pixels(params, self.code_means(params, pixels, rng))
 
     def with_class_means(self, state, class_means):
         """``state`` with the prior's class means mu_y set to ``class_means`` (K, latents).
