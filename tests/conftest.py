@@ -55,11 +55,27 @@ SLOW_MODULES = {
     'tests/vae/test_infomax_task.py',
     'tests/vae/test_clustering_task.py',
     'tests/gan/test_conditional.py',
+    # Whole image models (each layer's own checks stay in tests/flows/test_layers.py):
+    'tests/flows/test_models.py',
+}
+
+# Single tests that train something or check a whole model, in modules otherwise kept fast.
+SLOW_TESTS = {
+    'tests/flows/test_invertible_backprop.py::test_glow_gradient_equals_autodiff',
+    'tests/flows/test_invertible_backprop.py::test_glow_encode_and_decode_values_are_identical',
+    'tests/flows/test_logit.py::test_flow_with_logit_is_the_flow_on_logit_inputs_plus_the_layers_log_det',
+    'tests/flows/test_structured_conv1x1.py::test_glow_takes_the_new_convs',
+    'tests/gan/test_divergences.py::test_a_critic_trained_alone_recovers_the_divergence',
+    'tests/gan/test_fgan_1d.py::test_a_short_fit_returns_finite_numbers',
+    'tests/vae/test_infomax.py::test_trained_critic_approaches_the_optimum_and_separates_dependence',
+    'tests/vae/test_conditional.py::test_training_lowers_the_conditional_negative_elbo',
+    'tests/ebm/test_replay_buffer.py::test_buffer_survives_a_killed_and_resumed_run',
 }
 
 
 def pytest_collection_modifyitems(config, items):
     root = config.rootpath
     for item in items:
-        if item.path.relative_to(root).as_posix() in SLOW_MODULES:
+        module = item.path.relative_to(root).as_posix()
+        if module in SLOW_MODULES or f'{module}::{item.originalname}' in SLOW_TESTS:
             item.add_marker('slow')

@@ -14,7 +14,7 @@ def split_variables(variables):
 
 
 def energy_fn(module, params, other):
-    return lambda x: module.apply({'params': params, **other}, x)
+    return jax.jit(lambda x: module.apply({'params': params, **other}, x))
 
 
 @pytest.mark.parametrize(
@@ -23,13 +23,13 @@ def energy_fn(module, params, other):
 )
 def test_energy_is_one_value_per_example_with_a_gradient_in_x(module, shape):
     x = jax.random.uniform(jax.random.PRNGKey(0), shape)
-    params, other = split_variables(module.init(jax.random.PRNGKey(1), x))
+    params, other = split_variables(jax.jit(module.init)(jax.random.PRNGKey(1), x))
     energy = energy_fn(module, params, other)
     u = energy(x)
     assert u.shape == (3,) and np.all(np.isfinite(u))
     # Examples do not interact: the energy of one example ignores the others.
     np.testing.assert_allclose(energy(x[:1]), u[:1], rtol=1e-5)
-    grad = jax.grad(lambda y: jnp.sum(energy(y)))(x)
+    grad = jax.jit(jax.grad(lambda y: jnp.sum(energy(y))))(x)
     assert grad.shape == shape and float(jnp.abs(grad).sum()) > 0
 
 
@@ -39,13 +39,15 @@ def test_spectral_norm_bounds_the_energy_gradient_and_training_updates_u():
     c = 2.0
     module = ConvEnergy(features=(4, 8), hidden=8, spectral_norm=True, layer_lipschitz=c)
     x = jax.random.uniform(jax.random.PRNGKey(0), (6, 8, 8, 1))
-    params, other = split_variables(module.init(jax.random.PRNGKey(1), x))
+    params, other = split_variables(jax.jit(module.init)(jax.random.PRNGKey(1), x))
     assert sorted(other) == ['spectral']
     params = jax.tree.map(lambda p: 50.0 * p, params)  # large weights: a plain net would be steep
     energy = energy_fn(module, params, other)
-    grads = jax.grad(lambda y: jnp.sum(energy(y)))(x).reshape(6, -1)
+    grads = jax.jit(jax.grad(lambda y: jnp.sum(energy(y))))(x).reshape(6, -1)
     assert float(jnp.linalg.norm(grads, axis=1).max()) <= c**4 * 1.1**3 * 1.01
-    _, updated = module.apply({'params': params, **other}, x, update_stats=True, mutable=['spectral'])
+    _, updated = jax.jit(lambda v: module.apply(v, x, update_stats=True, mutable=['spectral']))(
+        {'params': params, **other}
+    )
     changed = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()), other['spectral'], updated['spectral'])
     assert max(jax.tree.leaves(changed)) > 0
 

@@ -48,12 +48,11 @@ def test_density_integrates_to_one_and_samples():
     points = jnp.stack([xs.ravel(), ys.ravel()], -1)
     p = jnp.exp(jax.jit(lambda v, p: model.apply(v, p, method=model.log_prob))(variables, points))
     np.testing.assert_allclose(float(jnp.sum(p) * (edges[1] - edges[0]) ** 2), 1.0, atol=1e-2)
-    s = model.apply(variables, KEY, 7, 0.5, method=model.sample)
+    sample = jax.jit(lambda v, n, t: model.apply(v, KEY, n, t, method=model.sample), static_argnums=1)
+    s = sample(variables, 7, 0.5)
     assert s.shape == (7, 2) and s.dtype == jnp.float32
-    zero = model.apply(variables, KEY, 3, 0.0, method=model.sample)
-    np.testing.assert_allclose(
-        zero, jnp.broadcast_to(model.apply(variables, [jnp.zeros((1, 2))], method=model.decode), (3, 2)), atol=1e-5
-    )
+    mode = jax.jit(lambda v: model.apply(v, [jnp.zeros((1, 2))], method=model.decode))(variables)
+    np.testing.assert_allclose(sample(variables, 3, 0.0), jnp.broadcast_to(mode, (3, 2)), atol=1e-5)
 
 
 def test_rejects_bad_shapes():

@@ -62,7 +62,6 @@ def test_encode_decode_round_trip(channels, name):
     np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.slow  # the layers' own float64 checks are in test_layers.py
 @pytest.mark.parametrize('channels,name', CASES)
 def test_whole_model_log_det_matches_jacobian_in_float64(channels, name):
     # Larger perturbations make a random deep flow's Jacobian numerically singular.

@@ -4,6 +4,7 @@ P = N(MU, 1) and Q = N(0, 1): closed forms exist for most rows; Jensen-Shannon a
 are computed by quadrature (which the closed forms check).
 """
 
+import dataclasses
 import math
 
 import flax.linen as nn
@@ -18,6 +19,16 @@ import scipy.stats
 from zoo.gan import divergences as fd
 
 NAMES = sorted(fd.DIVERGENCES)
+FUNCTIONS = ('f', 'f_prime', 'conjugate', 'activation', 'conjugate_of_activation')
+
+
+def compiled(name):
+    """The table's row with each function jitted (eager dispatch compiles every op on its own)."""
+    div = fd.get(name)
+    return dataclasses.replace(div, **{k: jax.jit(getattr(div, k)) for k in FUNCTIONS})
+
+
+wright_omega = jax.jit(fd.wright_omega)
 MU = 0.5
 GRID = np.linspace(-15.0, 15.0, 60001)  # quadrature grid: Gaussian tails beyond 15 are < 1e-49
 
@@ -65,11 +76,11 @@ def bound_by_quadrature(div, critic, mu):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_generator_vanishes_at_one_and_its_derivative_matches_the_table(name, x64):
-    div = fd.get(name)
+    div = compiled(name)
     # The paper's GAN generator is 2 JSD - log 4: f(1) = -log 4 by design (module docstring).
     assert float(div.f(1.0)) == (-math.log(4.0) if name == 'gan' else 0.0)
     u = jnp.array([0.2, 0.7, 1.5, 4.0])
-    np.testing.assert_allclose(div.f_prime(u), jax.vmap(jax.grad(div.f))(u), rtol=1e-12)
+    np.testing.assert_allclose(div.f_prime(u), jax.jit(jax.vmap(jax.grad(div.f)))(u), rtol=1e-12)
     if name != 'total_variation':  # |u - 1| has no derivative at 1; the paper's table takes 0
         np.testing.assert_allclose(jax.grad(div.f)(1.0), div.f_prime_at_1, atol=1e-12)
     assert div.f_prime_at_1 == pytest.approx(float(div.f_prime(1.0)), abs=1e-12)
@@ -84,7 +95,7 @@ def conjugate_test_points(div):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_conjugate_is_the_numerical_sup(name, x64):
-    div = fd.get(name)
+    div = compiled(name)
     t = conjugate_test_points(div)
     assert bool(jnp.all(div.in_domain(t)))
     u = jnp.concatenate([jnp.logspace(-4, 4, 100001), jnp.ones(1)])
@@ -98,7 +109,7 @@ def test_conjugate_is_the_numerical_sup(name, x64):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_activation_maps_into_the_domain_and_the_stable_composition_agrees(name, x64):
-    div = fd.get(name)
+    div = compiled(name)
     v = jnp.linspace(-30.0, 30.0, 601)
     assert bool(jnp.all(div.in_domain(div.activation(v))))
     v = jnp.linspace(-5.0, 5.0, 101)
@@ -107,7 +118,7 @@ def test_activation_maps_into_the_domain_and_the_stable_composition_agrees(name,
 
 @pytest.mark.parametrize('name', NAMES)
 def test_bound_is_tight_at_the_optimal_critic_and_lower_elsewhere(name, x64):
-    div = fd.get(name)
+    div = compiled(name)
     exact = exact_divergence(name, MU)
     if closed_form(name, MU) is not None:
         assert exact == pytest.approx(closed_form(name, MU), rel=1e-7)  # TV's kink limits the trapezoid rule
@@ -127,7 +138,7 @@ def test_bound_is_tight_at_the_optimal_critic_and_lower_elsewhere(name, x64):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_monte_carlo_bound_at_the_optimal_critic_matches_the_exact_divergence(name, x64):
-    div, n = fd.get(name), 200_000
+    div, n = compiled(name), 200_000
     kp, kq = jax.random.split(jax.random.key(0))
     x_p, x_q = MU + jax.random.normal(kp, (n,)), jax.random.normal(kq, (n,))
     log_ratio = lambda x: MU * x - MU**2 / 2  # log N(x; MU, 1) - log N(x; 0, 1)
@@ -142,18 +153,18 @@ def test_monte_carlo_bound_at_the_optimal_critic_matches_the_exact_divergence(na
 
 def test_wright_omega_matches_scipy(x64):
     z = np.linspace(-60.0, 400.0, 3001)
-    np.testing.assert_allclose(fd.wright_omega(jnp.asarray(z)), scipy.special.wrightomega(z), rtol=1e-13)
+    np.testing.assert_allclose(wright_omega(jnp.asarray(z)), scipy.special.wrightomega(z), rtol=1e-13)
     np.testing.assert_allclose(
-        fd.wright_omega(jnp.asarray([0.0, 1.0 + math.e]))[:1], scipy.special.lambertw(1.0).real, rtol=1e-13
+        wright_omega(jnp.asarray([0.0, 1.0 + math.e]))[:1], scipy.special.lambertw(1.0).real, rtol=1e-13
     )
     z = jnp.array([-3.0, 0.5, 20.0])
-    w = fd.wright_omega(z)
-    np.testing.assert_allclose(jax.vmap(jax.grad(fd.wright_omega))(z), w / (1 + w), rtol=1e-12)
+    w = wright_omega(z)
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(wright_omega)))(z), w / (1 + w), rtol=1e-12)
 
 
 def test_wright_omega_in_float32_stays_finite_and_accurate():
     z = jnp.linspace(-80.0, 200.0, 1001, dtype=jnp.float32)
-    w = fd.wright_omega(z)
+    w = wright_omega(z)
     assert w.dtype == jnp.float32
     np.testing.assert_allclose(w, scipy.special.wrightomega(np.asarray(z, np.float64)), rtol=2e-6)
 
@@ -162,22 +173,22 @@ def test_wright_omega_in_float32_stays_finite_and_accurate():
 def test_wright_omega_is_finite_far_below_zero(dtype, x64):
     """The edge an independent check found: NaN at z = -90 (float32) and below -709 (float64)."""
     z = np.array([-17.0, -40.0, -90.0, -200.0, -720.0, -1e4], dtype)
-    w = fd.wright_omega(jnp.asarray(z))
+    w = wright_omega(jnp.asarray(z))
     assert w.dtype == dtype and np.all(np.isfinite(w)) and np.all(w >= 0)
     reference = scipy.special.wrightomega(z.astype(np.float64))  # = e^z here; subnormal at -90 (float32)
     tiny = np.finfo(dtype).tiny  # XLA on CPU flushes subnormals to 0
     assert np.all(np.abs(w - reference) <= np.maximum(2 * np.finfo(dtype).eps * reference, tiny))
-    grads = jax.vmap(jax.grad(fd.wright_omega))(jnp.asarray(z))
+    grads = jax.jit(jax.vmap(jax.grad(wright_omega)))(jnp.asarray(z))
     assert np.all(np.isfinite(grads)) and np.all(grads >= 0)
 
 
 @pytest.mark.parametrize('dtype', [jnp.float32, jnp.float64])
 def test_jeffrey_conjugate_gradient_is_finite_for_large_logits(dtype, x64):
     """f*'(t) = 1/W(e^(1-t)) = e^(t - 1 + W): finite up to t ~ 89 in float32 (was -inf from t ~ 45)."""
-    jeffrey = fd.get('jeffrey')
+    jeffrey = compiled('jeffrey')
     t = jnp.asarray([-30.0, 0.0, 10.0, 45.0, 50.0, 80.0, 88.0], dtype)
     value = jeffrey.conjugate_of_activation(t)
-    grad = jax.vmap(jax.grad(jeffrey.conjugate_of_activation))(t)
+    grad = jax.jit(jax.vmap(jax.grad(jeffrey.conjugate_of_activation)))(t)
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(grad))
     w = scipy.special.wrightomega(1.0 - np.asarray(t, np.float64))
     rtol = 1e-5 if dtype == jnp.float32 else 1e-12

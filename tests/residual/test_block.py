@@ -16,7 +16,7 @@ def block64(request):
     with jax.enable_x64(True):
         block = ResidualBlock(hidden=(8, 8), logdet='exact', activation='lipswish')
         x = jax.random.normal(jax.random.key(0), (3, *shape), jnp.float64)
-        variables = to64(perturb(block.init(jax.random.key(1), x), jax.random.key(2), 0.5))
+        variables = to64(perturb(jax.jit(block.init)(jax.random.key(1), x), jax.random.key(2), 0.5))
         # converge the power-iteration vectors for the perturbed weights
         step = jax.jit(lambda v: block.apply(v, x, mutable=['spectral'])[1])
         for _ in range(30):
@@ -54,7 +54,7 @@ def test_inverse_round_trip_to_tolerance(block64):
 def test_stochastic_estimators_run_under_jit_and_grad(logdet, gradient):
     block = ResidualBlock(hidden=(8,), kernel_sizes=(3, 3), logdet=logdet, gradient=gradient)
     x = jax.random.normal(jax.random.key(3), (2, 4, 4, 2))
-    variables = block.init(jax.random.key(4), x)
+    variables = jax.jit(block.init)(jax.random.key(4), x)
 
     @jax.jit
     def loss(params, key):

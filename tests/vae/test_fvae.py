@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from tests.flows.checks import perturb
 from zoo.vae.fvae import FVAE, fvae_negative_elbo
 
 
@@ -14,15 +15,16 @@ from zoo.vae.fvae import FVAE, fvae_negative_elbo
 def model_and_variables():
     with jax.enable_x64(True):
         model = FVAE(image_shape=(8, 8, 1), scales=1, blocks=1, hidden=8, flow_scales=1, flow_steps=2, flow_hidden=8)
-        x = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 1), jnp.float64) - 0.5
-        variables = model.init(jax.random.PRNGKey(1), x)
-        initial = variables
+        x = jnp.asarray(np.random.default_rng(0).uniform(-0.5, 0.5, (2, 8, 8, 1)))
+        initial = jax.jit(model.init)(jax.random.PRNGKey(1), x)
         # Zero-initialised layers make the model start near the identity; perturb every
         # parameter so the checks see a generic network.
-        leaves, tree = jax.tree.flatten(variables['params'])
-        keys = jax.random.split(jax.random.PRNGKey(2), len(leaves))
-        noisy = [p + 0.1 * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
-        return model, {**variables, 'params': jax.tree.unflatten(tree, noisy)}, x, initial
+        return model, perturb(initial, jax.random.PRNGKey(2), scale=0.1), x, initial
+
+
+def apply(model, method):
+    """model.apply(variables, x, method=method), compiled: eager dispatch compiles every op."""
+    return jax.jit(lambda variables, x: model.apply(variables, x, method=method))
 
 
 def test_negative_elbo_matches_the_gaussian_densities():
@@ -40,10 +42,10 @@ def test_negative_elbo_matches_the_gaussian_densities():
 def test_shapes_and_identity_at_init(model_and_variables):
     model, _, x, variables = model_and_variables
     with jax.enable_x64(True):
-        h = model.apply(variables, x, method=FVAE.encode)
+        h = apply(model, FVAE.encode)(variables, x)
         assert h.shape == (2, 4, 4, 4)  # the latent keeps x's 64 dimensions
         # Zero-initialised residual branches: E is a squeeze and G an unsqueeze, so G(E(x)) = x.
-        np.testing.assert_allclose(model.apply(variables, h, method=FVAE.decode), x, atol=1e-12)
+        np.testing.assert_allclose(apply(model, FVAE.decode)(variables, h), x, atol=1e-12)
     with pytest.raises(ValueError, match='divisible by 8'):
         FVAE(image_shape=(12, 12, 1), scales=1, flow_scales=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 12, 12, 1)))
 
@@ -51,16 +53,16 @@ def test_shapes_and_identity_at_init(model_and_variables):
 def test_flow_round_trip_and_log_det_equals_brute_force_jacobian(model_and_variables):
     with jax.enable_x64(True):
         model, variables, x, _ = model_and_variables
-        h = model.apply(variables, x, method=FVAE.encode)
-        latents = model.apply(variables, h, method=FVAE.to_prior)
-        np.testing.assert_allclose(model.apply(variables, latents, method=FVAE.from_prior), h, atol=1e-10)
+        h = apply(model, FVAE.encode)(variables, x)
+        latents = apply(model, FVAE.to_prior)(variables, h)
+        np.testing.assert_allclose(apply(model, FVAE.from_prior)(variables, latents), h, atol=1e-10)
 
         def flat_forward(flat_h):
             zs = model.apply(variables, flat_h.reshape(1, *h.shape[1:]), method=FVAE.to_prior)
             return jnp.concatenate([z.ravel() for z in zs])
 
-        log_prob = model.apply(variables, h[:1], method=FVAE.flow_log_prob)
-        z = flat_forward(h[0].ravel())
+        log_prob = apply(model, FVAE.flow_log_prob)(variables, h[:1])
+        z = jax.jit(flat_forward)(h[0].ravel())
         _, log_det = jnp.linalg.slogdet(jax.jit(jax.jacfwd(flat_forward))(h[0].ravel()))
         expected = -0.5 * jnp.sum(z**2) - 0.5 * z.size * np.log(2 * np.pi) + log_det
         np.testing.assert_allclose(log_prob[0], expected, rtol=1e-9)

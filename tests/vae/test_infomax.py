@@ -110,17 +110,20 @@ def test_pairwise_bounds_with_the_optimal_critic_on_every_pair(held_out):
     a, b, b_shuffled = held_out
     n = 512
     a, b = a[:n], b[:n]
-    scores = log_ratio(a[:, None, :], b[None, :, :], RHO)  # scores[i, j] = T*(a_i, b_j)
-    shuffled = jensen_shannon_bound(log_ratio(*held_out[:2], RHO), log_ratio(held_out[0], b_shuffled, RHO))
-    np.testing.assert_allclose(pairwise_jensen_shannon_bound(scores), shuffled, atol=0.03)
-    nce = float(info_nce_bound(scores))
+    pairwise_js, nce_bound = jax.jit(pairwise_jensen_shannon_bound), jax.jit(info_nce_bound)
+    scores = jax.jit(lambda a, b: log_ratio(a, b, RHO))(a[:, None, :], b[None, :, :])  # scores[i, j] = T*(a_i, b_j)
+    shuffled = jax.jit(lambda a, b, c: jensen_shannon_bound(log_ratio(a, b, RHO), log_ratio(a, c, RHO)))(
+        held_out[0], held_out[1], b_shuffled
+    )
+    np.testing.assert_allclose(pairwise_js(scores), shuffled, atol=0.03)
+    nce = float(nce_bound(scores))
     assert TRUE_MI - 0.1 < nce < TRUE_MI + 0.03 and nce <= np.log(n)
-    few = float(info_nce_bound(scores[:4, :4]))
+    few = float(nce_bound(scores[:4, :4]))
     assert few <= np.log(4) + 1e-6
     # Middle axes (positions) are averaged: the same pairs tiled over a 2x3 map give the same bounds.
     tiled = jnp.broadcast_to(scores[:, None, None, :], (n, 2, 3, n))
-    np.testing.assert_allclose(pairwise_jensen_shannon_bound(tiled), pairwise_jensen_shannon_bound(scores), rtol=1e-5)
-    np.testing.assert_allclose(info_nce_bound(tiled), nce, rtol=1e-5)
+    np.testing.assert_allclose(pairwise_js(tiled), pairwise_js(scores), rtol=1e-5)
+    np.testing.assert_allclose(nce_bound(tiled), nce, rtol=1e-5)
     with pytest.raises(ValueError, match='scores must be'):
         info_nce_bound(scores[:, :3])
 
