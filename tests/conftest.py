@@ -59,8 +59,14 @@ SLOW_MODULES = {
     'tests/flows/test_models.py',
 }
 
-# Single tests that train something or check a whole model, in modules otherwise kept fast.
+# Single tests (every case, or one case by its id) that train something or check a whole
+# model or network, in modules otherwise kept fast.
 SLOW_TESTS = {
+    'tests/flows/test_context.py::test_context_round_trip_exact_log_det_and_use[scanned_autodiff]',
+    'tests/flows/test_context.py::test_context_round_trip_exact_log_det_and_use[scanned_unrolled]',
+    'tests/flows/test_context.py::test_context_round_trip_exact_log_det_and_use[scanned_invertible]',
+    'tests/flows/test_mixed_precision.py::test_bf16_is_finite_invertible_and_close_to_float32',
+    'tests/eval/test_weights.py::test_loaded_network_on_the_mesh_gives_pytorch_fids_features',
     'tests/flows/test_invertible_backprop.py::test_glow_gradient_equals_autodiff',
     'tests/flows/test_invertible_backprop.py::test_glow_encode_and_decode_values_are_identical',
     'tests/flows/test_logit.py::test_flow_with_logit_is_the_flow_on_logit_inputs_plus_the_layers_log_det',
@@ -77,5 +83,5 @@ def pytest_collection_modifyitems(config, items):
     root = config.rootpath
     for item in items:
         module = item.path.relative_to(root).as_posix()
-        if module in SLOW_MODULES or f'{module}::{item.originalname}' in SLOW_TESTS:
+        if module in SLOW_MODULES or {f'{module}::{item.originalname}', f'{module}::{item.name}'} & SLOW_TESTS:
             item.add_marker('slow')
