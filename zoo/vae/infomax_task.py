@@ -103,24 +103,23 @@ class InfoMaxTask(Task):
         """
         sample_key, shuffle_key, view_key = jax.random.split(rng, 3)
         apply = lambda method, *a: self.model.apply({'params': params}, *a, method=method)
+        n, views = pixels.shape[0], any(self.warp)
         x = self.inputs(pixels)
-        if any(self.warp):
+        if views:
             x = jnp.concatenate([random_view(k, x, *self.warp) for k in jax.random.split(view_key)])
         local, glob, mean, log_scale = apply(InfoMax.encode, x)
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
         kl = sum_except_batch(kl_standard_normal(mean, log_scale))
-        if any(self.warp):  # z of view 1 against the features of view 2, and of view 2 against view 1
-            n = pixels.shape[0]
+        if views:  # z of view 1 against the features of view 2, and of view 2 against view 1
             z = jnp.concatenate([z[n:], z[:n]])
         if self.model.critic == 'dot':
             bound = PAIRWISE_BOUNDS[self.estimator]
-            if any(self.warp):  # all pairs within each direction's batch of n, as without views
-                pairs = [apply(InfoMax.critics, local[s], glob[s], z[s]) for s in (slice(None, n), slice(n, None))]
-                global_mi = jnp.mean(jnp.stack([bound(g) for g, _ in pairs]))
-                local_mi = jnp.mean(jnp.stack([bound(l) for _, l in pairs]))
-                return infomax_loss(global_mi, local_mi, kl, self.alpha, self.beta, self.gamma)
-            global_scores, local_scores = apply(InfoMax.critics, local, glob, z)
-            return infomax_loss(bound(global_scores), bound(local_scores), kl, self.alpha, self.beta, self.gamma)
+            # All pairs within each batch of n: the one batch, or with views each direction's.
+            groups = (slice(None, n), slice(n, None)) if views else (slice(None),)
+            scores = [apply(InfoMax.critics, local[g], glob[g], z[g]) for g in groups]
+            global_mi = jnp.mean(jnp.stack([bound(g) for g, _ in scores]))
+            local_mi = jnp.mean(jnp.stack([bound(l) for _, l in scores]))
+            return infomax_loss(global_mi, local_mi, kl, self.alpha, self.beta, self.gamma)
         global_joint, local_joint = apply(InfoMax.critics, local, glob, z)
         global_marginal, local_marginal = apply(InfoMax.critics, local, glob, shuffle_within_batch(shuffle_key, z))
         return infomax_loss(
