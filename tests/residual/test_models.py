@@ -60,6 +60,13 @@ def test_flat_model_log_prob_and_sampling():
         z = jax.vmap(forward)(x)
         expected = -0.5 * np.sum(np.asarray(z) ** 2, 1) - np.log(2 * np.pi) + [np.linalg.slogdet(j)[1] for j in jac]
         np.testing.assert_allclose(log_prob, expected, rtol=1e-9)
+        # the inverse scans the blocks backwards: a wrong order would not return x
+        (_, log_det), (x_back, inverse_log_det) = jax.jit(
+            lambda v, x: (model.apply(v, x), model.apply(v, model.apply(v, x)[0], inverse=True))
+        )(variables, x)
+        np.testing.assert_allclose(x_back, x, atol=1e-5)  # the fixed point stops at 1e-6 a block
+        np.testing.assert_allclose(inverse_log_det, -log_det, atol=1e-5)
+        assert jax.tree.leaves(variables['params'])[0].shape[0] == 2  # one stacked slice per block
         samples = jax.jit(lambda v, k: model.apply(v, k, 7, method=model.sample))(variables, jax.random.key(6))
         assert samples.shape == (7, 2) and np.all(np.isfinite(samples))
     with pytest.raises(ValueError, match='flat'):
