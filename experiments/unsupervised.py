@@ -109,6 +109,18 @@ def codes_kmeans_accuracy(task, state, train: dict, test: dict, seed: int) -> fl
     return clustering_accuracy(test['label'], kmeans.predict(_codes(task, params, test['image'])))
 
 
+def nearest_mean_accuracy(task, state, test: dict) -> float:
+    """Hungarian accuracy of argmin_y |mu(x) - mu_y| on the test codes: the partition of the
+    class means themselves, beside the classifier p(y|z)'s argmax (``cluster_accuracy``)."""
+    from zoo.metrics import clustering_accuracy
+    from zoo.vae.clustering import ClusteringVAE
+
+    params = state.averaged('vae')
+    codes = _codes(task, params, test['image'])
+    means = np.asarray(task.apply(params, method=ClusteringVAE.means))
+    return clustering_accuracy(test['label'], np.argmin(((codes[:, None] - means[None]) ** 2).sum(-1), axis=1))
+
+
 def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
     import jax
 
@@ -181,6 +193,7 @@ def measure(
         result.update({f'{prefix}{k}': v for k, v in evaluate(each, state, test, jax.random.fold_in(rng, 2)).items()})
     if model == 'vae_cluster':
         result['codes_kmeans_accuracy'] = codes_kmeans_accuracy(task, state, train, test, seed)
+        result['nearest_mean_accuracy'] = nearest_mean_accuracy(task, state, test)
     result['steps'] = config.steps
     return result
 
