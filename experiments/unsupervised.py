@@ -141,13 +141,12 @@ def measure(
     steps=None,
     sets=(),
     all_representations: bool = False,
-    kmeans_steps=None,
+    kmeans_steps=(),
 ) -> dict:
     """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time.
 
-    ``kmeans_steps`` (clustering VAE; default the config's ``task_kwargs.kmeans_steps``): at
-    each of these steps the class means are reset to k-means centres of the training codes
-    (``kmeans_class_means``).
+    ``kmeans_steps`` (clustering VAE): at each of these steps the class means are reset to
+    k-means centres of the training codes (``kmeans_class_means``).
     """
     import jax
 
@@ -177,8 +176,6 @@ def measure(
     if model == 'infomax':
         for prefix, each in scored.items():
             result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
-    if kmeans_steps is None:
-        kmeans_steps = getattr(task, 'kmeans_steps', ())
     step = jax.jit(task.train_step)
     start = time.time()
     from tqdm import tqdm
@@ -209,7 +206,7 @@ def main(argv=None):
     parser.add_argument('--set', action='append', default=[])
     parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
     parser.add_argument(
-        '--kmeans-steps', help="clustering VAE: steps 'a,b,..' of the k-means resets (default: config's)"
+        '--kmeans-steps', default='', help="clustering VAE: steps 'a,b,..' of the k-means resets (default: none)"
     )
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
@@ -225,7 +222,7 @@ def main(argv=None):
                 args.steps,
                 tuple(args.set),
                 args.all_representations,
-                None if args.kmeans_steps is None else tuple(int(t) for t in args.kmeans_steps.split(',') if t),
+                tuple(int(t) for t in args.kmeans_steps.split(',') if t),
             )
         print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)
 

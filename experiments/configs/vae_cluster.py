@@ -34,7 +34,6 @@ def _config(
     every=1000,
     reconstruction_weight=1.0,
     encode_intensity=False,
-    kmeans_steps=(),
 ) -> Config:
     return Config(
         task='vae_cluster',
@@ -44,7 +43,6 @@ def _config(
             'likelihood': likelihood,
             'reconstruction_weight': reconstruction_weight,
             'encode_intensity': encode_intensity,
-            'kmeans_steps': kmeans_steps,
         },
         steps=steps,
         batch_size=batch_size,
@@ -60,34 +58,14 @@ def _config(
 def digits() -> Config:
     """The embedded default: the article's shape scaled to 8x8 (conv 32, 64 -> 2x2), 4 latents,
     10 clusters, the encoder fed the intensities (the article's input; ``encode_intensity``);
-    about 2-4 minutes on the shared 2 cores.  Clustering accuracy needs labels in the eval
-    batches.  ``experiments.unsupervised`` (the ledger's trainer, not ``experiments.train``)
-    resets the class means to k-means centres of the codes at ``kmeans_steps``, each centre
-    labelled by the classifier's cluster it overlaps most.
-
-    Seed 0, 3000 steps, Hungarian accuracy (k-means on the raw pixels: 0.793): the encoder fed
-    the random binarisation 0.73, fed the intensities 0.74 (5000 steps: 0.753); k-means on the
-    trained codes 0.80, the class means' own partition 0.74, so the codes are no better than
-    the pixels.  The k-means reset at step 2000 instead of 1000: 0.63, 8 clusters used (the
-    classifier p(y|z) no longer matches the moved means: the k-means labels were a
-    permutation of the classifier's, at step 1000 the two agreed on 0.28 of the codes, 0.63
-    once matched; the matched reset at 1000 alone: 0.743).  Matched resets at 1000, 2000,
-    2500 (the default): 0.783 (5 seeds: 0.760 +- 0.030, k-means on the final codes 0.784);
-    seed 2, matched resets every 250 steps from 1000: 0.720 against 0.713.  Earlier: 8 latents 0.47 (0.68
-    with the k-means start); Bernoulli weight 3 0.68; the Gaussian likelihood at weight 30
-    (sigma ~ 0.18) 0.64, 8 clusters used; 20 latents 0.57; class means started at zero as in
-    the article 0.35 (clusters collapse), so they start N(0, 1).  The article's loss and
-    networks (``ARTICLE_MODEL``, ``ARTICLE_LOSS``, means at zero) collapse on 8x8 digits: 0.18,
-    4 clusters used (seed 0, 2000 steps)."""
+    about 2-4 minutes on 2 cores.  Clustering accuracy needs labels in the eval batches.  The
+    ledger's protocol adds k-means resets of the class means (``experiments.ledger.rows_vae``);
+    what was tried and measured is in RESULTS.md."""
     return _config(
         'digits',
         dict(architecture='conv', hidden=256, latents=4, channels=(32, 64), num_clusters=10, classifier_hidden=256),
         steps=3000,
         encode_intensity=True,
-        # VaDE starts the mixture from k-means of pre-trained codes (Jiang et al. 2017, sec. 3.3);
-        # repeated here as the codes improve, the last near the end, where k-means on the codes
-        # beats the means that followed them (seed 0: 0.80 vs 0.74).
-        kmeans_steps=(1000, 2000, 2500),
     )
 
 

@@ -39,16 +39,11 @@ class ClusteringVAETask(VAETask):
         reconstruction_weight: float = 1.0,
         samples_per_cluster: int = 10,
         encode_intensity: bool = False,
-        kmeans_steps: tuple = (),
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
         self.samples_per_cluster = samples_per_cluster
         self.encode_intensity = bool(encode_intensity)
-        # The steps at which ``experiments.unsupervised`` resets the class means to k-means
-        # centres of the codes (VaDE's start, Jiang et al. 2017, sec. 3.3); the generic loop
-        # of ``experiments.train`` does not reset them.
-        self.kmeans_steps = tuple(int(t) for t in kmeans_steps)
 
     def encoder_input(self, x, pixels):
         """What the encoder sees: the observation ``x``, or with ``encode_intensity`` the intensities p / (L-1).
