@@ -484,7 +484,14 @@ def main(argv=None):
         sections=tuple(a.sections.split(',')),
         peak_tflops=a.peak_tflops,
     )
-    print(write(run_bench(settings), a.out))
+    try:
+        results = run_bench(settings)
+    except KeyboardInterrupt:
+        print('interrupted; the benchmark writes its results only once every section has run', flush=True)
+        # Nothing to save, so skip the interpreter's teardown: after a Ctrl-C during an XLA
+        # compile it crashed (segmentation fault) under `make bench`.
+        os._exit(130)
+    print(write(results, a.out))
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 
 import jax
@@ -131,10 +132,13 @@ def main(argv=None) -> list[dict]:
     parser.add_argument('--sample-steps', type=int, default=500, help='steps of each of those chains')
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    results = [
-        fit_one(name, args.steps, args.seed, args.out, args.num_samples, args.sample_steps)
-        for name in args.densities.split(',')
-    ]
+    try:
+        results = [
+            fit_one(name, args.steps, args.seed, args.out, args.num_samples, args.sample_steps)
+            for name in args.densities.split(',')
+        ]
+    except KeyboardInterrupt:  # Ctrl-C: the loop saved a checkpoint and said how to resume; no traceback below that
+        sys.exit(130)
     path = figure(results, os.path.join(args.out, 'ebm_2d.png'))
     summary = [{k: v for k, v in r.items() if k not in ('true', 'learned', 'samples')} for r in results]
     with open(os.path.join(args.out, 'summary.json'), 'w') as f:

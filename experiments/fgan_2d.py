@@ -256,18 +256,25 @@ def main(argv=None):
     parser.add_argument('--generator-objective', default='saturating', choices=('saturating', 'non_saturating'))
     parser.add_argument('--fresh-critic-steps', type=int, default=1000)
     args = parser.parse_args(argv)
-    run_all(
-        args.divergences.split(','),
-        args.steps,
-        args.batch_size,
-        args.out,
-        args.seed,
-        fresh_critic_steps=args.fresh_critic_steps,
-        lr=args.lr,
-        critic_steps=args.critic_steps,
-        output_std=args.output_std,
-        generator_objective=args.generator_objective,
-    )
+    try:
+        run_all(
+            args.divergences.split(','),
+            args.steps,
+            args.batch_size,
+            args.out,
+            args.seed,
+            fresh_critic_steps=args.fresh_critic_steps,
+            lr=args.lr,
+            critic_steps=args.critic_steps,
+            output_std=args.output_std,
+            generator_objective=args.generator_objective,
+        )
+    except KeyboardInterrupt:
+        print('interrupted; nothing is saved until every divergence has run (--divergences runs a subset)', flush=True)
+        # Nothing to save, so skip the interpreter's teardown: after a Ctrl-C during an XLA
+        # compile it crashed once (segmentation fault) under `make fgan-2d`.
+        os._exit(130)
+    print(f'pictures: {os.path.join(args.out, "all.png")} (one per divergence beside it); numbers: summary.json there')
 
 
 if __name__ == '__main__':

@@ -124,13 +124,15 @@ def default_workdir(name: str, args: argparse.Namespace, config: Config) -> str:
 
 def result_line(summary: dict) -> str:
     """'test bpd 2.2769 | validation bpd 2.2512 | 600 steps in 43 s | 17.0 ms/step (median)';
-    the step time only where the run measured one."""
+    'steps 400-600 in 15 s' for a resumed run; the step time only where the run measured one."""
     key = summary['headline']
     parts = [
         f'{split} {key} {summary[split][key]:.4f}' for split in ('test', 'validation') if key in summary.get(split, {})
     ]
     if not summary['complete']:
-        parts.append(f'{summary["step"]} steps in {summary["wall_time"]:.0f} s')
+        first = summary.get('first_step', 0)
+        steps = f'steps {first}-{summary["step"]}' if first else f'{summary["step"]} steps'
+        parts.append(f'{steps} in {summary["wall_time"]:.0f} s')
         if summary['step_time']:
             parts.append(f'{1000 * summary["step_time"]:.1f} ms/step (median)')
     return ' | '.join(parts) or f'{key}: not measured'

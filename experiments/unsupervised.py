@@ -46,20 +46,79 @@ def kmeans_baseline(dataset: str, seed: int = 0) -> dict:
     return {'cluster_accuracy': clustering_accuracy(test['label'], kmeans.predict(flat(test['image'])))}
 
 
+def _codes(task, params, images, batch_size: int = 500):
+    """The encoder's means mu(x) of ``images``, (N, latents), in batches."""
+    import jax
+
+    encode = jax.jit(task.code_means)
+    return np.concatenate(
+        [
+            jax.device_get(encode(params, images[i : i + batch_size], jax.random.PRNGKey(i)))
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+
+
+def match_clusters(current, new, k: int):
+    """The permutation ``order`` (k,) with ``order[y]`` the new cluster that overlaps most with
+    current cluster y, over one-to-one pairings (Hungarian on the contingency table of the two
+    partitions of the same codes).  Labels only, no ground truth."""
+    from scipy.optimize import linear_sum_assignment
+
+    overlap = np.zeros((k, k))
+    np.add.at(overlap, (current, new), 1)
+    _, order = linear_sum_assignment(-overlap)
+    return order
+
+
 def kmeans_class_means(task, state, train: dict, seed: int, batch_size: int = 500):
     """The clustering VAE's ``state`` with its class means set to k-means centres of the
-    training codes mu(x) (VaDE's initialisation, Jiang et al. 2017, sec. 4)."""
+    training codes mu(x) (VaDE's initialisation, Jiang et al. 2017, sec. 3.3: k-means++
+    starts, 10 restarts), each centre given the label of the classifier's cluster it overlaps
+    most (``match_clusters``), so that p(y|z) still points at the right means after the reset.
+    """
     import jax
     from sklearn.cluster import KMeans
 
-    encode = jax.jit(task.code_means)
-    codes = [
-        jax.device_get(encode(state.params['vae'], train['image'][i : i + batch_size], jax.random.PRNGKey(i)))
-        for i in range(0, len(train['image']), batch_size)
-    ]
-    k = state.params['vae']['class_means'].shape[0]
-    centres = KMeans(k, n_init=10, random_state=seed).fit(np.concatenate(codes)).cluster_centers_
-    return task.with_class_means(state, centres)
+    from zoo.vae.clustering import ClusteringVAE
+
+    params = state.params['vae']
+    codes = _codes(task, params, train['image'], batch_size)
+    k = params['class_means'].shape[0]
+    kmeans = KMeans(k, n_init=10, random_state=seed).fit(codes)
+    current = np.argmax(jax.device_get(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
+    order = match_clusters(current, kmeans.labels_, k)
+    relabelled = np.argsort(order)[kmeans.labels_]  # k-means cluster order[y] becomes y
+    print(
+        f'k-means reset: the classifier agrees with k-means on {np.mean(current == relabelled):.3f} of the codes '
+        f'(unmatched labels: {np.mean(current == kmeans.labels_):.3f}); {len(np.unique(current))} clusters in use',
+        flush=True,
+    )
+    return task.with_class_means(state, kmeans.cluster_centers_[order])
+
+
+def codes_kmeans_accuracy(task, state, train: dict, test: dict, seed: int) -> float:
+    """k-means (k = 10, 10 restarts) fit on the training codes mu(x), scored on the test codes
+    (Hungarian): what the clustering VAE's own partition would score at k-means' optimum."""
+    from sklearn.cluster import KMeans
+
+    from zoo.metrics import clustering_accuracy
+
+    params = state.averaged('vae')
+    kmeans = KMeans(10, n_init=10, random_state=seed).fit(_codes(task, params, train['image']))
+    return clustering_accuracy(test['label'], kmeans.predict(_codes(task, params, test['image'])))
+
+
+def nearest_mean_accuracy(task, state, test: dict) -> float:
+    """Hungarian accuracy of argmin_y |mu(x) - mu_y| on the test codes: the partition of the
+    class means themselves, beside the classifier p(y|z)'s argmax (``cluster_accuracy``)."""
+    from zoo.metrics import clustering_accuracy
+    from zoo.vae.clustering import ClusteringVAE
+
+    params = state.averaged('vae')
+    codes = _codes(task, params, test['image'])
+    means = np.asarray(task.apply(params, method=ClusteringVAE.means))
+    return clustering_accuracy(test['label'], np.argmin(((codes[:, None] - means[None]) ** 2).sum(-1), axis=1))
 
 
 def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
@@ -82,12 +141,12 @@ def measure(
     steps=None,
     sets=(),
     all_representations: bool = False,
-    kmeans_init_step: int | None = None,
+    kmeans_steps=(),
 ) -> dict:
     """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time.
 
-    ``kmeans_init_step`` (clustering VAE): at that step the class means are reset to k-means
-    centres of the training codes (``kmeans_class_means``).
+    ``kmeans_steps`` (clustering VAE): at each of these steps the class means are reset to
+    k-means centres of the training codes (``kmeans_class_means``).
     """
     import jax
 
@@ -122,13 +181,16 @@ def measure(
     from tqdm import tqdm
 
     for t in tqdm(range(config.steps), desc=f'{model} seed {seed}', mininterval=30):
-        if t == kmeans_init_step:
+        if t in kmeans_steps:
             state = kmeans_class_means(task, state, train, seed)
         state, _ = step(state, batch(), jax.random.fold_in(rng, 10 + t))
     jax.block_until_ready(state)
     result['train_seconds'] = time.time() - start
     for prefix, each in scored.items():
         result.update({f'{prefix}{k}': v for k, v in evaluate(each, state, test, jax.random.fold_in(rng, 2)).items()})
+    if model == 'vae_cluster':
+        result['codes_kmeans_accuracy'] = codes_kmeans_accuracy(task, state, train, test, seed)
+        result['nearest_mean_accuracy'] = nearest_mean_accuracy(task, state, test)
     result['steps'] = config.steps
     return result
 
@@ -143,7 +205,9 @@ def main(argv=None):
     parser.add_argument('--train-images', type=int)
     parser.add_argument('--set', action='append', default=[])
     parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
-    parser.add_argument('--kmeans-init-step', type=int, help='clustering VAE: class means from k-means of the codes')
+    parser.add_argument(
+        '--kmeans-steps', default='', help="clustering VAE: steps 'a,b,..' of the k-means resets (default: none)"
+    )
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
         if args.model == 'kmeans':
@@ -158,7 +222,7 @@ def main(argv=None):
                 args.steps,
                 tuple(args.set),
                 args.all_representations,
-                args.kmeans_init_step,
+                tuple(int(t) for t in args.kmeans_steps.split(',') if t),
             )
         print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)
 

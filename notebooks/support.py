@@ -69,7 +69,7 @@ TINY = {
     'vae': TINY_VAE,
     'cvae': TINY_VAE,  # the conditional VAE shares the VAE's settings
     'vae_cluster': ['--steps', '40', '--set', 'model.hidden=32', '--set', 'model.channels=(8, 16)'],
-    'ogan': ['--steps', '20', '--set', 'log_every=10'],
+    'ogan': ['--steps', '10', '--set', 'log_every=5'],
 }
 
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from experiments import bench
 
 
@@ -34,3 +36,21 @@ def test_flop_count_matches_the_formula_for_one_step():
     # One level on 8x8x1: squeeze to 4x4x4, so per pixel 9*2*h + h*h + 9*h*4 + 4*4 multiply-adds.
     model = bench.Glow(image_shape=(8, 8, 1), scales=1, flow_steps=1, hidden=4)
     assert bench.glow_forward_flops(model, batch=3) == 3 * 2 * 16 * (9 * 2 * 4 + 16 + 9 * 4 * 4 + 16)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys, tmp_path):
+    """Ctrl-C: one line saying nothing was written, exit status 130 (as ``experiments.train``), no traceback."""
+
+    def interrupted(settings):
+        raise KeyboardInterrupt
+
+    def exit_now(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(bench, 'run_bench', interrupted)
+    monkeypatch.setattr(bench.os, '_exit', exit_now)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(['--out', str(tmp_path)])
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().out.startswith('interrupted; the benchmark writes its results only')
+    assert not list(tmp_path.iterdir())

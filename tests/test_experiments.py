@@ -156,6 +156,12 @@ def test_result_line_leaves_out_an_unmeasured_step_time():
     assert runner.result_line(summary).endswith('| 5.2 ms/step (median)')
 
 
+def test_result_line_of_a_resumed_run_counts_the_steps_it_ran():
+    summary = {'headline': 'bpd', 'complete': False, 'step': 3000, 'first_step': 2700, 'wall_time': 26.0}
+    summary |= {'step_time': None, 'test': {'bpd': 2.5}, 'validation': {}}
+    assert runner.result_line(summary) == 'test bpd 2.5000 | steps 2700-3000 in 26 s'
+
+
 @pytest.mark.slow
 def test_glow_digits_default_runs_end_to_end(tmp_path, capsys):
     workdir = str(tmp_path / 'glow')

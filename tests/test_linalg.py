@@ -64,14 +64,19 @@ def test_spectral_norm_gradient_is_top_singular_pair():
 def test_conv_operator_norm_matches_explicit_matrix(strides, padding):
     kernel = jax.random.normal(jax.random.key(6), (3, 3, 2, 3), jnp.float64)
     shape = (5, 5, 2)
-    apply, transpose = linalg.conv_operator(kernel, shape, strides, padding)
-    # explicit matrix: the conv applied to each basis image
-    basis = jnp.eye(int(np.prod(shape)), dtype=jnp.float64).reshape(-1, *shape)
-    matrix = jax.vmap(lambda e: apply(e).ravel())(basis).T
-    y = jax.random.normal(jax.random.key(7), apply(basis[0]).shape, jnp.float64)
-    np.testing.assert_allclose(transpose(y).ravel(), matrix.T @ y.ravel(), atol=1e-10)
-    u = _unit(jax.random.normal(jax.random.key(8), y.shape, jnp.float64))
-    sigma, _ = linalg.conv_spectral_norm(kernel, u, shape, strides, padding, num_iters=3000)
+
+    @jax.jit  # one program: the explicit matrix (the conv of each basis image), the transpose, the power iteration
+    def run(kernel):
+        apply, transpose = linalg.conv_operator(kernel, shape, strides, padding)
+        basis = jnp.eye(int(np.prod(shape)), dtype=jnp.float64).reshape(-1, *shape)
+        matrix = jax.vmap(lambda e: apply(e).ravel())(basis).T
+        y = jax.random.normal(jax.random.key(7), apply(basis[0]).shape, jnp.float64)
+        u = _unit(jax.random.normal(jax.random.key(8), y.shape, jnp.float64))
+        sigma, _ = linalg.conv_spectral_norm(kernel, u, shape, strides, padding, num_iters=3000)
+        return matrix, y, transpose(y), sigma
+
+    matrix, y, transposed, sigma = run(kernel)
+    np.testing.assert_allclose(transposed.ravel(), matrix.T @ y.ravel(), atol=1e-10)
     np.testing.assert_allclose(sigma, np.linalg.svd(np.asarray(matrix), compute_uv=False)[0], rtol=1e-6)
     # the reshaped kernel's norm is a different number: the operator norm is the right bound
     reshaped = np.linalg.svd(np.asarray(kernel).reshape(-1, 3), compute_uv=False)[0]
@@ -125,14 +130,25 @@ def test_log1p_series_converges_to_matrix_log():
 def test_exp_rank_one_closed_form(scale):
     x = scale * jax.random.normal(jax.random.key(12), (5,), jnp.float64)
     y = jax.random.normal(jax.random.key(13), (5,), jnp.float64)
-    dense = scipy.linalg.expm(np.outer(np.asarray(x), np.asarray(y)))
-    m = linalg.exp_rank_one(x, y)
-    np.testing.assert_allclose(m, dense, atol=1e-12)
-    np.testing.assert_allclose(linalg.log_det_exp_rank_one(x, y), np.linalg.slogdet(dense)[1], atol=1e-12)
     z = jax.random.normal(jax.random.key(14), (3, 5), jnp.float64)
-    np.testing.assert_allclose(linalg.exp_rank_one_apply(x, y, z), z @ dense.T, atol=1e-12)
-    np.testing.assert_allclose(linalg.exp_rank_one_apply(x, y, z, inverse=True), z @ np.linalg.inv(dense).T, atol=1e-12)
-    grad = jax.grad(lambda x: jnp.sum(linalg.exp_rank_one(x, y)))(x)
+    dense = scipy.linalg.expm(np.outer(np.asarray(x), np.asarray(y)))
+
+    @jax.jit  # one program for the matrix, its log-det, both applications and the gradient
+    def run(x, y, z):
+        grad = jax.grad(lambda x: jnp.sum(linalg.exp_rank_one(x, y)))(x)
+        return (
+            linalg.exp_rank_one(x, y),
+            linalg.log_det_exp_rank_one(x, y),
+            linalg.exp_rank_one_apply(x, y, z),
+            linalg.exp_rank_one_apply(x, y, z, inverse=True),
+            grad,
+        )
+
+    m, log_det, applied, inverse_applied, grad = run(x, y, z)
+    np.testing.assert_allclose(m, dense, atol=1e-12)
+    np.testing.assert_allclose(log_det, np.linalg.slogdet(dense)[1], atol=1e-12)
+    np.testing.assert_allclose(applied, z @ dense.T, atol=1e-12)
+    np.testing.assert_allclose(inverse_applied, z @ np.linalg.inv(dense).T, atol=1e-12)
     assert np.all(np.isfinite(grad))
 
 

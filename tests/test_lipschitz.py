@@ -67,14 +67,14 @@ def test_spectral_conv_bounds_the_conv_operator_norm():
         kernel_init=nn.initializers.normal(1.0),
     )
     x = jax.random.normal(jax.random.key(2), (2, 5, 5, 2))
-    variables = layer.init(jax.random.key(3), x)
+    variables = jax.jit(layer.init)(jax.random.key(3), x)
     kernel = variables['params']['kernel']
     sigma = np.linalg.svd(_conv_matrix(kernel, (5, 5, 2)), compute_uv=False)[0]
     assert sigma > 0.9
     expected = jax.lax.conv_general_dilated(
         x, kernel * 0.9 / sigma, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC')
     )
-    np.testing.assert_allclose(layer.apply(variables, x), expected, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(jax.jit(layer.apply)(variables, x), expected, rtol=1e-3, atol=1e-4)
     with pytest.raises(ValueError, match='input size'):
         layer.apply(variables, jnp.ones((2, 6, 6, 2)))
 

@@ -58,20 +58,9 @@ def _config(
 def digits() -> Config:
     """The embedded default: the article's shape scaled to 8x8 (conv 32, 64 -> 2x2), 4 latents,
     10 clusters, the encoder fed the intensities (the article's input; ``encode_intensity``);
-    about 2-4 minutes on the shared 2 cores.  Clustering accuracy needs labels in the eval
-    batches.  The ledger row also resets the class means to k-means centres of the codes at
-    step 1000 (``experiments.unsupervised --kmeans-init-step``, VaDE's start).
-
-    Seed 0, 3000 steps, Hungarian accuracy (k-means on the raw pixels: 0.793): the encoder fed
-    the random binarisation 0.73, fed the intensities 0.74 (5000 steps: 0.753); k-means on the
-    trained codes 0.80, the class means' own partition 0.74, so the codes are no better than
-    the pixels.  The k-means reset at step 2000 instead of 1000: 0.63, 8 clusters used (the
-    classifier p(y|z) no longer matches the moved means).  Earlier: 8 latents 0.47 (0.68
-    with the k-means start); Bernoulli weight 3 0.68; the Gaussian likelihood at weight 30
-    (sigma ~ 0.18) 0.64, 8 clusters used; 20 latents 0.57; class means started at zero as in
-    the article 0.35 (clusters collapse), so they start N(0, 1).  The article's loss and
-    networks (``ARTICLE_MODEL``, ``ARTICLE_LOSS``, means at zero) collapse on 8x8 digits: 0.18,
-    4 clusters used (seed 0, 2000 steps)."""
+    about 2-4 minutes on 2 cores.  Clustering accuracy needs labels in the eval batches.  The
+    ledger's protocol adds k-means resets of the class means (``experiments.ledger.rows_vae``);
+    what was tried and measured is in RESULTS.md."""
     return _config(
         'digits',
         dict(architecture='conv', hidden=256, latents=4, channels=(32, 64), num_clusters=10, classifier_hidden=256),

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 
 def test_ebm_2d_writes_the_picture_and_summary(tmp_path):
@@ -29,3 +30,17 @@ def test_ebm_2d_writes_the_picture_and_summary(tmp_path):
     assert summary[0]['density'] == 'eight_gaussians' and 0 <= summary[0]['coverage'] <= 1
     assert np.isfinite(summary[0]['mmd2']) and np.isfinite(summary[0]['energy_gap'])
     assert os.path.isdir(tmp_path / 'eight_gaussians' / 'checkpoints')  # one loop run per density
+
+
+def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, tmp_path):
+    """Ctrl-C during a fit: the loop has saved and printed how to resume; main exits 130 (as
+    ``experiments.train`` does) instead of burying that line under a KeyboardInterrupt traceback."""
+    from experiments import ebm_2d
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ebm_2d, 'fit_one', interrupted)
+    with pytest.raises(SystemExit) as exit_info:
+        ebm_2d.main(['--out', str(tmp_path), '--densities', 'eight_gaussians'])
+    assert exit_info.value.code == 130

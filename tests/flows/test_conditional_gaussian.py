@@ -33,6 +33,6 @@ def test_conditional_dense_flow_matches_the_exact_density_within_0_05_nats():
     """Issue 25's target: mean |log p_model(x|c) - log p(x|c)| <= 0.05 nats on held-out pairs."""
     from experiments.conditional_density import fit
 
-    result = fit(seed=0, steps=2000)
+    result = fit(seed=0, steps=1200)  # 0.031 nats at seed 0 (0.023 at 2000 steps)
     assert result['mean_abs_gap'] < 0.05, result
     assert result['kl_estimate'] > -0.02  # E[log p - log q] is a KL: not clearly negative

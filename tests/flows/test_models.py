@@ -1,4 +1,4 @@
-"""NICE, RealNVP and Glow at tiny sizes: round trips, exact whole-model log-dets, sampling,
+"""NICE, RealNVP and Glow at tiny sizes: float64 round trips and exact whole-model log-dets, sampling,
 transformations (jit / vmap / grad), a loss that drops, and errors on bad input."""
 
 import functools
@@ -52,28 +52,33 @@ def setup_model(channels, name, scale=0.05):
     return model, init_perturbed(model, x, KEY, scale), x, pixels
 
 
-@pytest.mark.parametrize('channels,name', CASES)
-def test_encode_decode_round_trip(channels, name):
-    model, v, x, _ = setup_model(channels, name)
+def test_float32_round_trip_of_the_default_glow():
+    """The user's model (RGB, affine couplings, 1x1 convs) in the dtype it trains in."""
+    model, v, x, _ = setup_model(3, 'glow_affine_conv1x1')
     latents, log_det, x_back, inv_log_det = jax.jit(there_and_back(model))(v, x)
-    assert [z.shape[1:] for z in latents] == model.latent_shapes
     assert log_det.shape == (4,)
     np.testing.assert_allclose(x_back, x, atol=1e-5)
     np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize('channels,name', CASES)
-def test_whole_model_log_det_matches_jacobian_in_float64(channels, name):
+def test_whole_model_round_trip_and_log_det_match_the_jacobian_in_float64(channels, name):
     # Larger perturbations make a random deep flow's Jacobian numerically singular.
+    # One program per model: the float64 round trip, log p(x) and the Jacobian's slogdet.
     model, v, x, _ = setup_model(channels, name)
 
     def run(v, x):
-        latents, log_det = model.apply(v, x)
+        latents, log_det, x_back, inv_log_det = there_and_back(model)(v, x)
         flat_latents = lambda xi: jnp.concatenate([z.reshape(-1) for z in model.apply(v, xi[None])[0]])
-        return latents, log_det, model.apply(v, x, method=model.log_prob), slogdet_of_jacobians(flat_latents, x[:1])
+        log_prob = model.apply(v, x, method=model.log_prob)
+        return latents, log_det, x_back, inv_log_det, log_prob, slogdet_of_jacobians(flat_latents, x)
 
     with jax.enable_x64(True):
-        latents, log_det, log_prob, (sign, exact) = jax.jit(run)(to64(v), x[:1].astype(jnp.float64))
+        x64 = x[:1].astype(jnp.float64)
+        latents, log_det, x_back, inv_log_det, log_prob, (sign, exact) = jax.jit(run)(to64(v), x64)
+        assert [z.shape[1:] for z in latents] == model.latent_shapes
+        np.testing.assert_allclose(x_back, x64, atol=1e-10)
+        np.testing.assert_allclose(inv_log_det, -log_det, rtol=1e-12, atol=1e-10)
         assert log_prob.dtype == jnp.float64 and sign[0] != 0
         np.testing.assert_allclose(log_det, exact, rtol=1e-9)
         # log p(x) is the standard-normal density of the latents plus the log-det.

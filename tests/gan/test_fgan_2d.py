@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from experiments import fgan_2d
 from zoo import sample_quality as sq
@@ -55,3 +56,20 @@ def test_a_fresh_critic_bounds_the_divergence_of_a_generator_far_from_the_ring()
     # and the fresh critic's held-out bound must approach it from below (each term is at most log 2).
     summary, _ = fgan_2d.fit_one('js', 1, 32, hidden=32, depth=2, output_std=None, fresh_critic_steps=300)
     assert 1.2 < summary['estimated_divergence'] <= 2 * np.log(2) + 1e-6
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
+    """Ctrl-C: one line saying nothing was saved, exit status 130 (as ``experiments.train``), no traceback."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    def exit_now(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(fgan_2d, 'run_all', interrupted)
+    monkeypatch.setattr(fgan_2d.os, '_exit', exit_now)
+    with pytest.raises(SystemExit) as exit_info:
+        fgan_2d.main(['--divergences', 'kl'])
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().out.startswith('interrupted; nothing is saved')

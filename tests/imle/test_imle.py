@@ -53,16 +53,21 @@ def test_imle_loss_is_mean_nearest_distance_and_moves_only_matched_samples(x64):
 
 
 def test_laplacian_pyramid_reconstructs_the_image_and_weights_lap1(x64):
-    x = jax.random.uniform(jax.random.PRNGKey(2), (2, 8, 8, 3), jnp.float64)
-    bands = imle.laplacian_pyramid(x, 3)
-    assert [b.shape[1] for b in bands] == [8, 4, 2, 1]
     up = lambda b, k: jnp.repeat(jnp.repeat(b, 2**k, axis=1), 2**k, axis=2)
-    np.testing.assert_allclose(sum(up(b, j) for j, b in enumerate(bands)), x, rtol=1e-12)
+
+    @jax.jit  # one program for the pyramid's sum and both distances
+    def run(x, y):
+        bands, other = imle.laplacian_pyramid(x, 3), imle.laplacian_pyramid(y, 3)
+        lap1 = sum(4.0**j * jnp.sum(jnp.abs(a - b).reshape(2, -1), 1) for j, (a, b) in enumerate(zip(bands, other)))
+        fx, fy = imle.features(x, 'laplacian', 3), imle.features(y, 'laplacian', 3)
+        return bands, sum(up(b, j) for j, b in enumerate(bands)), lap1, imle.paired_distance(fx, fy, 'laplacian')
+
+    x = jax.random.uniform(jax.random.PRNGKey(2), (2, 8, 8, 3), jnp.float64)
     y = jax.random.uniform(jax.random.PRNGKey(3), (2, 8, 8, 3), jnp.float64)
-    other = imle.laplacian_pyramid(y, 3)
-    lap1 = sum(4.0**j * jnp.sum(jnp.abs(a - b).reshape(2, -1), 1) for j, (a, b) in enumerate(zip(bands, other)))
-    fx, fy = imle.features(x, 'laplacian', 3), imle.features(y, 'laplacian', 3)
-    np.testing.assert_allclose(imle.paired_distance(fx, fy, 'laplacian'), lap1, rtol=1e-12)
+    bands, upsampled_sum, lap1, distance = run(x, y)
+    assert [b.shape[1] for b in bands] == [8, 4, 2, 1]
+    np.testing.assert_allclose(upsampled_sum, x, rtol=1e-12)
+    np.testing.assert_allclose(distance, lap1, rtol=1e-12)
 
 
 def test_bad_distances_and_shapes_are_errors():

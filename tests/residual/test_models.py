@@ -23,7 +23,7 @@ def image_model():
     )
     with jax.enable_x64(True):
         x = jax.random.uniform(jax.random.key(0), (2, 4, 4, 1), jnp.float64) - 0.5
-        variables = to64(perturb(model.init(jax.random.key(1), x), jax.random.key(2), 0.1))
+        variables = to64(perturb(jax.jit(model.init)(jax.random.key(1), x), jax.random.key(2), 0.1))
         yield model, variables, x
 
 
@@ -53,11 +53,11 @@ def test_flat_model_log_prob_and_sampling():
     model = ResidualFlow2D(blocks=2, hidden=(8, 8))
     with jax.enable_x64(True):
         x = jax.random.normal(jax.random.key(3), (5, 2), jnp.float64)
-        variables = to64(perturb(model.init(jax.random.key(4), x), jax.random.key(5), 0.3))
+        variables = to64(perturb(jax.jit(model.init)(jax.random.key(4), x), jax.random.key(5), 0.3))
         log_prob = jax.jit(lambda v, x: model.apply(v, x, method=model.log_prob))(variables, x)
         forward = lambda xi: model.apply(variables, xi[None])[0][0]
         jac = jax.jit(jax.vmap(jax.jacfwd(forward)))(x)
-        z = jax.vmap(forward)(x)
+        z = jax.jit(jax.vmap(forward))(x)
         expected = -0.5 * np.sum(np.asarray(z) ** 2, 1) - np.log(2 * np.pi) + [np.linalg.slogdet(j)[1] for j in jac]
         np.testing.assert_allclose(log_prob, expected, rtol=1e-9)
         # the inverse scans the blocks backwards: a wrong order would not return x

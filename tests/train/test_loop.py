@@ -18,7 +18,9 @@ from zoo.train import DivergenceError, load_trained, loop, read_metrics, train
 def test_train_writes_outputs_resumes_and_reports_complete(tmp_path):
     config = tiny_config(sample_every=8)
     summary = train(config, tmp_path)
-    assert summary['step'] == 8 and not summary['complete'] and summary['headline'] == 'bpd'
+    assert (
+        summary['step'] == 8 and summary['first_step'] == 0 and not summary['complete'] and summary['headline'] == 'bpd'
+    )
     assert np.isfinite(summary['test']['bpd']) and np.isfinite(summary['validation']['bpd'])
     records = read_metrics(tmp_path / 'metrics.jsonl')
     assert [r['step'] for r in records if 'loss' in r] == [2, 4, 6, 8]
@@ -34,7 +36,7 @@ def test_train_writes_outputs_resumes_and_reports_complete(tmp_path):
     assert again['complete'] and again['step'] == 8 and again['test'] == summary['test']
 
     longer = train(tiny_config(steps=12), tmp_path)
-    assert longer['step'] == 12 and not longer['complete']
+    assert longer['step'] == 12 and longer['first_step'] == 8 and not longer['complete']
     trained = load_trained(tmp_path)
     assert trained.step == 12 and trained.config.steps == 12
     pixels = data.digits_images('test')[:8]

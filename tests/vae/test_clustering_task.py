@@ -113,6 +113,41 @@ def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
     assert spread(reset.params['vae']['class_means']) < 0.9 * spread(state.params['vae']['class_means'])
 
 
+def test_match_clusters_undoes_a_relabelling():
+    from experiments.unsupervised import match_clusters
+
+    rng = np.random.default_rng(0)
+    current = rng.integers(0, 10, 500)
+    permutation = rng.permutation(10)
+    new = permutation[current]
+    noisy = np.where(rng.random(500) < 0.2, rng.integers(0, 10, 500), new)  # 20% moved at random
+    np.testing.assert_array_equal(match_clusters(current, noisy, 10), permutation)
+
+
+def test_kmeans_reset_keeps_the_classifiers_labels(trained, capsys):
+    """Each k-means centre takes the label of the classifier's cluster it overlaps most: the
+    codes' nearest reset mean agrees with p(y|z)'s argmax at least as often as under any
+    other labelling of the centres (the most for one-to-one labellings)."""
+    from scipy.optimize import linear_sum_assignment
+
+    from experiments.unsupervised import kmeans_class_means
+    from zoo.vae.clustering import ClusteringVAE
+
+    task, state, *_ = trained
+    train = digits.batch(300)
+    reset = kmeans_class_means(task, state, train, seed=0, batch_size=100)
+    params = state.params['vae']
+    codes = np.asarray(task.code_means(params, train['image'], jax.random.PRNGKey(0)))
+    classified = np.argmax(np.asarray(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
+    means = np.asarray(reset.params['vae']['class_means'])
+    nearest = np.argmin(np.sum((codes[:, None] - means[None]) ** 2, -1), axis=1)
+    overlap = np.zeros((10, 10))
+    np.add.at(overlap, (classified, nearest), 1)
+    rows, cols = linear_sum_assignment(-overlap)
+    assert np.trace(overlap) == overlap[rows, cols].sum()
+    assert 'agrees with k-means' in capsys.readouterr().out
+
+
 def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(trained):
     """Under the Bernoulli likelihood the observation is a random binarisation: an encoder fed it
     gives an image a different code (and at times a different cluster) each evaluation; fed the
@@ -131,3 +166,16 @@ def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(tra
     binary_mean = np.mean([task.code_means(params, pixels, jax.random.PRNGKey(k)) for k in range(3, 23)], axis=0)
     spread = np.mean(np.abs(codes['binary'][0] - binary_mean))
     assert np.mean(np.abs(codes['intensity'][0] - binary_mean)) < spread
+
+
+def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
+    """One class mean at the codes' centre and nine far away: every code goes to the one
+    cluster, so Hungarian accuracy is the frequency of the commonest label."""
+    from experiments.unsupervised import _codes, nearest_mean_accuracy
+
+    task, state, *_ = trained
+    test = digits.eval_batch(200, 1000)
+    centre = _codes(task, state.params['vae'], test['image']).mean(axis=0)
+    means = np.concatenate([centre[None], centre[None] + 1e3 * (1.0 + np.arange(9.0))[:, None]])
+    accuracy = nearest_mean_accuracy(task, task.with_class_means(state, means), test)
+    assert accuracy == pytest.approx(np.bincount(np.asarray(test['label'])).max() / 200)

@@ -133,9 +133,9 @@ def test_local_features_see_a_patch_of_the_image():
     x = jnp.zeros((1, 8, 8, 1))
     for layer, width in ((1, 3), (None, 7)):
         model = InfoMax(latents=4, channels=(4, 8), hidden=8, critic_hidden=8, local_layer=layer)
-        params = model.init(jax.random.PRNGKey(0), x + 0.5)
+        params = jax.jit(model.init)(jax.random.PRNGKey(0), x + 0.5)
         first = lambda v: jnp.sum(model.apply(params, v, method=InfoMax.encode)[0][0, 0, 0])
-        seen = np.abs(np.asarray(jax.grad(first)(x + 0.5)[0, :, :, 0])) > 0
+        seen = np.abs(np.asarray(jax.jit(jax.grad(first))(x + 0.5)[0, :, :, 0])) > 0
         rows, cols = np.nonzero(seen)
         assert rows.max() - rows.min() + 1 == width and cols.max() - cols.min() + 1 == width, layer
 

@@ -52,7 +52,8 @@ def train(config: Config, workdir, *, task=None, dataset=None, devices=None, hoo
     them); ``devices`` limits the mesh (default: every device of every host).
     The summary has ``step``, ``validation`` and ``test`` (the task's summaries),
     ``headline`` (the name of the task's main number), ``wall_time``,
-    ``step_time`` (median seconds per step after compilation) and ``complete`` (True if there was nothing to do).
+    ``step_time`` (median seconds per step after compilation), ``first_step`` (the step this call
+    started or resumed from) and ``complete`` (True if there was nothing to do).
     """
     return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
 
@@ -126,6 +127,7 @@ class Trainer:
         step_time = float(np.median(self.step_times)) if self.step_times else None
         summary = {
             'step': step,
+            'first_step': latest or 0,
             'complete': False,
             'headline': self.task.headline,
             'wall_time': time.time() - start,
@@ -147,6 +149,7 @@ class Trainer:
         )
         return {
             'step': latest,
+            'first_step': latest,
             'complete': True,
             'headline': self.task.headline,
             'wall_time': 0.0,
