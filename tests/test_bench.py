@@ -2,9 +2,8 @@
 
 import json
 
-import pytest
-
 from experiments import bench
+from tests.interrupts import interrupted_exit_code
 
 
 def test_tiny_bench_writes_json_and_table(tmp_path):
@@ -40,17 +39,6 @@ def test_flop_count_matches_the_formula_for_one_step():
 
 def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys, tmp_path):
     """Ctrl-C: one line saying nothing was written, exit status 130 (as ``experiments.train``), no traceback."""
-
-    def interrupted(settings):
-        raise KeyboardInterrupt
-
-    def exit_now(code):
-        raise SystemExit(code)
-
-    monkeypatch.setattr(bench, 'run_bench', interrupted)
-    monkeypatch.setattr(bench.os, '_exit', exit_now)
-    with pytest.raises(SystemExit) as exit_info:
-        bench.main(['--out', str(tmp_path)])
-    assert exit_info.value.code == 130
+    assert interrupted_exit_code(monkeypatch, bench, 'run_bench', ['--out', str(tmp_path)]) == 130
     assert capsys.readouterr().out.startswith('interrupted; the benchmark writes its results only')
     assert not list(tmp_path.iterdir())

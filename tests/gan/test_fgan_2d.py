@@ -4,9 +4,9 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from experiments import fgan_2d
+from tests.interrupts import interrupted_exit_code
 from zoo import sample_quality as sq
 from zoo.data import toy2d
 
@@ -60,16 +60,5 @@ def test_a_fresh_critic_bounds_the_divergence_of_a_generator_far_from_the_ring()
 
 def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
     """Ctrl-C: one line saying nothing was saved, exit status 130 (as ``experiments.train``), no traceback."""
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    def exit_now(code):
-        raise SystemExit(code)
-
-    monkeypatch.setattr(fgan_2d, 'run_all', interrupted)
-    monkeypatch.setattr(fgan_2d.os, '_exit', exit_now)
-    with pytest.raises(SystemExit) as exit_info:
-        fgan_2d.main(['--divergences', 'kl'])
-    assert exit_info.value.code == 130
+    assert interrupted_exit_code(monkeypatch, fgan_2d, 'run_all', ['--divergences', 'kl']) == 130
     assert capsys.readouterr().out.startswith('interrupted; nothing is saved')
