@@ -97,28 +97,25 @@ def kmeans_class_means(task, state, train: dict, seed: int, batch_size: int = 50
     return task.with_class_means(state, kmeans.cluster_centers_[order])
 
 
-def codes_kmeans_accuracy(task, state, train: dict, test: dict, seed: int) -> float:
-    """k-means (k = 10, 10 restarts) fit on the training codes mu(x), scored on the test codes
-    (Hungarian): what the clustering VAE's own partition would score at k-means' optimum."""
+def cluster_diagnostics(task, state, train: dict, test: dict, seed: int) -> dict:
+    """Two partitions of the trained codes mu(x), each scored on the test split (Hungarian):
+    ``codes_kmeans_accuracy``, k-means (10 restarts) fit on the training codes, what the model's
+    own partition would score at k-means' optimum; ``nearest_mean_accuracy``, argmin_y |mu(x) -
+    mu_y|, the class means' own partition, beside the classifier p(y|z)'s ``cluster_accuracy``."""
     from sklearn.cluster import KMeans
 
-    from zoo.metrics import clustering_accuracy
-
-    params = state.averaged('vae')
-    kmeans = KMeans(10, n_init=10, random_state=seed).fit(_codes(task, params, train['image']))
-    return clustering_accuracy(test['label'], kmeans.predict(_codes(task, params, test['image'])))
-
-
-def nearest_mean_accuracy(task, state, test: dict) -> float:
-    """Hungarian accuracy of argmin_y |mu(x) - mu_y| on the test codes: the partition of the
-    class means themselves, beside the classifier p(y|z)'s argmax (``cluster_accuracy``)."""
     from zoo.metrics import clustering_accuracy
     from zoo.vae.clustering import ClusteringVAE
 
     params = state.averaged('vae')
-    codes = _codes(task, params, test['image'])
     means = np.asarray(task.apply(params, method=ClusteringVAE.means))
-    return clustering_accuracy(test['label'], np.argmin(((codes[:, None] - means[None]) ** 2).sum(-1), axis=1))
+    test_codes = _codes(task, params, test['image'])
+    kmeans = KMeans(len(means), n_init=10, random_state=seed).fit(_codes(task, params, train['image']))
+    nearest = np.argmin(((test_codes[:, None] - means[None]) ** 2).sum(-1), axis=1)
+    return {
+        'codes_kmeans_accuracy': clustering_accuracy(test['label'], kmeans.predict(test_codes)),
+        'nearest_mean_accuracy': clustering_accuracy(test['label'], nearest),
+    }
 
 
 def evaluate(task, state, test: dict, rng, batch_size: int = 250) -> dict:
@@ -189,8 +186,7 @@ def measure(
     for prefix, each in scored.items():
         result.update({f'{prefix}{k}': v for k, v in evaluate(each, state, test, jax.random.fold_in(rng, 2)).items()})
     if model == 'vae_cluster':
-        result['codes_kmeans_accuracy'] = codes_kmeans_accuracy(task, state, train, test, seed)
-        result['nearest_mean_accuracy'] = nearest_mean_accuracy(task, state, test)
+        result.update(cluster_diagnostics(task, state, train, test, seed))
     result['steps'] = config.steps
     return result
 

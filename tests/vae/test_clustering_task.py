@@ -171,11 +171,13 @@ def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(tra
 def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
     """One class mean at the codes' centre and nine far away: every code goes to the one
     cluster, so Hungarian accuracy is the frequency of the commonest label."""
-    from experiments.unsupervised import _codes, nearest_mean_accuracy
+    from experiments.unsupervised import _codes, cluster_diagnostics
 
     task, state, *_ = trained
     test = digits.eval_batch(200, 1000)
     centre = _codes(task, state.params['vae'], test['image']).mean(axis=0)
     means = np.concatenate([centre[None], centre[None] + 1e3 * (1.0 + np.arange(9.0))[:, None]])
-    accuracy = nearest_mean_accuracy(task, task.with_class_means(state, means), test)
+    accuracy = cluster_diagnostics(task, task.with_class_means(state, means), test, test, seed=0)[
+        'nearest_mean_accuracy'
+    ]
     assert accuracy == pytest.approx(np.bincount(np.asarray(test['label'])).max() / 200)
