@@ -103,7 +103,10 @@ def main(argv=None):
     parser.add_argument('--workdirs', required=True, help='folder of the runs, one subfolder per model')
     parser.add_argument('--dataset', help="e.g. npz:PATH (default: each config's own, the digits)")
     parser.add_argument('--seconds', type=float, help='the same training wall-clock budget for every model')
-    parser.add_argument('--models', help=f'comma-separated run names (default all: {",".join(r[0] for r in RUNS)})')
+    parser.add_argument(
+        '--models',
+        help=f'comma-separated run names, trained in this order (default all: {",".join(r[0] for r in RUNS)})',
+    )
     parser.add_argument('--num-samples', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='evaluation', help='folder for evaluation_<tag>.md and its sheet')
@@ -113,7 +116,7 @@ def main(argv=None):
     unknown = sorted(set(chosen) - {r[0] for r in RUNS})
     if unknown:
         raise SystemExit(f'error: unknown run {unknown[0]!r}; choose from {",".join(r[0] for r in RUNS)}')
-    runs = [r for r in RUNS if r[0] in chosen]
+    runs = [next(r for r in RUNS if r[0] == name) for name in chosen]  # the queue in the order given
     trained, failed = train_all(runs, args.workdirs, args.dataset, args.seconds)
     if not trained:
         raise SystemExit('error: no run trained; see the lines above')

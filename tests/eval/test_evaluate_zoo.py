@@ -53,3 +53,17 @@ def test_a_failed_training_is_its_error_line(tmp_path, monkeypatch):
 def test_an_unknown_run_is_one_line(tmp_path):
     with pytest.raises(SystemExit, match="unknown run 'flow'"):
         evaluate_zoo.main(['--workdirs', str(tmp_path), '--models', 'flow'])
+
+
+def test_the_queue_trains_in_the_order_given(tmp_path, monkeypatch):
+    """``--models glow,ebm,nice`` trains Glow first (a budget run queues the slow models first)."""
+    queued = []
+
+    def train_all(runs, *args, **kwargs):
+        queued.extend(name for name, _, _ in runs)
+        return [], {}
+
+    monkeypatch.setattr(evaluate_zoo, 'train_all', train_all)
+    with pytest.raises(SystemExit, match='no run trained'):
+        evaluate_zoo.main(['--workdirs', str(tmp_path), '--models', 'glow,ebm,nice'])
+    assert queued == ['glow', 'ebm', 'nice']
