@@ -91,14 +91,14 @@ if [ "$EVAL" = 1 ]; then
   export JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache  # the scoring pass reuses the training's compiled steps
   # shellcheck disable=SC2086  # EVAL_ARGS is a list of flags
   timeout -s INT -k 60 "${EVAL_S:-480}" python3 -m experiments.evaluate_zoo --dataset "npz:$NPZ" --workdirs "$EVAL_DIR" \
-    --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep -v -e 'it/s' -e '^\s*$'
+    --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep --line-buffered -v -e 'it/s' -e '^\s*$'
   if [ ! -f "$OUT/evaluation_mnist32.md" ]; then
     # Cut short: score the runs that reached their end (zoo.train's closing summary record), train none.
     ended=$(for d in "$EVAL_DIR"/*/; do grep -qs '"summary"' "$d/metrics.jsonl" && basename "$d"; done | paste -sd, -)
     echo "cut at EVAL_S; scoring the runs that ended: ${ended:-none}" | tee -a "$LOG"
     # shellcheck disable=SC2086
     [ -n "$ended" ] && timeout -s INT -k 30 "${SCORE_S:-90}" python3 -m experiments.evaluate_zoo --dataset "npz:$NPZ" \
-      --workdirs "$EVAL_DIR" --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} --models "$ended" 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep -v -e 'it/s' -e '^\s*$'
+      --workdirs "$EVAL_DIR" --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} --models "$ended" 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep --line-buffered -v -e 'it/s' -e '^\s*$'
   fi
   cat "$OUT/evaluation_mnist32.md" 2>/dev/null
   exit 0
