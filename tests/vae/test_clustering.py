@@ -27,6 +27,19 @@ def test_cluster_kl_is_the_brute_force_sum(x64):
         for i in range(n)
     ]
     np.testing.assert_allclose(cluster_kl(z, mean, log_scale, probs, class_means), expected, rtol=1e-10)
+    # VaDE's per-cluster diagonal variances.
+    class_log_scales = 0.5 * rng.normal(size=(k, d))
+    covariances = np.exp(2 * class_log_scales)
+    expected = [
+        -entropy[i]
+        - sum(
+            probs[i, y] * stats.multivariate_normal(class_means[y], np.diag(covariances[y])).logpdf(z[i])
+            for y in range(k)
+        )
+        for i in range(n)
+    ]
+    got = cluster_kl(z, mean, log_scale, probs, class_means, class_log_scales)
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
 def test_one_cluster_at_the_origin_is_the_plain_vae_kl(x64):
