@@ -107,7 +107,8 @@ class ArticleDecoder(nn.Module):
 
 
 class ClusteringVAE(VAE):
-    """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents).
+    """A VAE with a classifier z -> hidden -> K logits (or the mixture's posterior) and K learned
+    class means (K, latents).
 
     ``article_convs`` (with architecture 'conv') swaps in the article code's deeper conv
     encoder and decoder (``ArticleEncoder``, ``ArticleDecoder``); ``hidden`` is then unused.
@@ -118,6 +119,10 @@ class ClusteringVAE(VAE):
     class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)
     article_convs: bool = False
     learn_class_scales: bool = False  # VaDE's per-cluster diagonal variances; the article fixes them at 1
+    # VaDE's q(y|x) = p(y|z), the mixture's own posterior (Jiang et al. 2017, eq. 16), in place of the
+    # article's classifier network.  It is the argmin over p(y|z) of L's two y-terms, so L becomes
+    # -log q(x|z) + log p(z|x) - log sum_y q(y) q(z|y): the VAE bound under the marginal mixture prior.
+    mixture_posterior: bool = False
 
     def setup(self):
         """Flax ``setup``: builds the layers the class docstring lists (the article's convs with ``article_convs``)."""
@@ -127,7 +132,8 @@ class ClusteringVAE(VAE):
             self.decoder = ArticleDecoder((height, width, channels * self.params_per_pixel), tuple(self.channels))
         else:
             super().setup()
-        self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
+        if not self.mixture_posterior:
+            self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
         # The blog's code starts the means at zero; a unit-variance start separates the
         # components from step one, so the classifier has something to pick between.
         init = nn.initializers.normal(self.class_mean_scale) if self.class_mean_scale > 0 else nn.initializers.zeros
@@ -140,10 +146,12 @@ class ClusteringVAE(VAE):
     def __call__(self, x):
         """(decoded mean code, class logits p(y|z), class means): every parameter touched once, for init."""
         mean, _ = self.encoder(x)
-        return self.decoder(mean), self.classifier(mean), self.class_means
+        return self.decoder(mean), self.classify(mean), self.class_means
 
     def classify(self, z):
-        """Logits of p(y|z) over the clusters."""
+        """Logits of p(y|z) over the clusters: the classifier's, or log q(z|y) (``mixture_posterior``)."""
+        if self.mixture_posterior:
+            return jnp.sum(gaussian_log_prob(z[:, None, :], self.class_means[None], self.log_scales()[None]), axis=-1)
         return self.classifier(z)
 
     def means(self):
