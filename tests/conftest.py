@@ -10,6 +10,9 @@ conftest.py is imported before any test module).
 """
 
 import os
+import tempfile
+
+import pytest
 
 os.environ['XLA_FLAGS'] = (
     os.environ.get('XLA_FLAGS', '') + ' --xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false'
@@ -77,6 +80,23 @@ SLOW_TESTS = {
     'tests/vae/test_conditional.py::test_training_lowers_the_conditional_negative_elbo',
     'tests/ebm/test_replay_buffer.py::test_buffer_survives_a_killed_and_resumed_run',
 }
+
+
+@pytest.fixture(autouse=True, scope='session')
+def contained_temporary_files(tmp_path_factory):
+    """Temporary files of the tests and their subprocesses go under pytest's own folder, which
+    pytest prunes: TFDS leaves an empty ``mkdtemp('tfds')`` folder each time it looks for a
+    dataset's metadata online (``tensorflow_datasets/core/dataset_info.py``,
+    ``initialize_from_bucket``), hundreds in /tmp after a suite."""
+    folder = str(tmp_path_factory.mktemp('tmp'))
+    saved = tempfile.tempdir, os.environ.get('TMPDIR')
+    tempfile.tempdir, os.environ['TMPDIR'] = folder, folder
+    yield
+    tempfile.tempdir = saved[0]
+    if saved[1] is None:
+        del os.environ['TMPDIR']
+    else:
+        os.environ['TMPDIR'] = saved[1]
 
 
 def pytest_collection_modifyitems(config, items):
