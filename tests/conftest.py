@@ -12,6 +12,7 @@ conftest.py is imported before any test module).
 import os
 import tempfile
 
+import numpy as np
 import pytest
 
 os.environ['XLA_FLAGS'] = (
@@ -97,6 +98,16 @@ def contained_temporary_files(tmp_path_factory):
         del os.environ['TMPDIR']
     else:
         os.environ['TMPDIR'] = saved[1]
+
+
+@pytest.fixture
+def npz_next_to_configs(tmp_path, monkeypatch):
+    """npz configs name a file where they run (mnist32.npz): write a small one there, with
+    labels 0-9 as the conditional configs need."""
+    monkeypatch.chdir(tmp_path)
+    images = np.zeros((10, 32, 32, 1), np.uint8)
+    labels = np.arange(10)
+    np.savez(tmp_path / 'mnist32.npz', x_train=images, x_test=images, y_train=labels, y_test=labels)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,16 +18,6 @@ REPO = Path(__file__).resolve().parents[1]
 ALL_CONFIGS = [(model, name) for model in configs.models() for name in configs.names(model)]
 
 
-@pytest.fixture
-def npz_next_to_configs(tmp_path, monkeypatch):
-    """npz configs name a file where they run (mnist32.npz): write a small one there, with
-    labels 0-9 as the conditional configs need."""
-    monkeypatch.chdir(tmp_path)
-    images = np.zeros((10, 32, 32, 1), np.uint8)
-    labels = np.arange(10)
-    np.savez(tmp_path / 'mnist32.npz', x_train=images, x_test=images, y_train=labels, y_test=labels)
-
-
 def config_and_task(model, name):
     config = configs.get_config(model, name).validate()
     if model == 'glann':  # one latent per training image: give the count instead of reading the dataset

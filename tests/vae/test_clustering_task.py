@@ -92,7 +92,7 @@ def test_class_means_can_be_reset_from_a_clustering_of_the_codes(trained):
     reset = task.with_class_means(state, means)
     np.testing.assert_array_equal(reset.params['vae']['class_means'], means)
     jax.tree.map(np.testing.assert_array_equal, reset.params['vae']['classifier'], state.params['vae']['classifier'])
-    with pytest.raises(ValueError, match='class means must have shape'):
+    with pytest.raises(ValueError, match='class_means must have shape'):
         task.with_class_means(state, means[:3])
 
 
@@ -181,3 +181,44 @@ def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
         'nearest_mean_accuracy'
     ]
     assert accuracy == pytest.approx(np.bincount(np.asarray(test['label'])).max() / 200)
+
+
+def test_learned_class_scales_are_reset_to_the_clusters_spread(trained):
+    """VaDE's per-cluster variances: the reset gives sigma_y the spread of cluster y's codes,
+    and the prior's samples of a cluster then spread as much (the article's model ignores them)."""
+    from experiments.unsupervised import kmeans_class_means
+    from zoo.vae.clustering import ClusteringVAE
+
+    task, _, *_ = trained
+    config = Config(
+        task='vae_cluster',
+        model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16, learn_class_scales=True),
+        batch_size=64,
+    )
+    scaled = ClusteringVAETask(digits.INFO, config)
+    state = scaled.init(jax.random.PRNGKey(0), digits.batch(64))
+    np.testing.assert_array_equal(scaled.apply(state.params['vae'], method=ClusteringVAE.log_scales), 0.0)
+    reset = kmeans_class_means(scaled, state, digits.batch(200), seed=0, batch_size=100)
+    scales = np.exp(np.asarray(reset.params['vae']['class_log_scales']))
+    assert scales.shape == (10, 4) and np.all(scales < 0.5)  # untrained codes sit close together
+    codes = np.asarray(scaled.prior_codes(reset.params['vae'], jax.random.PRNGKey(1), 20_000))
+    means = np.asarray(reset.params['vae']['class_means'])
+    nearest = np.argmin(np.sum((codes[:, None] - means[None]) ** 2, -1), axis=1)
+    assert np.std(codes - means[nearest]) < 2 * scales.max()  # unit-variance samples would spread to 1
+
+
+def test_prior_weight_zero_leaves_the_reconstruction():
+    """VaDE's pretraining: with the prior's terms weighted 0 the loss is the reconstruction alone."""
+    config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16))
+    batch = digits.batch(32)
+    losses = {}
+    for weight in (0.0, 1.0):
+        task = ClusteringVAETask(digits.INFO, config, prior_weight=weight)
+        state = task.init(jax.random.PRNGKey(0), batch)
+        losses[weight] = task.loss(state.params['vae'], batch['image'], jax.random.PRNGKey(1))
+    (loss0, terms0), (loss1, terms1) = losses[0.0], losses[1.0]
+    np.testing.assert_allclose(loss0, terms0['reconstruction'], rtol=1e-6)
+    np.testing.assert_allclose(
+        loss1, terms1['reconstruction'] + terms1['cluster_kl'] + terms1['category_kl'], rtol=1e-5
+    )
+    assert terms0['cluster_kl'] > 1.0  # the term is computed, only not counted

@@ -16,7 +16,7 @@ FAMILIES = {
 
 
 @pytest.mark.parametrize('name', sorted(FAMILIES))
-def test_every_config_builds_its_task(name):
+def test_every_config_builds_its_task(name, npz_next_to_configs):
     names = configs.names(name)
     assert names[0] == 'digits' and {'mnist', 'fashion_mnist', 'cifar10', 'celeba'} <= set(names)
     for config_name in names:

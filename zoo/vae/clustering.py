@@ -3,7 +3,8 @@ scheme", Scientific Spaces blog, 2018; cf. VaDE, Jiang et al. 2017, "Variational
 Embedding", sec. 3).
 
 Latents (z, y) with y one of K clusters.  Encoder p(z|x) = N(mu(x), sigma(x)^2), classifier
-p(y|z) = softmax(f(z)), prior q(z|y) = N(mu_y, I) with learned class means, q(y) uniform,
+p(y|z) = softmax(f(z)), prior q(z|y) = N(mu_y, I) with learned class means (or, as VaDE's
+mixture, N(mu_y, diag sigma_y^2) with learned sigma_y, Jiang et al. 2017, eq. 2), q(y) uniform,
 decoder q(x|z).  The loss is the negative ELBO of q(x, z, y) = q(x|z) q(z|y) q(y) under
 the posterior p(z|x) p(y|z):
 
@@ -25,8 +26,8 @@ from zoo.vae.networks import VAE
 _HALF_LOG_2PI_E = 0.5 * (1.0 + math.log(2 * math.pi))
 
 
-def cluster_kl(z, mean, log_scale, cluster_probs, class_means):
-    """sum_y p(y|z) [ log p(z|x) - log N(z; mu_y, I) ] per example, shape (N,).
+def cluster_kl(z, mean, log_scale, cluster_probs, class_means, class_log_scales=0.0):
+    """sum_y p(y|z) [ log p(z|x) - log N(z; mu_y, diag sigma_y^2) ] per example, shape (N,).
 
     log p(z|x) does not depend on y and the p(y|z) sum to one, so it is replaced by its
     expectation over z, minus the entropy -sum(log sigma) - d (1 + log 2 pi) / 2 (as the
@@ -34,10 +35,12 @@ def cluster_kl(z, mean, log_scale, cluster_probs, class_means):
 
     Args:
         z: (N, d) one sample of p(z|x);  mean, log_scale: (N, d) p(z|x);
-        cluster_probs: (N, K) p(y|z);  class_means: (K, d) mu_y.
+        cluster_probs: (N, K) p(y|z);  class_means: (K, d) mu_y;
+        class_log_scales: (K, d) log sigma_y, or 0 for the article's unit variances.
     """
     negative_entropy = -jnp.sum(log_scale, axis=-1) - z.shape[-1] * _HALF_LOG_2PI_E
-    log_prior = jnp.sum(gaussian_log_prob(z[:, None, :], class_means[None]), axis=-1)  # (N, K)
+    log_scales = jnp.broadcast_to(class_log_scales, class_means.shape)
+    log_prior = jnp.sum(gaussian_log_prob(z[:, None, :], class_means[None], log_scales[None]), axis=-1)  # (N, K)
     return negative_entropy - jnp.sum(cluster_probs * log_prior, axis=-1)
 
 
@@ -47,15 +50,19 @@ def categorical_kl_to_uniform(logits):
     return jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1) + math.log(logits.shape[-1])
 
 
-def clustering_loss_terms(log_likelihood, z, mean, log_scale, class_logits, class_means) -> dict:
+def clustering_loss_terms(
+    log_likelihood, z, mean, log_scale, class_logits, class_means, class_log_scales=0.0, prior_weight=1.0
+) -> dict:
     """The three per-example terms of L(x) and their sum ``loss`` (N,) (module docstring).
 
-    ``log_likelihood`` is log q(x|z) at the same z.
+    ``log_likelihood`` is log q(x|z) at the same z.  ``prior_weight`` multiplies the two KL terms
+    in ``loss``: 1 is the ELBO; 0 leaves the autoencoder VaDE pretrains (Jiang et al. 2017, sec. 3.3).
     """
-    cluster = cluster_kl(z, mean, log_scale, jax.nn.softmax(class_logits, axis=-1), class_means)
+    probs = jax.nn.softmax(class_logits, axis=-1)
+    cluster = cluster_kl(z, mean, log_scale, probs, class_means, class_log_scales)
     category = categorical_kl_to_uniform(class_logits)
     return {
-        'loss': -log_likelihood + cluster + category,
+        'loss': -log_likelihood + prior_weight * (cluster + category),
         'reconstruction': -log_likelihood,
         'cluster_kl': cluster,
         'category_kl': category,
@@ -100,7 +107,8 @@ class ArticleDecoder(nn.Module):
 
 
 class ClusteringVAE(VAE):
-    """A VAE with a classifier z -> hidden -> K logits and K learned class means (K, latents).
+    """A VAE with a classifier z -> hidden -> K logits (or the mixture's posterior) and K learned
+    class means (K, latents).
 
     ``article_convs`` (with architecture 'conv') swaps in the article code's deeper conv
     encoder and decoder (``ArticleEncoder``, ``ArticleDecoder``); ``hidden`` is then unused.
@@ -110,6 +118,11 @@ class ClusteringVAE(VAE):
     classifier_hidden: int = 256
     class_mean_scale: float = 1.0  # stddev of the class means' normal init; 0 starts them at zero (the blog's code)
     article_convs: bool = False
+    learn_class_scales: bool = False  # VaDE's per-cluster diagonal variances; the article fixes them at 1
+    # VaDE's q(y|x) = p(y|z), the mixture's own posterior (Jiang et al. 2017, eq. 16), in place of the
+    # article's classifier network.  It is the argmin over p(y|z) of L's two y-terms, so L becomes
+    # -log q(x|z) + log p(z|x) - log sum_y q(y) q(z|y): the VAE bound under the marginal mixture prior.
+    mixture_posterior: bool = False
 
     def setup(self):
         """Flax ``setup``: builds the layers the class docstring lists (the article's convs with ``article_convs``)."""
@@ -119,21 +132,32 @@ class ClusteringVAE(VAE):
             self.decoder = ArticleDecoder((height, width, channels * self.params_per_pixel), tuple(self.channels))
         else:
             super().setup()
-        self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
+        if not self.mixture_posterior:
+            self.classifier = nn.Sequential([nn.Dense(self.classifier_hidden), nn.relu, nn.Dense(self.num_clusters)])
         # The blog's code starts the means at zero; a unit-variance start separates the
         # components from step one, so the classifier has something to pick between.
         init = nn.initializers.normal(self.class_mean_scale) if self.class_mean_scale > 0 else nn.initializers.zeros
         self.class_means = self.param('class_means', init, (self.num_clusters, self.latents))
+        if self.learn_class_scales:
+            self.class_log_scales = self.param(
+                'class_log_scales', nn.initializers.zeros, (self.num_clusters, self.latents)
+            )
 
     def __call__(self, x):
         """(decoded mean code, class logits p(y|z), class means): every parameter touched once, for init."""
         mean, _ = self.encoder(x)
-        return self.decoder(mean), self.classifier(mean), self.class_means
+        return self.decoder(mean), self.classify(mean), self.class_means
 
     def classify(self, z):
-        """Logits of p(y|z) over the clusters."""
+        """Logits of p(y|z) over the clusters: the classifier's, or log q(z|y) (``mixture_posterior``)."""
+        if self.mixture_posterior:
+            return jnp.sum(gaussian_log_prob(z[:, None, :], self.class_means[None], self.log_scales()[None]), axis=-1)
         return self.classifier(z)
 
     def means(self):
         """The learned class means mu_y, shape (num_clusters, latents)."""
         return self.class_means
+
+    def log_scales(self):
+        """log sigma_y of the prior's components, (num_clusters, latents): learned, or zeros (unit variances)."""
+        return self.class_log_scales if self.learn_class_scales else jnp.zeros_like(self.class_means)

@@ -39,9 +39,11 @@ class ClusteringVAETask(VAETask):
         reconstruction_weight: float = 1.0,
         samples_per_cluster: int = 10,
         encode_intensity: bool = False,
+        prior_weight: float = 1.0,
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
+        self.prior_weight = float(prior_weight)  # 0: VaDE's autoencoder pretraining (``clustering_loss_terms``)
         self.samples_per_cluster = samples_per_cluster
         self.encode_intensity = bool(encode_intensity)
 
@@ -69,6 +71,8 @@ class ClusteringVAETask(VAETask):
             log_scale,
             apply(ClusteringVAE.classify, z),
             apply(ClusteringVAE.means),
+            apply(ClusteringVAE.log_scales),
+            self.prior_weight,
         )
         return terms, apply(ClusteringVAE.classify, z if noise else mean)
 
@@ -81,11 +85,12 @@ class ClusteringVAETask(VAETask):
         return means['loss'], means
 
     def eval_step(self, state, batch, rng):
-        """``Task.eval_step``: per-example negative ELBO (``neg_elbo``) and the assigned cluster of shape (N,) (the
-        loop drops padding and averages).
+        """``Task.eval_step``: per-example negative ELBO (``neg_elbo``), its three terms, and the assigned cluster
+        of shape (N,) (the loop drops padding and averages).
         """
         terms, logits = self.terms(state.averaged('vae'), batch['image'], rng, noise=False)
-        return with_labels({'neg_elbo': terms['loss'], 'cluster': jnp.argmax(logits, axis=-1)}, batch)
+        parts = {k: terms[k] for k in ('reconstruction', 'cluster_kl', 'category_kl')}
+        return with_labels({'neg_elbo': terms['loss'], **parts, 'cluster': jnp.argmax(logits, axis=-1)}, batch)
 
     def summarize(self, values):
         """Means, the number of clusters used, and Hungarian and majority-vote accuracy where there are labels."""
@@ -106,33 +111,42 @@ class ClusteringVAETask(VAETask):
         params = state.averaged('vae')
         return self.decode_pixels(params, self.code_means(params, pixels, rng))
 
-    def with_class_means(self, state, class_means):
-        """``state`` with the prior's class means mu_y set to ``class_means`` (K, latents).
+    def with_class_means(self, state, class_means, class_log_scales=None):
+        """``state`` with the prior's class means mu_y set to ``class_means`` (K, latents), and its
+        log sigma_y to ``class_log_scales`` where given and the model learns them.
 
         VaDE (Jiang et al. 2017, sec. 4) starts its mixture prior from a clustering of the codes
         of a pre-trained autoencoder; ``experiments.unsupervised`` can do the same after a
         warm-up of the one-step loss itself.
         """
-        params = state.params['vae']
-        means = jnp.asarray(class_means, params['class_means'].dtype)
-        if means.shape != params['class_means'].shape:
-            raise ValueError(f'class means must have shape {params["class_means"].shape}, got {means.shape}')
-        return state.replace(params={**state.params, 'vae': {**params, 'class_means': means}})
+        params = dict(state.params['vae'])
+        new = {'class_means': class_means}
+        if class_log_scales is not None and 'class_log_scales' in params:
+            new['class_log_scales'] = class_log_scales
+        for name, value in new.items():
+            value = jnp.asarray(value, params[name].dtype)
+            if value.shape != params[name].shape:
+                raise ValueError(f'{name} must have shape {params[name].shape}, got {value.shape}')
+            params[name] = value
+        return state.replace(params={**state.params, 'vae': params})
 
     def prior_codes(self, params, rng, n: int):
-        """z = mu_y + eps with y uniform over the clusters: the mixture prior."""
+        """z = mu_y + sigma_y eps with y uniform over the clusters: the mixture prior."""
         class_means = self.apply(params, method=ClusteringVAE.means)
+        scales = jnp.exp(self.apply(params, method=ClusteringVAE.log_scales))
         y_key, eps_key = jax.random.split(rng)
         y = jax.random.randint(y_key, (n,), 0, class_means.shape[0])
-        return class_means[y] + jax.random.normal(eps_key, (n, class_means.shape[1]))
+        return class_means[y] + scales[y] * jax.random.normal(eps_key, (n, class_means.shape[1]))
 
     @jit_method()
     def cluster_samples(self, state, rng):
-        """``samples_per_cluster`` decoder means z = mu_y + eps for each cluster y, cluster by cluster."""
+        """``samples_per_cluster`` decoder means z = mu_y + sigma_y eps for each cluster y, cluster by cluster."""
         params = state.averaged('vae')
         class_means = self.apply(params, method=ClusteringVAE.means)
+        scales = jnp.exp(self.apply(params, method=ClusteringVAE.log_scales))
         eps = jax.random.normal(rng, (class_means.shape[0], self.samples_per_cluster, class_means.shape[1]))
-        return self.decode_pixels(params, (class_means[:, None] + eps).reshape(-1, class_means.shape[1]))
+        codes = class_means[:, None] + scales[:, None] * eps
+        return self.decode_pixels(params, codes.reshape(-1, class_means.shape[1]))
 
     def visualize(self, state, batch, rng):
         """One row of samples z = mu_y + eps per cluster, and reconstructions."""
