@@ -7,10 +7,11 @@
 Each model trains as ``python -m experiments.train MODEL --config C --seed 0`` would, into
 ``WORKDIRS/<run>``, one after another in this process (C: the model's config for the
 dataset, e.g. ``mnist32`` for an npz where the model has one, else its default, the digits
-config), unless that workdir already holds a checkpoint: rerunning resumes where a queue
-stopped.  ``--seconds`` gives every model the same wall-clock budget (default: the config's
-own steps).  A model that cannot train on the dataset is reported with its one-line error
-and left out.
+config), unless that workdir holds a run that reached its end: rerunning resumes where a
+queue stopped, a run cut mid-training from its last checkpoint.  ``--seconds`` gives every
+model the same wall-clock budget (default: the config's own steps; a resumed run gets the
+budget again).  A model that cannot train on the dataset is reported with its one-line
+error and left out.
 
 Then ``experiments.evaluate`` scores every trained run against the same reference split
 and writes ``OUT/evaluation_<tag>.md`` (the protocol, the table, the failures) and
@@ -22,6 +23,7 @@ import os
 import time
 
 from experiments import configs, evaluate, runner
+from zoo.train.writer import read_metrics
 
 # (run name, model, config) of every generative model; the conditional ones sample their
 # classes in turn (0, 1, ..., 9, 0, ...).
@@ -65,9 +67,11 @@ def train_args(config: str, workdir: str, dataset: str | None, seconds: float | 
 
 
 def finished(workdir: str) -> bool:
-    """Whether ``workdir`` holds a saved step (a run killed early leaves an empty checkpoint folder)."""
-    folder = os.path.join(workdir, 'checkpoints')  # zoo.train's checkpoint folder, one subfolder per saved step
-    return os.path.isdir(folder) and any(name.isdigit() for name in os.listdir(folder))
+    """Whether the run in ``workdir`` reached its end: zoo.train closes a run with a ``summary``
+    record in metrics.jsonl, after its final test evaluation and checkpoint.  A run killed
+    before that (its periodic checkpoints may be there) is trained again, which resumes it."""
+    path = os.path.join(workdir, 'metrics.jsonl')
+    return os.path.exists(path) and any('summary' in record for record in read_metrics(path))
 
 
 def train_all(runs, root: str, dataset: str | None, seconds: float | None, log=print) -> tuple[list, dict]:
@@ -99,7 +103,10 @@ def main(argv=None):
     parser.add_argument('--workdirs', required=True, help='folder of the runs, one subfolder per model')
     parser.add_argument('--dataset', help="e.g. npz:PATH (default: each config's own, the digits)")
     parser.add_argument('--seconds', type=float, help='the same training wall-clock budget for every model')
-    parser.add_argument('--models', help=f'comma-separated run names (default all: {",".join(r[0] for r in RUNS)})')
+    parser.add_argument(
+        '--models',
+        help=f'comma-separated run names, trained in this order (default all: {",".join(r[0] for r in RUNS)})',
+    )
     parser.add_argument('--num-samples', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='evaluation', help='folder for evaluation_<tag>.md and its sheet')
@@ -109,7 +116,7 @@ def main(argv=None):
     unknown = sorted(set(chosen) - {r[0] for r in RUNS})
     if unknown:
         raise SystemExit(f'error: unknown run {unknown[0]!r}; choose from {",".join(r[0] for r in RUNS)}')
-    runs = [r for r in RUNS if r[0] in chosen]
+    runs = [next(r for r in RUNS if r[0] == name) for name in chosen]  # the queue in the order given
     trained, failed = train_all(runs, args.workdirs, args.dataset, args.seconds)
     if not trained:
         raise SystemExit('error: no run trained; see the lines above')

@@ -4,6 +4,7 @@
 #
 #   bash experiments/gpu_run.sh [NPZ]      # NPZ default .whl/mnist32.npz; its run is skipped if absent
 #   bash experiments/gpu_run.sh --conditional [NPZ]   # only the MNIST conditional ledger rows (issue 25)
+#   bash experiments/gpu_run.sh --evaluate [NPZ]      # every generative model's default run on the npz, scored (issue 24)
 #
 # Assumes the GPU machine's image: python3 (3.12) with torch, jax 0.11, flax, optax, orbax, chex,
 # tqdm, pillow, scikit-learn; the zoo's other needs travel as wheels in .whl/ (cp312,
@@ -24,9 +25,23 @@
 # (default 540 s; each seed's record is kept as it finishes), into $OUT/ledger_conditional.jsonl
 # (append its lines to results/ledger.jsonl), with conditional_mnist32.log and the seed-0 class
 # grids conditional_{glow,cvae,cgan}_mnist32.png.
+#
+# --evaluate skips the bench and the mnist32 run: `experiments.evaluate_zoo --dataset npz:NPZ` trains
+# every generative model's default run (seed 0; its mnist32 config where it has one: Glow, conditional
+# Glow and the EBM 300 s each, the CVAE and CGAN, else its digits config, whose nets take 32x32) into
+# EVAL_DIR (default $OUT/eval_runs, so the runs come back), cut at EVAL_S (default 480 s: SIGINT, the run
+# in training saves a checkpoint), then scores every run that reached its end, cut at SCORE_S (default
+# 90 s), into $OUT/evaluation_mnist32.md and $OUT/evaluation_samples_mnist32.png, with the log
+# evaluate_mnist32.log.  Resumable: the whole queue is longer than one call, so pass the returned
+# eval_runs folder back (carry it at an ignored path, e.g. gpu_out/eval_runs, with
+# EVAL_RESUME=gpu_out/eval_runs: copied into EVAL_DIR first) and the queue goes on where it stopped.
+# EVAL_ARGS adds flags to evaluate_zoo (e.g. '--models glow,ebm', or '--models vae --seconds 5
+# --num-samples 100', a CPU check of the path: PATH with a python3 that has the zoo's venv).
 set -u
 COND=0
+EVAL=0
 if [ "${1:-}" = --conditional ]; then COND=1; shift; fi
+if [ "${1:-}" = --evaluate ]; then EVAL=1; shift; fi
 if [ "${1:-}" = --prepare ]; then
   PY=${PY:-.venv/bin/python}
   mkdir -p .whl
@@ -63,6 +78,29 @@ if [ "$COND" = 1 ]; then
     | tee -a "$OUT/conditional_mnist32.log" | grep '^\[ledger\]'
   for m in glow cvae cgan; do cp "results/conditional_${m}_mnist32.png" "$OUT/" 2>/dev/null; done
   cat "$OUT/ledger_conditional.jsonl" 2>/dev/null
+  exit 0
+fi
+
+if [ "$EVAL" = 1 ]; then
+  [ -f "$NPZ" ] || { echo "no $NPZ: the evaluation needs the MNIST npz"; exit 1; }
+  EVAL_DIR=${EVAL_DIR:-$OUT/eval_runs}
+  LOG="$OUT/evaluate_mnist32.log"
+  mkdir -p "$EVAL_DIR"
+  if [ -n "${EVAL_RESUME:-}" ] && [ "$EVAL_RESUME" != "$EVAL_DIR" ]; then cp -r "$EVAL_RESUME"/. "$EVAL_DIR"/; fi
+  nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$LOG"
+  export JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache  # the scoring pass reuses the training's compiled steps
+  # shellcheck disable=SC2086  # EVAL_ARGS is a list of flags
+  timeout -s INT -k 60 "${EVAL_S:-480}" python3 -m experiments.evaluate_zoo --dataset "npz:$NPZ" --workdirs "$EVAL_DIR" \
+    --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep --line-buffered -v -e 'it/s' -e '^\s*$'
+  if [ ! -f "$OUT/evaluation_mnist32.md" ]; then
+    # Cut short: score the runs that reached their end (zoo.train's closing summary record), train none.
+    ended=$(for d in "$EVAL_DIR"/*/; do grep -qs '"summary"' "$d/metrics.jsonl" && basename "$d"; done | paste -sd, -)
+    echo "cut at EVAL_S; scoring the runs that ended: ${ended:-none}" | tee -a "$LOG"
+    # shellcheck disable=SC2086
+    [ -n "$ended" ] && timeout -s INT -k 30 "${SCORE_S:-90}" python3 -m experiments.evaluate_zoo --dataset "npz:$NPZ" \
+      --workdirs "$EVAL_DIR" --out "$OUT" --tag mnist32 ${EVAL_ARGS:-} --models "$ended" 2>&1 | tee -a "$LOG" | tr '\r' '\n' | grep --line-buffered -v -e 'it/s' -e '^\s*$'
+  fi
+  cat "$OUT/evaluation_mnist32.md" 2>/dev/null
   exit 0
 fi
 

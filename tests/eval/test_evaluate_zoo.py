@@ -1,5 +1,6 @@
 """experiments.evaluate_zoo picks each model's config for the dataset and names the runs it cannot score."""
 
+import json
 import os
 
 import pytest
@@ -24,19 +25,27 @@ def test_every_run_names_a_model_and_config_that_exist():
 
 def test_a_failed_training_is_its_error_line(tmp_path, monkeypatch):
     """A model that rejects the dataset is reported with its one error line and left out; the others train."""
+    resumed = []
 
     def run(model, argv):
         if model == 'nice':
             raise ValueError('bad shape')
-        os.makedirs(os.path.join(argv[argv.index('--workdir') + 1], 'checkpoints', '3'))
+        workdir = argv[argv.index('--workdir') + 1]
+        resumed.append(os.path.isdir(os.path.join(workdir, 'checkpoints', '2')))
+        with open(os.path.join(workdir, 'metrics.jsonl'), 'a') as f:  # zoo.train's closing record
+            f.write(json.dumps({'step': 3, 'summary': {'wall_time': 1.0, 'step_time': 0.1}}) + '\n')
         return {'step': 3}
 
     monkeypatch.setattr(evaluate_zoo.runner, 'run', run)
     runs = [('nice', 'nice', None), ('glow', 'glow', None)]
-    os.makedirs(tmp_path / 'glow' / 'checkpoints')  # a run killed before its first save: trained again
+    # A run killed mid-training: a periodic checkpoint, records, no closing summary.  Trained again (resumed).
+    os.makedirs(tmp_path / 'glow' / 'checkpoints' / '2')
+    (tmp_path / 'glow' / 'metrics.jsonl').write_text(json.dumps({'step': 2, 'loss': 1.0}) + '\n')
+    assert not evaluate_zoo.finished(str(tmp_path / 'glow'))
     trained, failed = evaluate_zoo.train_all(runs, str(tmp_path), None, None, log=lambda *a: None)
     assert trained == [('glow', str(tmp_path / 'glow'))] and failed == {'nice': 'error: bad shape'}
-    # A rerun resumes: what trained is not trained again.
+    assert resumed == [True] and evaluate_zoo.finished(str(tmp_path / 'glow'))
+    # A rerun resumes the queue: what reached its end is not trained again.
     monkeypatch.setattr(evaluate_zoo.runner, 'run', lambda *a: pytest.fail('trained twice'))
     assert evaluate_zoo.train_all(runs[1:], str(tmp_path), None, None, log=lambda *a: None)[0] == trained
 
@@ -44,3 +53,17 @@ def test_a_failed_training_is_its_error_line(tmp_path, monkeypatch):
 def test_an_unknown_run_is_one_line(tmp_path):
     with pytest.raises(SystemExit, match="unknown run 'flow'"):
         evaluate_zoo.main(['--workdirs', str(tmp_path), '--models', 'flow'])
+
+
+def test_the_queue_trains_in_the_order_given(tmp_path, monkeypatch):
+    """``--models glow,ebm,nice`` trains Glow first (a budget run queues the slow models first)."""
+    queued = []
+
+    def train_all(runs, *args, **kwargs):
+        queued.extend(name for name, _, _ in runs)
+        return [], {}
+
+    monkeypatch.setattr(evaluate_zoo, 'train_all', train_all)
+    with pytest.raises(SystemExit, match='no run trained'):
+        evaluate_zoo.main(['--workdirs', str(tmp_path), '--models', 'glow,ebm,nice'])
+    assert queued == ['glow', 'ebm', 'nice']
