@@ -63,6 +63,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     'zoo/vae/task.py': (Figure('digits', 'digits/vae', 'test IWAE(k=1000) bound on -log p(x), nats', reference=True),),
     'zoo/vae/clustering_task.py': (
         Figure('digits', 'clustering_vae/digits', 'Hungarian accuracy', 'k-means'),
+        Figure('MNIST npz, digits recipe', 'clustering_vae/mnist32', 'Hungarian accuracy', 'k-means'),
         Figure('MNIST npz', 'clustering_vae/mnist', 'Hungarian accuracy', 'k-means', reference=True),
     ),
     'zoo/vae/vib_task.py': (Figure('digits', 'digits/vib', 'test accuracy'),),
