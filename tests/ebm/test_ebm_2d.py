@@ -4,7 +4,8 @@ import json
 import os
 
 import numpy as np
-import pytest
+
+from tests.interrupts import interrupted_exit_code
 
 
 def test_ebm_2d_writes_the_picture_and_summary(tmp_path):
@@ -37,10 +38,5 @@ def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, tmp_path):
     ``experiments.train`` does) instead of burying that line under a KeyboardInterrupt traceback."""
     from experiments import ebm_2d
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ebm_2d, 'fit_one', interrupted)
-    with pytest.raises(SystemExit) as exit_info:
-        ebm_2d.main(['--out', str(tmp_path), '--densities', 'eight_gaussians'])
-    assert exit_info.value.code == 130
+    argv = ['--out', str(tmp_path), '--densities', 'eight_gaussians']
+    assert interrupted_exit_code(monkeypatch, ebm_2d, 'fit_one', argv) == 130

@@ -64,17 +64,18 @@ class ClusteringVAETask(VAETask):
         apply = lambda method, *a: self.apply(params, *a, method=method)
         mean, log_scale = apply(VAE.encode, self.encoder_input(x, pixels))
         z = sample_diagonal_gaussian(sample_key, mean, log_scale)
+        logits = apply(ClusteringVAE.classify, z)
         terms = clustering_loss_terms(
             self.reconstruction_weight * self.log_likelihood_fn(params, x)(z),
             z,
             mean,
             log_scale,
-            apply(ClusteringVAE.classify, z),
+            logits,
             apply(ClusteringVAE.means),
             apply(ClusteringVAE.log_scales),
             self.prior_weight,
         )
-        return terms, apply(ClusteringVAE.classify, z if noise else mean)
+        return terms, logits if noise else apply(ClusteringVAE.classify, mean)
 
     def loss(self, params, pixels, rng):
         """The mean one-step clustering VAE loss: reconstruction, KL to the class means weighted by p(y|z), and
