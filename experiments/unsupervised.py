@@ -34,14 +34,15 @@ def load(dataset: str, train_images: int | None = None):
     return info, train, _arrays(splits['test'])
 
 
-def kmeans_baseline(dataset: str, seed: int = 0) -> dict:
-    """k-means (k = 10) on raw test-split pixels fit on the train pixels: Hungarian accuracy on the
-    test split, and on the train split (its own partition; the labels only score)."""
+def kmeans_baseline(dataset: str, seed: int = 0, train_images: int | None = None) -> dict:
+    """k-means (k = 10) on raw test-split pixels fit on the train pixels (the first
+    ``train_images`` of them): Hungarian accuracy on the test split, and on the train split (its
+    own partition; the labels only score)."""
     from sklearn.cluster import KMeans
 
     from zoo.metrics import clustering_accuracy
 
-    _, train, test = load(dataset)
+    _, train, test = load(dataset, train_images)
     flat = lambda x: x.reshape(len(x), -1).astype(np.float32)
     kmeans = KMeans(10, n_init=10, random_state=seed).fit(flat(train['image']))
     return {
@@ -224,7 +225,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
         if args.model == 'kmeans':
-            result = kmeans_baseline(args.dataset or args.config, seed)
+            result = kmeans_baseline(args.dataset or args.config, seed, args.train_images)
         else:
             result = measure(
                 args.model,

@@ -30,7 +30,7 @@ DATA = {
         'split': 'MNIST npz 32x32 (9000 / 1000)',
         'dataset': MNIST_NPZ,
         'glow': ('mnist32_cond', 'mnist32', 3000),
-        'cvae': ('MLP 1024(+10 label channels)-500-20', 1500),
+        'cvae': ('MLP 1024(+10 label channels)-500-20', 6000),
         'cgan': 'projection critic (SN, flattened features) + conditional-BN generator, hinge, width 32',
     },
 }

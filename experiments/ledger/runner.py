@@ -110,6 +110,8 @@ def _mean_std(values) -> str:
     if not values:
         return 'nan'
     mean, std = _stats(values)
+    # Equal seeds differ only by rounding in the mean; their spread is 0, not 1e-16.
+    std = 0.0 if std <= 1e-9 * abs(mean) else std
     return _fmt(mean) + ('' if len(values) == 1 else f' ± {_fmt(std)}')
 
 

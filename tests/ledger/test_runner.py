@@ -65,6 +65,12 @@ def test_the_table_shows_mean_std_worst_and_best(tmp_path):
     assert 'not run yet' in next(line for line in table.splitlines() if 'fake/two' in line)
 
 
+def test_equal_seeds_have_no_spread():
+    # 0.997 three times has a float mean whose std is about 1e-16, not a spread to print.
+    assert runner._mean_std([0.997, 0.997, 0.997]) == '0.997 ± 0'
+    assert runner._mean_std([0.996, 0.997, 0.998]) == '0.997 ± 0.001'
+
+
 def test_the_table_goes_between_the_markers(tmp_path):
     md = tmp_path / 'RESULTS.md'
     md.write_text('# Results\n\nbefore\n')
