@@ -93,12 +93,8 @@ def mnist() -> Config:
     50 epochs (30,000 steps).  The article: test clustering accuracy about 83%, read by
     majority vote per cluster (its code); VaDE (paper): 94.46%.
 
-    Before the article's loss and networks (Bernoulli likelihood, weight 1, one conv per
-    width with a 256 hidden layer, MLP variant) the MNIST npz gave 0.46 Hungarian accuracy.
-    On the 9000-image npz, 50 epochs are 4500 steps (``--steps 4500``; the ledger's row).
-    Not yet measured on MNIST: one step of this recipe on 32x32 took 3.4 s, then 15-19 s, on the
-    shared 2-core CPU (niced, load 7-8), so 4500 steps are 4 to 20 hours a seed.  k-means on the npz's raw pixels:
-    0.562 (seed 0)."""
+    On the 9000-image npz, 50 epochs are 4500 steps (``--steps 4500``; the ledger's row), about
+    an hour a seed on 2 CPU cores (RESULTS.md, "Deep InfoMax and the clustering VAE")."""
     return _config('mnist', dict(ARTICLE_MODEL), steps=30_000, every=5000, **ARTICLE_LOSS)
 
 
