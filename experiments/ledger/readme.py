@@ -105,12 +105,19 @@ def significant(v: float, figures: int = 3) -> str:
     return f'{v:.{decimals}f}'
 
 
+def spread(values: list[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation) over seeds; 0 for one value, and 0 where the seeds are
+    equal (their float mean leaves a std of about 1e-16 times it, rounding, not spread)."""
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return mean, (0.0 if std <= 1e-9 * abs(mean) else std)
+
+
 def mean_std(values: list[float]) -> str:
     """'mean ± std' with the std to one significant figure (two when it starts with 1) and the
     mean to the same decimal place; one value, or no spread, to three significant figures."""
-    mean = sum(values) / len(values)
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-    if std <= 1e-6 * abs(mean) or std == 0:
+    mean, std = spread(values)
+    if std == 0:
         return significant(mean) + ('' if len(values) == 1 else ' ± 0')
     exponent = math.floor(math.log10(std))
     decimals = max(0, -exponent + (1 if std / 10**exponent < 2 else 0))

@@ -90,12 +90,6 @@ def _number(v):
     return v if math.isfinite(v) else None
 
 
-def _stats(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else float('nan')
-    return mean, std
-
-
 def _fmt(v: float) -> str:
     if v is None or not math.isfinite(v):
         return 'nan'
@@ -109,9 +103,7 @@ def _mean_std(values) -> str:
     values = [v for v in values if v is not None]
     if not values:
         return 'nan'
-    mean, std = _stats(values)
-    # Equal seeds differ only by rounding in the mean; their spread is 0, not 1e-16.
-    std = 0.0 if std <= 1e-9 * abs(mean) else std
+    mean, std = readme.spread(values)
     return _fmt(mean) + ('' if len(values) == 1 else f' ± {_fmt(std)}')
 
 
