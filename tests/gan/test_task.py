@@ -31,7 +31,7 @@ MU = jnp.array([2.0, -1.0])
 GAMES = {
     'fgan_js': dict(game='fgan', divergence='js'),
     'fgan_kl': dict(game='fgan', divergence='kl'),
-    'wgan_gp': dict(game='wgan', lipschitz='gradient_penalty'),
+    'wgan_gp': dict(game='wgan', lipschitz='gradient_penalty', critic_steps=5),  # n_critic of Gulrajani et al. 2017
     'wgan_clip': dict(game='wgan', lipschitz='clip', clip_limit=0.5, critic_steps=2),
     'hinge_sn': dict(game='hinge', lipschitz='spectral'),
     'one_loss_sn': dict(game='one_loss', lipschitz='spectral'),
@@ -49,25 +49,30 @@ def points_task(**kwargs):
 
 @pytest.mark.parametrize('game', sorted(GAMES))
 def test_each_game_moves_the_generator_to_the_data(game):
-    """Data N((2, -1), 0.5^2 I): 400 steps at least halve the distance of the generated mean to
-    the data's; metrics, evaluation, samples and the picture have the protocol's shapes."""
+    """Data N((2, -1), 0.5^2 I): over 400 steps the generated mean comes to a quarter of its
+    first distance from the data's; metrics, evaluation, samples and the picture have the
+    protocol's shapes.  A GAN's iterates circle the equilibrium instead of settling on it (the
+    last iterate of one_loss_sn or wgan_clip lands anywhere from 0.1 to 1.6 away, by seed and
+    by CPU), so the test reads the generated mean averaged over the last 200 steps, which
+    converges where the last iterate cycles."""
     task = points_task(**GAMES[game])
     points = lambda key: MU + 0.5 * jax.random.normal(key, (128, 2))
     batch = {'point': points(jax.random.key(1))}
     state = task.init(jax.random.key(0), batch)
 
     @jax.jit
-    def run(state):
-        return jax.lax.scan(
-            lambda state, key: train_step(task, state, {'point': points(key)}),
-            state,
-            jax.random.split(jax.random.key(2), 400),
-        )
+    def run(state, keys):
+        return jax.lax.scan(lambda state, key: train_step(task, state, {'point': points(key)}), state, keys)
 
-    distance = lambda state: float(jnp.linalg.norm(task.sample(state, jax.random.key(3), 2000).mean(0) - MU))
-    before = distance(state)
-    trained, metrics = run(state)
-    assert distance(trained) < 0.5 * before
+    mean = lambda state: task.sample(state, jax.random.key(3), 2000).mean(0)
+    before = float(jnp.linalg.norm(mean(state) - MU))
+    trained, means, metrics = state, [], []
+    for keys in jax.random.split(jax.random.key(2), 400).reshape(20, 20):
+        trained, chunk = run(trained, keys)
+        means.append(mean(trained))
+        metrics.append(chunk)
+    assert float(jnp.linalg.norm(jnp.mean(jnp.stack(means[10:]), 0) - MU)) < 0.25 * before
+    metrics = jax.tree.map(lambda *chunks: jnp.concatenate(chunks), *metrics)
     assert int(trained.step) == 400 and metrics and all(np.isfinite(v).all() for v in metrics.values())
     for name in ('generator', 'critic'):
         assert any(
