@@ -39,19 +39,24 @@ def finished(records, name: str) -> set[int]:
     return {r['seed'] for r in records if r['row'] == name}
 
 
-def run_rows(rows: list[Row], seeds: int | None = None, path: Path = LEDGER, log=print) -> list[dict]:
+def run_rows(
+    rows: list[Row], seeds: int | None = None, path: Path = LEDGER, log=print, only: int | None = None
+) -> list[dict]:
     """Measure every (row, seed) not yet in ``path``; append each record as it finishes.
 
-    ``seeds`` overrides each row's own count (seeds 0 .. n-1).  A seed that raises is
-    reported and left out, so the next run retries it.
+    ``seeds`` overrides each row's own count (seeds 0 .. n-1); ``only`` measures that one seed
+    of each row, so that several processes (or devices) can take a row's seeds side by side.
+    A seed that raises is reported and left out, so the next run retries it.
     """
+    if only is not None and only < 0:
+        raise ValueError(f'--seed must be 0 or more, got {only}')
     path.parent.mkdir(parents=True, exist_ok=True)
     records = read_records(path)
     new = []
     where = device()
     for row in rows:
         done = finished(records, row.name)
-        for seed in range(seeds if seeds is not None else row.seeds):
+        for seed in range(seeds if seeds is not None else row.seeds) if only is None else (only,):
             if seed in done:
                 continue
             log(f'[ledger] {row.name} seed {seed} ...')
@@ -205,6 +210,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog='python -m experiments.ledger', description=__doc__.splitlines()[0])
     parser.add_argument('--models', help='comma-separated rows or groups (e.g. fgan_2d,toy_densities/two_moons)')
     parser.add_argument('--seeds', type=int, help="seeds per row (default: each row's own)")
+    parser.add_argument(
+        '--seed', type=int, help='measure only this seed of each row (to run seeds side by side, one process each)'
+    )
     parser.add_argument('--list', action='store_true', help='list the rows and exit')
     parser.add_argument(
         '--render', action='store_true', help="only render RESULTS.md and the README's measured column from the ledger"
@@ -220,7 +228,7 @@ def main(argv=None) -> None:
         return
     chosen = select(rows, args.models)
     if not args.render:
-        run_rows(chosen, args.seeds, args.ledger, log=lambda m: print(m, file=sys.stderr, flush=True))
+        run_rows(chosen, args.seeds, args.ledger, log=lambda m: print(m, file=sys.stderr, flush=True), only=args.seed)
     records = read_records(args.ledger)
     write_table(render_table(rows, records), args.results_md)
     readme.write_readme(rows, records, args.readme)

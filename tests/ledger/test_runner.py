@@ -37,6 +37,18 @@ def test_a_finished_seed_is_not_rerun(tmp_path):
     assert all(json.dumps(r) for r in records) and records[0]['values']['score'] == 1.0
 
 
+def test_one_seed_alone_then_the_rest(tmp_path):
+    calls, path = [], tmp_path / 'ledger.jsonl'
+    row = fake_row(calls)
+    runner.run_rows([row], path=path, log=lambda m: None, only=2)
+    runner.run_rows([row], path=path, log=lambda m: None, only=2)  # finished: not rerun
+    assert calls == [2]
+    runner.run_rows([row], path=path, log=lambda m: None)
+    assert calls == [2, 0, 1] and sorted(r['seed'] for r in runner.read_records(path)) == [0, 1, 2]
+    with pytest.raises(ValueError, match='--seed must be 0 or more'):
+        runner.run_rows([row], path=path, log=lambda m: None, only=-1)
+
+
 def test_a_failing_seed_is_retried_next_time(tmp_path):
     path, attempts = tmp_path / 'ledger.jsonl', []
 
