@@ -218,8 +218,14 @@ def main(argv=None) -> None:
         '--render', action='store_true', help="only render RESULTS.md and the README's measured column from the ledger"
     )
     parser.add_argument('--ledger', type=Path, default=LEDGER)
-    parser.add_argument('--results-md', type=Path, default=RESULTS_MD)
-    parser.add_argument('--readme', type=Path, default=readme.README)
+    parser.add_argument(
+        '--results-md', type=Path, help=f'the table to render (default: {RESULTS_MD}, only with the default --ledger)'
+    )
+    parser.add_argument(
+        '--readme',
+        type=Path,
+        help=f'the measured column to render (default: {readme.README}, only with the default --ledger)',
+    )
     args = parser.parse_args(argv)
     rows = load_rows(GROUPS)
     if args.list:
@@ -229,7 +235,15 @@ def main(argv=None) -> None:
     chosen = select(rows, args.models)
     if not args.render:
         run_rows(chosen, args.seeds, args.ledger, log=lambda m: print(m, file=sys.stderr, flush=True), only=args.seed)
+    # A side ledger (one seed run beside others) holds a part of the records: rendering the
+    # project's table and README from it would drop every other row's figures.
+    main_ledger = args.ledger.resolve() == LEDGER.resolve()
+    results_md = args.results_md or (RESULTS_MD if main_ledger else None)
+    readme_path = args.readme or (readme.README if main_ledger else None)
     records = read_records(args.ledger)
-    write_table(render_table(rows, records), args.results_md)
-    readme.write_readme(rows, records, args.readme)
-    print(f'ledger: {args.ledger}; table: {args.results_md}; measured column: {args.readme}')
+    if results_md:
+        write_table(render_table(rows, records), results_md)
+    if readme_path:
+        readme.write_readme(rows, records, readme_path)
+    skipped = 'not rendered'
+    print(f'ledger: {args.ledger}; table: {results_md or skipped}; measured column: {readme_path or skipped}')

@@ -49,6 +49,24 @@ def test_one_seed_alone_then_the_rest(tmp_path):
         runner.run_rows([row], path=path, log=lambda m: None, only=-1)
 
 
+def test_a_side_ledger_renders_only_where_told(tmp_path, monkeypatch):
+    """A side ledger holds some rows' records; the project's table and README are left alone."""
+    from experiments.ledger import readme
+
+    project = {'table': tmp_path / 'RESULTS.md', 'readme': tmp_path / 'README.md'}
+    for path in project.values():
+        path.write_text('untouched\n')
+    monkeypatch.setattr(runner, 'RESULTS_MD', project['table'])
+    monkeypatch.setattr(readme, 'README', project['readme'])
+    side = tmp_path / 'side.jsonl'
+    side.write_text('')
+    runner.main(['--render', '--ledger', str(side)])
+    assert all(path.read_text() == 'untouched\n' for path in project.values())
+    runner.main(['--render', '--ledger', str(side), '--results-md', str(tmp_path / 'side.md')])
+    assert runner.START in (tmp_path / 'side.md').read_text()
+    assert all(path.read_text() == 'untouched\n' for path in project.values())
+
+
 def test_a_failing_seed_is_retried_next_time(tmp_path):
     path, attempts = tmp_path / 'ledger.jsonl', []
 
