@@ -19,13 +19,13 @@
 # Before the device call, on this machine (pip's index, no GPU): `bash experiments/gpu_run.sh --prepare`
 # fills .whl/ (git-ignored; carry it) with those wheels and the MNIST npz (../shared/peer/mnist_npz.py).
 #
-# --conditional skips the bench and the mnist32 run: it runs the ledger rows conditional/glow_mnist32
-# (class-conditional Glow and its unconditional twin, 3000 steps each, seeds 0-2) and
-# conditional/cgan_mnist32 (seeds 0-2) in that order, cut at COND_S (default 540 s; each seed's
-# record is kept as it finishes), into $OUT/ledger_conditional.jsonl (append its lines to
-# results/ledger.jsonl), with conditional_mnist32.log and the seed-0 class grids
-# conditional_{glow,cgan}_mnist32.png.  (conditional/cvae_mnist32 ran on the CPU: add it to
-# COND_ROWS to rerun it.)
+# --conditional skips the bench and the mnist32 run: it runs the ledger row conditional/glow_mnist32
+# (class-conditional Glow and its unconditional twin, 3000 steps each, seeds 0-2), cut at COND_S
+# (default 540 s; each seed's record is kept as it finishes), into $OUT/ledger_conditional.jsonl,
+# with conditional_mnist32.log and the seed-0 class grid conditional_glow_mnist32.png.  Its seed 0
+# is in results/ledger.jsonl from the CPU: append the seeds it lacks, or replace that row's
+# records with the GPU's three, so that no seed is counted twice.  (conditional/cvae_mnist32 and
+# conditional/cgan_mnist32 ran on the CPU, 3 seeds each: add them to COND_ROWS to rerun them.)
 # COND_ROWS replaces that list of ledger rows, e.g. COND_ROWS=clustering_vae/mnist for issue 23's
 # MNIST row (the article's clustering recipe, 4500 steps, 5 seeds), kept the same way.
 #
@@ -76,7 +76,7 @@ if [ "$COND" = 1 ]; then
   nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$OUT/conditional_mnist32.log"
   # A fresh ledger file, so every seed runs; the compilation cache serves seeds 1-2.
   ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${COND_S:-540}" python3 -m experiments.ledger \
-    --models "${COND_ROWS:-conditional/glow_mnist32,conditional/cgan_mnist32}" \
+    --models "${COND_ROWS:-conditional/glow_mnist32}" \
     --ledger "$OUT/ledger_conditional.jsonl" --results-md /tmp/ledger_table.md 2>&1 \
     | tee -a "$OUT/conditional_mnist32.log" | grep '^\[ledger\]'
   for m in glow cvae cgan; do cp "results/conditional_${m}_mnist32.png" "$OUT/" 2>/dev/null; done
