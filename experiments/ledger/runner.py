@@ -56,7 +56,8 @@ def run_rows(
     where = device()
     for row in rows:
         done = finished(records, row.name)
-        for seed in range(seeds if seeds is not None else row.seeds) if only is None else (only,):
+        wanted = range(seeds if seeds is not None else row.seeds) if only is None else (only,)
+        for seed in wanted:
             if seed in done:
                 continue
             log(f'[ledger] {row.name} seed {seed} ...')
