@@ -3,7 +3,7 @@
 # bench (experiments/gpu_bench.py), then the mnist32 Glow for 120 s on the MNIST npz.
 #
 #   bash experiments/gpu_run.sh [NPZ]      # NPZ default .whl/mnist32.npz; its run is skipped if absent
-#   bash experiments/gpu_run.sh --conditional [NPZ]   # only the MNIST conditional ledger rows (issue 25)
+#   bash experiments/gpu_run.sh --ledger [NPZ]        # only ledger rows (LEDGER_ROWS) on the MNIST npz
 #   bash experiments/gpu_run.sh --evaluate [NPZ]      # every generative model's default run on the npz, scored (issue 24)
 #
 # Assumes the GPU machine's image: python3 (3.12) with torch, jax 0.11, flax, optax, orbax, chex,
@@ -19,15 +19,12 @@
 # Before the device call, on this machine (pip's index, no GPU): `bash experiments/gpu_run.sh --prepare`
 # fills .whl/ (git-ignored; carry it) with those wheels and the MNIST npz (../shared/peer/mnist_npz.py).
 #
-# --conditional skips the bench and the mnist32 run: it runs the ledger row conditional/glow_mnist32
-# (class-conditional Glow and its unconditional twin, 3000 steps each, seeds 0-2), cut at COND_S
-# (default 540 s; each seed's record is kept as it finishes), into $OUT/ledger_conditional.jsonl,
-# with conditional_mnist32.log and the seed-0 class grid conditional_glow_mnist32.png.  Its seed 0
-# is in results/ledger.jsonl from the CPU: append the seeds it lacks, or replace that row's
-# records with the GPU's three, so that no seed is counted twice.  (conditional/cvae_mnist32 and
-# conditional/cgan_mnist32 ran on the CPU, 3 seeds each: add them to COND_ROWS to rerun them.)
-# COND_ROWS replaces that list of ledger rows, e.g. COND_ROWS=clustering_vae/mnist for issue 23's
-# MNIST row (the article's clustering recipe, 4500 steps, 5 seeds), kept the same way.
+# --ledger skips the bench and the mnist32 run: it runs the ledger rows LEDGER_ROWS (default
+# clustering_vae/mnist, issue 23's article recipe on the npz, 4500 steps, 5 seeds: one seed ran on
+# the CPU) into a fresh $OUT/ledger_gpu.jsonl, cut at LEDGER_S (default 540 s; each seed's record is
+# kept as it finishes), with the log ledger_gpu.log.  Merge by replacing those rows' records in
+# results/ledger.jsonl with the GPU's, so that no seed is counted twice, then
+# `python -m experiments.ledger --render`.
 #
 # --evaluate skips the bench and the mnist32 run: `experiments.evaluate_zoo --dataset npz:NPZ` trains
 # every generative model's default run (seed 0; its mnist32 config where it has one: Glow, conditional
@@ -41,9 +38,9 @@
 # EVAL_ARGS adds flags to evaluate_zoo (e.g. '--models glow,ebm', or '--models vae --seconds 5
 # --num-samples 100', a CPU check of the path: PATH with a python3 that has the zoo's venv).
 set -u
-COND=0
+LEDGER=0
 EVAL=0
-if [ "${1:-}" = --conditional ]; then COND=1; shift; fi
+if [ "${1:-}" = --ledger ]; then LEDGER=1; shift; fi
 if [ "${1:-}" = --evaluate ]; then EVAL=1; shift; fi
 if [ "${1:-}" = --prepare ]; then
   PY=${PY:-.venv/bin/python}
@@ -71,16 +68,15 @@ if ls .whl/*.whl > /dev/null 2>&1; then
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 
-if [ "$COND" = 1 ]; then
-  [ -f "$NPZ" ] || { echo "no $NPZ: the conditional rows need the MNIST npz"; exit 1; }
-  nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$OUT/conditional_mnist32.log"
-  # A fresh ledger file, so every seed runs; the compilation cache serves seeds 1-2.
-  ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${COND_S:-540}" python3 -m experiments.ledger \
-    --models "${COND_ROWS:-conditional/glow_mnist32}" \
-    --ledger "$OUT/ledger_conditional.jsonl" --results-md /tmp/ledger_table.md 2>&1 \
-    | tee -a "$OUT/conditional_mnist32.log" | grep '^\[ledger\]'
-  for m in glow cvae cgan; do cp "results/conditional_${m}_mnist32.png" "$OUT/" 2>/dev/null; done
-  cat "$OUT/ledger_conditional.jsonl" 2>/dev/null
+if [ "$LEDGER" = 1 ]; then
+  [ -f "$NPZ" ] || { echo "no $NPZ: the MNIST ledger rows need the MNIST npz"; exit 1; }
+  nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$OUT/ledger_gpu.log"
+  # A fresh ledger file, so every seed runs; the compilation cache serves the seeds after the first.
+  ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${LEDGER_S:-540}" python3 -m experiments.ledger \
+    --models "${LEDGER_ROWS:-clustering_vae/mnist}" \
+    --ledger "$OUT/ledger_gpu.jsonl" --results-md /tmp/ledger_table.md 2>&1 \
+    | tee -a "$OUT/ledger_gpu.log" | grep '^\[ledger\]'
+  cat "$OUT/ledger_gpu.jsonl" 2>/dev/null
   exit 0
 fi
 
