@@ -74,7 +74,7 @@ if [ "$LEDGER" = 1 ]; then
   # A fresh ledger file, so every seed runs; the compilation cache serves the seeds after the first.
   ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${LEDGER_S:-540}" python3 -m experiments.ledger \
     --models "${LEDGER_ROWS:-clustering_vae/mnist}" \
-    --ledger "$OUT/ledger_gpu.jsonl" --results-md /tmp/ledger_table.md 2>&1 \
+    --ledger "$OUT/ledger_gpu.jsonl" 2>&1 \
     | tee -a "$OUT/ledger_gpu.log" | grep '^\[ledger\]'
   cat "$OUT/ledger_gpu.jsonl" 2>/dev/null
   exit 0
