@@ -2,7 +2,7 @@
 
 from zoo.train.config import Config, OptimizerConfig
 
-CONFIGS = ('digits', 'digits_residual_flow', 'cifar10')
+CONFIGS = ('digits', 'digits_residual_flow', 'mnist32', 'cifar10')
 
 
 def digits() -> Config:
@@ -44,6 +44,17 @@ def digits_residual_flow() -> Config:
     """The same model as a Residual Flow: unbiased Russian roulette with the Neumann gradient."""
     config = digits()
     config.model.update(logdet='roulette', gradient='neumann', n_exact=2, roulette_p=0.5)
+    return config
+
+
+def mnist32() -> Config:
+    """``digits``' model and steps on the 32x32 MNIST npz (``--dataset npz:PATH``), evaluated with
+    the unbiased Russian roulette: the exact log-det's 1024x1024 Jacobians are out of reach
+    (``zoo.residual.task.EXACT_LOGDET_MAX_DIM``)."""
+    config = digits()
+    config.dataset = 'npz:mnist32.npz'
+    config.task_kwargs = dict(eval_logdet='roulette')
+    config.eval_batch_size = 250
     return config
 
 

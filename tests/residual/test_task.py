@@ -76,3 +76,10 @@ def test_density_task_trains_a_residual_flow_on_points_and_advances_its_vectors(
     assert np.isfinite(float(metrics['loss']))
     before, after = jax.tree.leaves(state.aux['flow']['spectral']), jax.tree.leaves(new.aux['flow']['spectral'])
     assert any(not np.allclose(a, b) for a, b in zip(before, after))
+
+
+def test_the_exact_evaluation_log_det_is_refused_on_large_images_before_training():
+    info = SimpleNamespace(**{**vars(INFO), 'image_shape': (32, 32, 1)})
+    with pytest.raises(ConfigError, match=r"dense 1024x1024 Jacobian.*eval_logdet='roulette'.*32x32x1 images"):
+        ResidualFlowTask(info, _config())
+    ResidualFlowTask(info, _config(), eval_logdet='roulette')  # the estimator it names is accepted
