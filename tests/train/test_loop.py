@@ -93,6 +93,32 @@ def test_wall_time_budget_starts_after_the_first_step_compiles(tmp_path, monkeyp
     assert summary['step'] == 11  # 10 s of 1 s steps after the compiling one, not 1 step
 
 
+def test_wall_time_budget_times_the_steps_run_not_the_steps_queued(tmp_path, monkeypatch):
+    # A fake clock: dispatch is free and returns at once, as JAX's does; a queued step's 1 s
+    # passes when the loop waits for it.  A loop that never waits would queue all 100 steps.
+    clock, queued = [0.0], [0]
+    monkeypatch.setattr(loop, 'time', types.SimpleNamespace(time=lambda: clock[0]))
+    make_step = loop.make_train_step
+
+    def queueing_step(task, mesh):
+        step_fn = make_step(task, mesh)
+
+        def step(state, batch):
+            queued[0] += 1
+            return step_fn(state, batch)
+
+        return step
+
+    def wait_for(_):  # everything queued before the newest step has run
+        clock[0] += queued[0] - 1
+        queued[0] = 1
+
+    monkeypatch.setattr(loop, 'make_train_step', queueing_step)
+    monkeypatch.setattr(loop, 'wait_for', wait_for)
+    summary = train(tiny_config(steps=100, seconds=10.0, log_every=100), tmp_path)
+    assert summary['step'] == 11  # 10 steps run in the budget, the 11th in flight
+
+
 def test_median_step_time_skips_the_compiling_window(tmp_path):
     summary = train(tiny_config(steps=8, log_every=2), tmp_path)
     windows = [r['step_time'] for r in read_metrics(tmp_path / 'metrics.jsonl') if 'loss' in r]
