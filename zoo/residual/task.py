@@ -10,8 +10,9 @@ power-iteration vectors of every spectrally normalised weight live in
 Evaluation uses ``eval_logdet`` (default 'exact': a dense Jacobian per block, cheap
 at the sizes the embedded digits give, refused above ``EXACT_LOGDET_MAX_DIM``; choose
 'roulette' for large images, which is unbiased, or 'series' with ``eval_num_terms``),
-so reported bits/dim are not flattered by the training estimator's truncation bias.  Samples come from the
-fixed-point inverse; each sheet's worst reached inverse error goes to the log.
+so reported bits/dim are not flattered by the training estimator's truncation bias.
+Samples come from the fixed-point inverse; each sheet's worst reached inverse error
+goes to the log.
 """
 
 import logging
@@ -30,10 +31,9 @@ from zoo.viz.image_grid import make_grid
 
 log = logging.getLogger(__name__)
 
-# The exact log-det of a D-dimensional block takes D Jacobian-vector products of the whole
-# evaluation batch, held at once: on 32x32x1 MNIST (D = 1024, batch 300, hidden 32) one of
-# its activations is 10 GB, and the final evaluation of the digits config was killed for
-# memory on a 24 GiB machine after training.  256 is a 16x16x1 image.
+# The exact log-det of a D-dimensional block holds D Jacobian-vector products of the whole
+# evaluation batch at once: at D = 1024 (32x32x1, batch 300, hidden 32) one activation alone
+# is 10 GB.  256 is a 16x16x1 image.
 EXACT_LOGDET_MAX_DIM = 256
 
 

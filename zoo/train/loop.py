@@ -214,10 +214,9 @@ class Trainer:
                 if timed:
                     if deadline == math.inf:
                         deadline = time.time() + config.seconds  # the call returns once compiled
-                    # Steps run asynchronously: unchecked, the host queues them faster than they
-                    # run and the budget times their dispatch (an i-ResNet on 32x32 images queued
-                    # 39 steps of 10 s in a 60 s budget).  Waiting for the step before this one
-                    # keeps one step in flight.
+                    # A step's call returns before the step runs: unchecked, the host queues steps
+                    # faster than they run and the budget times their dispatch.  Waiting for the
+                    # step before this one keeps one step in flight.
                     if previous is not None:
                         wait_for(previous)
                     previous = metrics
