@@ -16,15 +16,30 @@ from experiments.ledger.row import Row, load_rows
 LEDGER = Path('results/ledger.jsonl')
 RESULTS_MD = Path('RESULTS.md')
 START, END = '<!-- ledger:start -->', '<!-- ledger:end -->'
+CPUINFO = Path('/proc/cpuinfo')
+
+
+def cpu_model() -> str:
+    """The CPU's model name ('' where the system does not say): one seed's float rounding differs
+    by CPU, so two machines' records of a row can differ in their last digits."""
+    try:
+        for line in CPUINFO.read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def device() -> str:
-    """The accelerator (or 'CPU, n cores') the measurement ran on."""
+    """The accelerator, or 'CPU, n cores (model)', the measurement ran on."""
     import jax
 
     d = jax.devices()[0]
     if d.platform == 'cpu':
-        return f'CPU, {len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()} cores'
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+        model = cpu_model()
+        return f'CPU, {cores} cores' + (f' ({model})' if model else '')
     return f'{len(jax.devices())}x {d.device_kind}'
 
 

@@ -124,3 +124,12 @@ def test_the_groups_load_with_unique_names():
 
     rows = load_rows(GROUPS)
     assert rows and len({r.name for r in rows}) == len(rows)
+
+
+def test_a_cpu_record_names_the_cpu_model(tmp_path, monkeypatch):
+    (tmp_path / 'cpuinfo').write_text('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n')
+    monkeypatch.setattr(runner, 'CPUINFO', tmp_path / 'cpuinfo')
+    assert runner.device().startswith('CPU, ') and runner.device().endswith(' cores (AMD EPYC 7B13)')
+    monkeypatch.setattr(runner, 'CPUINFO', tmp_path / 'absent')
+    monkeypatch.setattr(runner.platform, 'processor', lambda: '')
+    assert runner.device().endswith(' cores')
