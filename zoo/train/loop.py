@@ -207,7 +207,6 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=1.0,
         )
-        previous = None
         try:
             while step < config.steps:
                 state, metrics = self.step_fn(state, next(stream))
@@ -216,10 +215,9 @@ class Trainer:
                         deadline = time.time() + config.seconds  # the call returns once compiled
                     # A step's call returns before the step runs: unchecked, the host queues steps
                     # faster than they run and the budget times their dispatch.  Waiting for the
-                    # step before this one keeps one step in flight.
-                    if previous is not None:
-                        wait_for(previous)
-                    previous = metrics
+                    # window's last step keeps one step in flight (a sync has waited for the rest).
+                    if window.metrics:
+                        wait_for(window.metrics[-1])
                 window.metrics.append(metrics)
                 step += 1
                 out_of_time = time.time() >= deadline
