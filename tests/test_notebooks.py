@@ -5,7 +5,8 @@ notebook and `zoo` where the package is installed.  It gets ZOO_NOTEBOOK_TINY=1 
 temporary ZOO_WORKDIRS and figures folder, so a run never touches workdirs/ or
 notebooks/figures/.  The notebooks share that workdirs folder: whichever needs a run
 first trains it (`python -m experiments.train`), the others load it, and JAX's
-persistent compilation cache there spares later kernels the compilations already made.
+persistent compilation cache (the test session's, conftest.py) spares later kernels the
+compilations already made.
 Stored notebooks must have their outputs stripped.
 """
 
