@@ -95,6 +95,7 @@ SLOW_TESTS = {
     'tests/vae/test_infomax.py::test_trained_critic_approaches_the_optimum_and_separates_dependence',
     'tests/vae/test_conditional.py::test_training_lowers_the_conditional_negative_elbo',
     'tests/ebm/test_replay_buffer.py::test_buffer_survives_a_killed_and_resumed_run',
+    'tests/test_ae_kmeans.py::test_codes_of_a_trained_autoencoder_cluster_separable_classes',
 }
 
 
