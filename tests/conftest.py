@@ -10,9 +10,9 @@ conftest.py is imported before any test module).
 - One JAX persistent compilation cache for the session, in a temporary folder that the
   xdist workers and every subprocess inherit through the environment: the tests build the
   same small programs again and again (a new task per test, the same tiny Glow in a
-  notebook's training subprocess and the README's): on 2 cores the suite spent 19.2 CPU
-  minutes (633 s) compiling them afresh, 13.8-16.8 (460-554 s) with the cache.  A folder
-  the user names in JAX_COMPILATION_CACHE_DIR is used instead and kept.
+  notebook's training subprocess and the README's): on 2 cores the suite took 633 s (19.2
+  CPU minutes) without the cache, 460-554 s (13.8-16.8) with it.  A folder the user names
+  in JAX_COMPILATION_CACHE_DIR is used instead and kept.
 """
 
 import os
