@@ -1,6 +1,7 @@
 """Run ledger rows seed by seed (resumable), keep every record in a JSON-lines file, render the table."""
 
 import argparse
+import collections
 import datetime
 import json
 import math
@@ -145,7 +146,12 @@ def summarize(row: Row, records: list[dict]) -> dict | None:
     steps = {r['values'].get('steps') for r in mine} - {None}
     out['steps'] = '/'.join(str(int(s)) for s in sorted(steps)) if steps else '-'
     out['seconds'] = sum(r['seconds'] for r in mine) / len(mine)
-    out['devices'] = ', '.join(sorted({r['device'] for r in mine}))
+    devices = collections.Counter(r['device'] for r in mine)
+    out['devices'] = (
+        next(iter(devices))
+        if len(devices) == 1
+        else '; '.join(f'{d}: {n} seed{"s" * (n > 1)}' for d, n in sorted(devices.items()))
+    )
     return out
 
 

@@ -133,3 +133,14 @@ def test_a_cpu_record_names_the_cpu_model(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, 'CPUINFO', tmp_path / 'absent')
     monkeypatch.setattr(runner.platform, 'processor', lambda: '')
     assert runner.device().endswith(' cores')
+
+
+def test_seeds_on_different_devices_are_counted_per_device(tmp_path):
+    calls, path = [], tmp_path / 'ledger.jsonl'
+    row = fake_row(calls)
+    runner.run_rows([row], path=path, log=lambda m: None)
+    records = runner.read_records(path)
+    assert runner.summarize(row, records)['devices'] == records[0]['device']  # one device: its name alone
+    for record, device in zip(records, ['CPU, 2 cores', '1x NVIDIA H100', '1x NVIDIA H100']):
+        record['device'] = device
+    assert runner.summarize(row, records)['devices'] == '1x NVIDIA H100: 2 seeds; CPU, 2 cores: 1 seed'
