@@ -21,6 +21,8 @@ import numpy as np
 from experiments.unsupervised import load
 
 WIDTHS = (500, 500, 2000)  # DEC's encoder; the decoder mirrors it
+BATCH_SIZE = 256
+LEARNING_RATE = 1e-3
 
 
 def autoencoder(code: int = 10):
@@ -42,7 +44,9 @@ def autoencoder(code: int = 10):
     return Autoencoder()
 
 
-def measure(dataset: str, seed: int, steps: int = 4000, batch_size: int = 256, lr: float = 1e-3) -> dict:
+def measure(
+    dataset: str, seed: int, steps: int = 4000, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE
+) -> dict:
     """Train the autoencoder ``steps`` steps with ``seed``, then k-means on its codes: test and
     train Hungarian accuracy, the final reconstruction error and the wall time."""
     import jax

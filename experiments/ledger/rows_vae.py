@@ -41,10 +41,11 @@ def _dataset(name: str):
 
 
 def measure_clustering(name: str, seed: int) -> dict:
+    dataset = _dataset(name)
     out = unsupervised.measure(
-        'vae_cluster', name, seed, _dataset(name), steps=CLUSTER_STEPS[name], kmeans_steps=CLUSTER_KMEANS_STEPS[name]
+        'vae_cluster', name, seed, dataset, steps=CLUSTER_STEPS[name], kmeans_steps=CLUSTER_KMEANS_STEPS[name]
     )
-    kmeans = unsupervised.kmeans_baseline(_dataset(name) or 'digits', seed)
+    kmeans = unsupervised.kmeans_baseline(dataset or 'digits', seed)
     return {
         **out,
         'kmeans_accuracy': kmeans['cluster_accuracy'],
@@ -53,8 +54,9 @@ def measure_clustering(name: str, seed: int) -> dict:
 
 
 def measure_autoencoder(name: str, seed: int) -> dict:
-    out = ae_kmeans.measure(_dataset(name) or 'digits', seed, AUTOENCODER_STEPS[name])
-    kmeans = unsupervised.kmeans_baseline(_dataset(name) or 'digits', seed)
+    dataset = _dataset(name) or 'digits'
+    out = ae_kmeans.measure(dataset, seed, AUTOENCODER_STEPS[name])
+    kmeans = unsupervised.kmeans_baseline(dataset, seed)
     return {**out, 'steps': AUTOENCODER_STEPS[name], 'kmeans_accuracy': kmeans['cluster_accuracy']}
 
 
@@ -120,8 +122,9 @@ AUTOENCODER_ROWS = [
         source='Xie et al. 2016, "Unsupervised Deep Embedding for Clustering Analysis", Table 2',
         protocol=(
             f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split, '
-            f'd-{"-".join(map(str, ae_kmeans.WIDTHS))}-10 ReLU autoencoder, squared error, Adam 1e-3, '
-            f'batch 256, {AUTOENCODER_STEPS[name]} steps (no layer-wise pretraining, no DEC fine-tuning); '
+            f'd-{"-".join(map(str, ae_kmeans.WIDTHS))}-10 ReLU autoencoder, squared error, '
+            f'Adam {ae_kmeans.LEARNING_RATE:g}, batch {ae_kmeans.BATCH_SIZE}, {AUTOENCODER_STEPS[name]} steps '
+            '(no layer-wise pretraining, no DEC fine-tuning); '
             'k-means (10 restarts) on the train codes, test codes assigned'
         ),
         metric='cluster_accuracy',
