@@ -36,8 +36,13 @@ INFOMAX_STEPS = {'digits': 2000, 'mnist': 1500}
 AUTOENCODER_STEPS = {'digits': 1000, 'mnist': 4000}
 
 
-def _dataset(name: str):
-    return None if name == 'digits' else MNIST_NPZ
+def _dataset(name: str) -> str:
+    return 'digits' if name == 'digits' else MNIST_NPZ
+
+
+def _split(name: str) -> str:
+    """The protocol's words for ``_dataset(name)``."""
+    return 'digits' if name == 'digits' else 'MNIST npz 9000/1000'
 
 
 def measure_clustering(name: str, seed: int) -> dict:
@@ -45,7 +50,7 @@ def measure_clustering(name: str, seed: int) -> dict:
     out = unsupervised.measure(
         'vae_cluster', name, seed, dataset, steps=CLUSTER_STEPS[name], kmeans_steps=CLUSTER_KMEANS_STEPS[name]
     )
-    kmeans = unsupervised.kmeans_baseline(dataset or 'digits', seed)
+    kmeans = unsupervised.kmeans_baseline(dataset, seed)
     return {
         **out,
         'kmeans_accuracy': kmeans['cluster_accuracy'],
@@ -54,7 +59,7 @@ def measure_clustering(name: str, seed: int) -> dict:
 
 
 def measure_autoencoder(name: str, seed: int) -> dict:
-    dataset = _dataset(name) or 'digits'
+    dataset = _dataset(name)
     out = ae_kmeans.measure(dataset, seed, AUTOENCODER_STEPS[name])
     kmeans = unsupervised.kmeans_baseline(dataset, seed)
     return {**out, 'steps': AUTOENCODER_STEPS[name], 'kmeans_accuracy': kmeans['cluster_accuracy']}
@@ -65,7 +70,7 @@ def _cluster_protocol(name: str) -> str:
     kwargs = config.task_kwargs
     resets = CLUSTER_KMEANS_STEPS[name]
     return (
-        f'{"digits" if name == "digits" else "MNIST npz 9000/1000"}, test split, '
+        f'{_split(name)}, test split, '
         f'{CLUSTER_STEPS[name]} steps, batch 100, vae_cluster:{name}'
         + (", p(y|z) the mixture's posterior (VaDE)" if config.model.get('mixture_posterior') else '')
         + (', encoder sees intensities' if kwargs.get('encode_intensity') else '')
@@ -121,7 +126,7 @@ AUTOENCODER_ROWS = [
         reference="0.843 test accuracy on MNIST, after DEC's KL fine-tuning (70,000 images)",
         source='Xie et al. 2016, "Unsupervised Deep Embedding for Clustering Analysis", Table 2',
         protocol=(
-            f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split, '
+            f'{_split(name)}, test split, '
             f'd-{"-".join(map(str, ae_kmeans.WIDTHS))}-10 ReLU autoencoder, squared error, '
             f'Adam {ae_kmeans.LEARNING_RATE:g}, batch {ae_kmeans.BATCH_SIZE}, {AUTOENCODER_STEPS[name]} steps '
             '(no layer-wise pretraining, no DEC fine-tuning); '
@@ -143,7 +148,7 @@ INFOMAX_ROWS = [
         reference='CIFAR-10 linear probe 73-74% (DIM paper code); no digits/MNIST figure',
         source='Hjelm et al. 2019; Su 2018, "Mutual information in deep learning"',
         protocol=(
-            f'{"MNIST npz 9000/1000" if name == "mnist" else "digits"}, test split leave-one-out 1-NN '
+            f'{_split(name)}, test split leave-one-out 1-NN '
             f'and 2-fold probe, {INFOMAX_STEPS[name]} steps, infomax:{name} (two affine views: '
             f'{", ".join(f"{k} {v:g}" for k, v in VIEWS[name].items())})'
         ),
