@@ -1,9 +1,12 @@
-"""Kill and resume: a run SIGKILLed after a checkpoint continues to exactly the same state."""
+"""Kill and resume: a run SIGKILLed after a checkpoint, or SIGTERMed between checkpoints,
+continues to exactly the same state."""
 
 import os
 import signal
 import subprocess
 import sys
+
+import pytest
 
 from tests.train.tiny import assert_trees_equal, state_of, tiny_config
 from zoo.train import read_metrics, train
@@ -48,3 +51,27 @@ def test_sigkilled_run_resumes_bit_identically(tmp_path):
     # metrics.jsonl holds each step once: the killed run's records after step 4 were dropped.
     steps = [r['step'] for r in read_metrics(tmp_path / 'killed' / 'metrics.jsonl') if 'loss' in r]
     assert steps == [2, 4, 6, 8, 10]
+
+
+def test_sigtermed_run_saves_its_last_good_state_and_resumes_bit_identically(tmp_path):
+    """A scheduler's SIGTERM at step 6, between the checkpoints of 4 and 8: the loop saves
+    step 6 (Ctrl-C's path), so no step is lost, and the handler is gone afterwards."""
+
+    def terminate_at_6(step, state, checkpointer):
+        if step == 6:
+            # Without the loop's handler SIGTERM would end pytest itself: fail here instead.
+            assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL, 'the loop leaves SIGTERM to kill the process'
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    config = tiny_config(steps=10, checkpoint_every=4)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / 'terminated', hooks=(terminate_at_6,))
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert sorted(os.listdir(tmp_path / 'terminated' / 'checkpoints')) == ['4', '6']
+
+    resumed = train(config, tmp_path / 'terminated')
+    assert resumed['first_step'] == 6 and resumed['step'] == 10
+    train(config, tmp_path / 'straight')
+    terminated_state, straight_state = state_of(tmp_path / 'terminated'), state_of(tmp_path / 'straight')
+    assert_trees_equal(terminated_state.params, straight_state.params)
+    assert_trees_equal(terminated_state.opt_state, straight_state.opt_state)

@@ -19,9 +19,12 @@ Several hosts: start the same command on every host after
 process 0 writes the files (checkpoints are written by all, as orbax needs).
 """
 
+import contextlib
 import dataclasses
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -57,6 +60,26 @@ def train(config: Config, workdir, *, task=None, dataset=None, devices=None, hoo
     started or resumed from) and ``complete`` (True if there was nothing to do).
     """
     return Trainer(config, workdir, task=task, dataset=dataset, devices=devices).run(hooks)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler preempting the job, a plain ``kill``) raises KeyboardInterrupt, as
+    Ctrl-C does, so the loop saves its last good state before the process ends instead of
+    losing the steps since the last periodic checkpoint.  Left alone where the application
+    handles SIGTERM itself, and off the main thread (the only one Python lets set handlers)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @dataclasses.dataclass
@@ -115,7 +138,8 @@ class Trainer:
                 checkpointer.check_compatible(latest)
                 return self._already_complete(latest)
             state, stream = self._start(checkpointer, latest)
-            state = self._train(state, stream, checkpointer, hooks)
+            with _sigterm_as_interrupt():
+                state = self._train(state, stream, checkpointer, hooks)
             results = {split: self.evaluate(state, split) for split in self._final_splits()}
             step = int(mesh_lib.to_host(state.step))
             for split, values in results.items():
