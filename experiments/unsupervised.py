@@ -89,6 +89,8 @@ def kmeans_class_means(task, state, train: dict, seed: int, batch_size: int = 50
 
     params = state.params['vae']
     codes = _codes(task, params, train['image'], batch_size)
+    if not np.all(np.isfinite(codes)):
+        raise ValueError('k-means reset: the codes mu(x) are not finite; training diverged before the reset')
     k = params['class_means'].shape[0]
     kmeans = KMeans(k, n_init=10, random_state=seed).fit(codes)
     current = np.argmax(jax.device_get(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
@@ -157,8 +159,8 @@ def measure(
 
     ``kmeans_steps`` (clustering VAE): at each of these steps the class means are reset to
     k-means centres of the training codes (``kmeans_class_means``).  ``pretrain_steps``
-    (clustering VAE): the first steps train the autoencoder alone (the prior's terms weighted 0),
-    as VaDE pretrains before its k-means start (Jiang et al. 2017, sec. 3.3).
+    (clustering VAE): the first steps train a plain VAE (the task's ``pretrain``), as VaDE
+    pretrains before its k-means start (Jiang et al. 2017, sec. 3.3).
     """
     import jax
 
@@ -190,7 +192,7 @@ def measure(
             result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
     step = jax.jit(task.train_step)
     if pretrain_steps:
-        pretrain = jax.jit(build_task(override(config, ['task_kwargs.prior_weight=0.0']), info).train_step)
+        pretrain = jax.jit(build_task(override(config, ['task_kwargs.pretrain=True']), info).train_step)
     start = time.time()
     from tqdm import tqdm
 
@@ -218,7 +220,7 @@ def main(argv=None):
     parser.add_argument('--train-images', type=int)
     parser.add_argument('--set', action='append', default=[])
     parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
-    parser.add_argument('--pretrain-steps', type=int, default=0, help='clustering VAE: autoencoder-only steps first')
+    parser.add_argument('--pretrain-steps', type=int, default=0, help='clustering VAE: plain VAE steps first')
     parser.add_argument(
         '--kmeans-steps', default='', help="clustering VAE: steps 'a,b,..' of the k-means resets (default: none)"
     )

@@ -207,18 +207,34 @@ def test_learned_class_scales_are_reset_to_the_clusters_spread(trained):
     assert np.std(codes - means[nearest]) < 2 * scales.max()  # unit-variance samples would spread to 1
 
 
-def test_prior_weight_zero_leaves_the_reconstruction():
-    """VaDE's pretraining: with the prior's terms weighted 0 the loss is the reconstruction alone."""
+def test_pretraining_is_a_plain_vae():
+    """VaDE's pretraining (``pretrain``): the loss is -log p(x|z) + KL(q(z|x) || N(0, I)) at the
+    same z, in place of the mixture's terms, which are still reported."""
+    from zoo.distributions import kl_standard_normal
+    from zoo.vae.networks import VAE
+
     config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16))
-    batch = digits.batch(32)
+    batch, rng = digits.batch(32), jax.random.PRNGKey(1)
     losses = {}
-    for weight in (0.0, 1.0):
-        task = ClusteringVAETask(digits.INFO, config, prior_weight=weight)
+    for pretrain in (True, False):
+        task = ClusteringVAETask(digits.INFO, config, pretrain=pretrain)
         state = task.init(jax.random.PRNGKey(0), batch)
-        losses[weight] = task.loss(state.params['vae'], batch['image'], jax.random.PRNGKey(1))
-    (loss0, terms0), (loss1, terms1) = losses[0.0], losses[1.0]
-    np.testing.assert_allclose(loss0, terms0['reconstruction'], rtol=1e-6)
-    np.testing.assert_allclose(
-        loss1, terms1['reconstruction'] + terms1['cluster_kl'] + terms1['category_kl'], rtol=1e-5
-    )
-    assert terms0['cluster_kl'] > 1.0  # the term is computed, only not counted
+        losses[pretrain] = task.loss(state.params['vae'], batch['image'], rng)
+    params = state.params['vae']
+    x = task.observe(jax.random.split(rng)[0], batch['image'])
+    mean, log_scale = task.apply(params, task.encoder_input(x, batch['image']), method=VAE.encode)
+    kl = np.mean(np.sum(kl_standard_normal(mean, log_scale), axis=-1))
+    (pretrain_loss, pretrain_terms), (loss, terms) = losses[True], losses[False]
+    assert kl > 0.1  # the check below can tell the KL from nothing
+    np.testing.assert_allclose(pretrain_loss, pretrain_terms['reconstruction'] + kl, rtol=1e-5)
+    np.testing.assert_allclose(loss, terms['reconstruction'] + terms['cluster_kl'] + terms['category_kl'], rtol=1e-5)
+    np.testing.assert_allclose(pretrain_terms['cluster_kl'], terms['cluster_kl'], rtol=1e-5)
+
+
+def test_kmeans_reset_of_diverged_codes_says_so(trained):
+    from experiments.unsupervised import kmeans_class_means
+
+    task, state, *_ = trained
+    broken = state.replace(params=jax.tree.map(lambda p: p * np.nan, state.params))
+    with pytest.raises(ValueError, match='not finite'):
+        kmeans_class_means(task, broken, digits.batch(200), seed=0, batch_size=100)

@@ -50,19 +50,16 @@ def categorical_kl_to_uniform(logits):
     return jnp.sum(jnp.exp(log_probs) * log_probs, axis=-1) + math.log(logits.shape[-1])
 
 
-def clustering_loss_terms(
-    log_likelihood, z, mean, log_scale, class_logits, class_means, class_log_scales=0.0, prior_weight=1.0
-) -> dict:
+def clustering_loss_terms(log_likelihood, z, mean, log_scale, class_logits, class_means, class_log_scales=0.0) -> dict:
     """The three per-example terms of L(x) and their sum ``loss`` (N,) (module docstring).
 
-    ``log_likelihood`` is log q(x|z) at the same z.  ``prior_weight`` multiplies the two KL terms
-    in ``loss``: 1 is the ELBO; 0 leaves the autoencoder VaDE pretrains (Jiang et al. 2017, sec. 3.3).
+    ``log_likelihood`` is log q(x|z) at the same z.
     """
     probs = jax.nn.softmax(class_logits, axis=-1)
     cluster = cluster_kl(z, mean, log_scale, probs, class_means, class_log_scales)
     category = categorical_kl_to_uniform(class_logits)
     return {
-        'loss': -log_likelihood + prior_weight * (cluster + category),
+        'loss': -log_likelihood + (cluster + category),
         'reconstruction': -log_likelihood,
         'cluster_kl': cluster,
         'category_kl': category,

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from zoo import images
-from zoo.distributions import sample_diagonal_gaussian
+from zoo.distributions import kl_standard_normal, sample_diagonal_gaussian
 from zoo.metrics import clustering_accuracy, majority_vote_accuracy
 from zoo.train.task import jit_method
 from zoo.vae.clustering import ClusteringVAE, clustering_loss_terms
@@ -39,11 +39,11 @@ class ClusteringVAETask(VAETask):
         reconstruction_weight: float = 1.0,
         samples_per_cluster: int = 10,
         encode_intensity: bool = False,
-        prior_weight: float = 1.0,
+        pretrain: bool = False,
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
-        self.prior_weight = float(prior_weight)  # 0: VaDE's autoencoder pretraining (``clustering_loss_terms``)
+        self.pretrain = bool(pretrain)  # ``terms``
         self.samples_per_cluster = samples_per_cluster
         self.encode_intensity = bool(encode_intensity)
 
@@ -58,7 +58,15 @@ class ClusteringVAETask(VAETask):
         return images.to_intensity(pixels, self.info.num_levels) if self.encode_intensity else x
 
     def terms(self, params, pixels, rng, noise: bool = True):
-        """Per-example loss terms, and p(y|z)'s logits at z ~ p(z|x) (or z = mu(x) without noise)."""
+        """Per-example loss terms, and p(y|z)'s logits at z ~ p(z|x) (or z = mu(x) without noise).
+
+        With ``pretrain`` the loss is a plain VAE's, -log p(x|z) + KL(q(z|x) || N(0, I)) (Kingma &
+        Welling 2014), in place of the mixture's terms (still reported): VaDE trains an
+        autoencoder before the k-means start of its class means (Jiang et al. 2017, sec. 3.3).
+        The VAE keeps the codes at the unit scale of the mixture's components; a deterministic
+        autoencoder's codes have no scale (on the article's network they grow until the decoder
+        saturates and its loss stops falling).
+        """
         observe_key, sample_key = jax.random.split(rng)
         x = self.observe(observe_key, pixels)
         apply = lambda method, *a: self.apply(params, *a, method=method)
@@ -73,8 +81,9 @@ class ClusteringVAETask(VAETask):
             logits,
             apply(ClusteringVAE.means),
             apply(ClusteringVAE.log_scales),
-            self.prior_weight,
         )
+        if self.pretrain:
+            terms['loss'] = terms['reconstruction'] + jnp.sum(kl_standard_normal(mean, log_scale), axis=-1)
         return terms, logits if noise else apply(ClusteringVAE.classify, mean)
 
     def loss(self, params, pixels, rng):
