@@ -20,8 +20,9 @@
 # fills .whl/ (git-ignored; carry it) with those wheels and the MNIST npz (../shared/peer/mnist_npz.py).
 #
 # --ledger skips the bench and the mnist32 run: it runs the ledger rows LEDGER_ROWS (default
-# clustering_vae/mnist_posterior, issue 23's article recipe with the mixture's posterior on the npz,
-# 4500 steps, 5 seeds: the CPU has run some) into a fresh $OUT/ledger_gpu.jsonl, cut at LEDGER_S (default 540 s; each seed's record is
+# clustering_vae/mnist_posterior and clustering_vae/mnist_pretrained, issue 23's article recipe with
+# the mixture's posterior on the npz, without and with VAE pretraining, 4500 steps, 5 seeds each:
+# the CPU has run some) into a fresh $OUT/ledger_gpu.jsonl, cut at LEDGER_S (default 540 s; each seed's record is
 # kept as it finishes), with the log ledger_gpu.log.  Merge by replacing those rows' records in
 # results/ledger.jsonl with the GPU's, so that no seed is counted twice, then
 # `python -m experiments.ledger --render`.
@@ -73,7 +74,7 @@ if [ "$LEDGER" = 1 ]; then
   nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | tee "$OUT/ledger_gpu.log"
   # A fresh ledger file, so every seed runs; the compilation cache serves the seeds after the first.
   ZOO_MNIST_NPZ="$NPZ" JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache timeout "${LEDGER_S:-540}" python3 -m experiments.ledger \
-    --models "${LEDGER_ROWS:-clustering_vae/mnist_posterior}" \
+    --models "${LEDGER_ROWS:-clustering_vae/mnist_posterior,clustering_vae/mnist_pretrained}" \
     --ledger "$OUT/ledger_gpu.jsonl" 2>&1 \
     | tee -a "$OUT/ledger_gpu.log" | grep '^\[ledger\]'
   cat "$OUT/ledger_gpu.jsonl" 2>/dev/null
