@@ -43,7 +43,7 @@ class ClusteringVAETask(VAETask):
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
-        self.pretrain = bool(pretrain)  # ``terms``
+        self.pretrain = bool(pretrain)  # VaDE's pretraining: a plain VAE's loss (``terms``)
         self.samples_per_cluster = samples_per_cluster
         self.encode_intensity = bool(encode_intensity)
 
