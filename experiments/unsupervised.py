@@ -51,59 +51,10 @@ def kmeans_baseline(dataset: str, seed: int = 0, train_images: int | None = None
     }
 
 
-def _codes(task, params, images, batch_size: int = 500):
-    """The encoder's means mu(x) of ``images``, (N, latents), in batches."""
-    import jax
-
-    encode = jax.jit(task.code_means)
-    return np.concatenate(
-        [
-            jax.device_get(encode(params, images[i : i + batch_size], jax.random.PRNGKey(i)))
-            for i in range(0, len(images), batch_size)
-        ]
-    )
-
-
-def match_clusters(current, new, k: int):
-    """The permutation ``order`` (k,) with ``order[y]`` the new cluster that overlaps most with
-    current cluster y, over one-to-one pairings (Hungarian on the contingency table of the two
-    partitions of the same codes).  Labels only, no ground truth."""
-    from scipy.optimize import linear_sum_assignment
-
-    overlap = np.zeros((k, k))
-    np.add.at(overlap, (current, new), 1)
-    _, order = linear_sum_assignment(-overlap)
-    return order
-
-
-def kmeans_class_means(task, state, train: dict, seed: int, batch_size: int = 500):
-    """The clustering VAE's ``state`` with its class means set to k-means centres of the
-    training codes mu(x) (VaDE's initialisation, Jiang et al. 2017, sec. 3.3: k-means++
-    starts, 10 restarts), each centre given the label of the classifier's cluster it overlaps
-    most (``match_clusters``), so that p(y|z) still points at the right means after the reset.
-    """
-    import jax
-    from sklearn.cluster import KMeans
-
-    from zoo.vae.clustering import ClusteringVAE
-
-    params = state.params['vae']
-    codes = _codes(task, params, train['image'], batch_size)
-    if not np.all(np.isfinite(codes)):
-        raise ValueError('k-means reset: the codes mu(x) are not finite; training diverged before the reset')
-    k = params['class_means'].shape[0]
-    kmeans = KMeans(k, n_init=10, random_state=seed).fit(codes)
-    current = np.argmax(jax.device_get(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
-    order = match_clusters(current, kmeans.labels_, k)
-    relabelled = np.argsort(order)[kmeans.labels_]  # k-means cluster order[y] becomes y
-    print(
-        f'k-means reset: the classifier agrees with k-means on {np.mean(current == relabelled):.3f} of the codes '
-        f'(unmatched labels: {np.mean(current == kmeans.labels_):.3f}); {len(np.unique(current))} clusters in use',
-        flush=True,
-    )
-    # With learned per-cluster variances (VaDE) each sigma_y starts at its cluster's spread.
-    spread = np.stack([codes[kmeans.labels_ == j].std(axis=0) + 1e-3 for j in range(k)])
-    return task.with_class_means(state, kmeans.cluster_centers_[order], np.log(spread[order]))
+def _chunks(train: dict, size: int = 500):
+    """``train``'s arrays in batches of ``size``, in order (what ``refit`` and ``training_codes`` read)."""
+    for i in range(0, len(train['image']), size):
+        yield {k: v[i : i + size] for k, v in train.items()}
 
 
 def cluster_diagnostics(task, state, train: dict, test: dict, seed: int) -> dict:
@@ -120,7 +71,7 @@ def cluster_diagnostics(task, state, train: dict, test: dict, seed: int) -> dict
 
     params = state.averaged('vae')
     means = np.asarray(task.apply(params, method=ClusteringVAE.means))
-    test_codes, train_codes = _codes(task, params, test['image']), _codes(task, params, train['image'])
+    test_codes, train_codes = task.training_codes(params, _chunks(test)), task.training_codes(params, _chunks(train))
     kmeans = KMeans(len(means), n_init=10, random_state=seed).fit(train_codes)
     nearest = lambda codes: np.argmin(((codes[:, None] - means[None]) ** 2).sum(-1), axis=1)
     classify = lambda codes: np.argmax(np.asarray(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
@@ -152,15 +103,14 @@ def measure(
     steps=None,
     sets=(),
     all_representations: bool = False,
-    kmeans_steps=(),
-    pretrain_steps: int = 0,
+    kmeans_steps=None,
+    pretrain_steps=None,
 ) -> dict:
     """Train ``model``'s config ``config_name`` with ``seed``; the test split's summary plus wall time.
 
-    ``kmeans_steps`` (clustering VAE): at each of these steps the class means are reset to
-    k-means centres of the training codes (``kmeans_class_means``).  ``pretrain_steps``
-    (clustering VAE): the first steps train a plain VAE (the task's ``pretrain``), as VaDE
-    pretrains before its k-means start (Jiang et al. 2017, sec. 3.3).
+    Clustering VAE: ``kmeans_steps``, the steps before which the class means move to k-means
+    centres of the training codes (the task's ``refit``), and ``pretrain_steps``, the first steps
+    a plain VAE (VaDE's recipe, Jiang et al. 2017, sec. 3.3); None keeps the config's.
     """
     import jax
 
@@ -169,7 +119,10 @@ def measure(
 
     config = configs.get_config(model, config_name)
     assignments = [f'seed={seed}'] + ([f'dataset={dataset!r}'] if dataset else []) + list(sets)
-    config = override(config, assignments + ([f'steps={steps}'] if steps else []))
+    assignments += [f'steps={steps}'] if steps else []
+    assignments += [f'task_kwargs.kmeans_steps={tuple(kmeans_steps)!r}'] if kmeans_steps is not None else []
+    assignments += [f'task_kwargs.pretrain_steps={pretrain_steps}'] if pretrain_steps is not None else []
+    config = override(config, assignments)
     info, train, test = load(config.dataset, train_images)
     task = build_task(config, info)
     rng = jax.random.PRNGKey(seed)
@@ -190,16 +143,20 @@ def measure(
     if model == 'infomax':
         for prefix, each in scored.items():
             result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
-    step = jax.jit(task.train_step)
-    if pretrain_steps:
-        pretrain = jax.jit(build_task(override(config, ['task_kwargs.pretrain=True']), info).train_step)
+
+    @jax.jit
+    def step(state, batch, rng):  # the loop's step count, which a pretraining task reads
+        state, metrics = task.train_step(state, batch, rng)
+        return state.replace(step=state.step + 1), metrics
+
     start = time.time()
     from tqdm import tqdm
 
     for t in tqdm(range(config.steps), desc=f'{model} seed {seed}', mininterval=30):
-        if t in kmeans_steps:
-            state = kmeans_class_means(task, state, train, seed)
-        state, _ = (pretrain if t < pretrain_steps else step)(state, batch(), jax.random.fold_in(rng, 10 + t))
+        if t in task.refit_steps:
+            state, numbers = task.refit(state, _chunks(train), seed)
+            print(f'refit before step {t}: ' + ', '.join(f'{k} {v:.3f}' for k, v in numbers.items()), flush=True)
+        state, _ = step(state, batch(), jax.random.fold_in(rng, 10 + t))
     jax.block_until_ready(state)
     result['train_seconds'] = time.time() - start
     for prefix, each in scored.items():
@@ -220,10 +177,8 @@ def main(argv=None):
     parser.add_argument('--train-images', type=int)
     parser.add_argument('--set', action='append', default=[])
     parser.add_argument('--all-representations', action='store_true', help='InfoMax: score code, global and local')
-    parser.add_argument('--pretrain-steps', type=int, default=0, help='clustering VAE: plain VAE steps first')
-    parser.add_argument(
-        '--kmeans-steps', default='', help="clustering VAE: steps 'a,b,..' of the k-means resets (default: none)"
-    )
+    parser.add_argument('--pretrain-steps', type=int, help="clustering VAE: plain VAE steps first (default: config's)")
+    parser.add_argument('--kmeans-steps', help="clustering VAE: k-means resets before steps 'a,b' (default: config's)")
     args = parser.parse_args(argv)
     for seed in [int(s) for s in args.seeds.split(',')]:
         if args.model == 'kmeans':
@@ -238,7 +193,7 @@ def main(argv=None):
                 args.steps,
                 tuple(args.set),
                 args.all_representations,
-                tuple(int(t) for t in args.kmeans_steps.split(',') if t),
+                None if args.kmeans_steps is None else tuple(int(t) for t in args.kmeans_steps.split(',') if t),
                 args.pretrain_steps,
             )
         print(f'seed {seed}: ' + ', '.join(f'{k} {v:.4f}' for k, v in result.items()), flush=True)

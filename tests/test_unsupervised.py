@@ -22,3 +22,13 @@ def test_kmeans_fits_only_the_first_train_images(monkeypatch):
     out = unsupervised.kmeans_baseline('digits', seed=0, train_images=200)
     assert sizes == [(200, 300)]
     assert 0.3 < out['cluster_accuracy'] <= 1
+
+
+def test_measure_runs_the_clustering_recipe_the_task_gives(capsys):
+    """``measure`` with VaDE's recipe: the plain-VAE steps, then the k-means reset before the
+    step the task lists, and the diagnostics of the trained codes."""
+    sets = ('model.hidden=32', 'model.channels=(8, 16)')
+    out = unsupervised.measure('vae_cluster', 'digits', 0, steps=4, sets=sets, kmeans_steps=(2,), pretrain_steps=2)
+    printed = capsys.readouterr().out
+    assert 'refit before step 2: kmeans_agreement' in printed and printed.count('refit before') == 1
+    assert out['steps'] == 4 and 0 < out['cluster_accuracy'] <= 1 and 0 < out['codes_kmeans_accuracy'] <= 1

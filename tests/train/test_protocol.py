@@ -1,5 +1,5 @@
-"""The Task protocol carries more than a flow: a GAN-shaped and an EBM-shaped toy task
-train through the loop, give the same result on 4 devices as on 1, and resume exactly."""
+"""The Task protocol carries more than a flow: a GAN-shaped, an EBM-shaped and a refitting
+toy task train through the loop, give the same result on 4 devices as on 1, and resume exactly."""
 
 import jax
 import numpy as np
@@ -8,7 +8,11 @@ import pytest
 from tests.train.tiny import assert_trees_close, assert_trees_equal, state_of
 from zoo.train import Config, OptimizerConfig, read_metrics, train
 
-TASKS = ['tests.train.toy_tasks:GanShapedTask', 'tests.train.toy_tasks:EbmShapedTask']
+TASKS = [
+    'tests.train.toy_tasks:GanShapedTask',
+    'tests.train.toy_tasks:EbmShapedTask',
+    'tests.train.toy_tasks:RefitTask',
+]
 
 
 class Crash(Exception):
@@ -78,3 +82,22 @@ def test_ebm_task_rewrites_its_buffer(tmp_path):
     assert buffer.shape == (32, 64)
     changed = np.any(np.abs(buffer - np.asarray(initial)) > 1e-6, axis=1)
     assert 0 < changed.sum() <= 32  # rows drawn into a step were refined and written back
+
+
+def test_refit_runs_before_its_steps_over_the_whole_training_split(tmp_path, capsys):
+    """With next to no learning (lr 1e-9) the centre is the refit's: the mean of every training image,
+    the padded last evaluation batch masked out; one refit per listed step."""
+    from zoo.data import open_dataset
+
+    config = toy_config(TASKS[2], steps=5, optimizer=OptimizerConfig(lr=1e-9, warmup_steps=0))
+    train(config, tmp_path)
+    state = state_of(tmp_path)
+    digits = open_dataset('digits')
+    split = digits.splits['train']
+    images = split.read_at(np.arange(len(split)))['image']
+    assert len(images) % config.eval_batch_size != 0  # the last batch is padded
+    mean = images.reshape(len(images), -1).astype(np.float64).mean(axis=0) / (digits.info.num_levels - 1)
+    np.testing.assert_allclose(state.params['centre'], mean, atol=1e-6)
+    assert int(state.aux['refits']) == 1  # step 4 only: step 6 is past the run's end
+    out = capsys.readouterr()
+    assert f'step 4: refit, examples {len(images)}' in out.out + out.err

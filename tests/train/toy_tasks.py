@@ -1,10 +1,12 @@
-"""Two toy tasks that prove the Task protocol carries more than a flow.  (A helper module.)
+"""Toy tasks that prove the Task protocol carries more than a flow.  (A helper module.)
 
 ``GanShapedTask``: two networks and two optimizers, alternating updates (critic, then
 generator against the updated critic), no watched metric.
 ``EbmShapedTask``: one network and a sample buffer in ``state.aux`` that the step
 reads, refines with Langevin steps and writes back.
-Both work on flattened digits scaled to [0, 1].
+``RefitTask``: a centre that SGD pulls towards each batch, moved by ``refit`` to the mean of
+the whole training split (and a count of refits in ``state.aux``).
+All work on flattened digits scaled to [0, 1].
 """
 
 import flax.linen as nn
@@ -124,3 +126,34 @@ class EbmShapedTask(Task):
 
     def eval_step(self, state, batch, rng):
         return {'energy_real': self._energy(state.params['energy'], flat_unit(self.info, batch['image']))}
+
+
+class RefitTask(Task):
+    headline = 'distance'
+
+    def __init__(self, info, config, refit_steps=(4, 6)):
+        self.info, self.dim = info, int(np.prod(info.image_shape))
+        self.refit_steps = tuple(refit_steps)
+        self.optimizers = build_optimizers(config, ('centre',))
+
+    def init(self, rng, batch):
+        return TrainState.create(
+            rng, {'centre': jnp.zeros(self.dim)}, self.optimizers, aux={'refits': jnp.zeros((), jnp.int32)}
+        )
+
+    def _distance(self, centre, batch):
+        return jnp.sum((flat_unit(self.info, batch['image']) - centre) ** 2, axis=-1)
+
+    def train_step(self, state, batch, rng):
+        return state.minimize('centre', lambda c: (jnp.mean(self._distance(c, batch)), {}))
+
+    def eval_step(self, state, batch, rng):
+        return {'distance': self._distance(state.params['centre'], batch)}
+
+    def refit(self, state, batches, seed):
+        real = [flat_unit(self.info, b['image'])[np.asarray(b['mask'])] for b in batches]
+        images = np.concatenate([np.asarray(x) for x in real])
+        state = state.replace(
+            params={'centre': jnp.asarray(images.mean(axis=0))}, aux={'refits': state.aux['refits'] + 1}
+        )
+        return state, {'examples': float(len(images))}

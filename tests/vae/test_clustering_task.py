@@ -8,7 +8,17 @@ from tests.vae import digits
 from zoo.train import Config
 from zoo.train.config import OptimizerConfig
 from zoo.train.step import train_step
-from zoo.vae.clustering_task import ClusteringVAETask
+from zoo.vae.clustering_task import ClusteringVAETask, match_clusters
+
+
+def chunks(batch, size):
+    """``batch`` as the loop's evaluation batches: ``size`` examples each, the last padded and masked."""
+    n = len(batch['image'])
+    for start in range(0, n, size):
+        part = {k: v[start : start + size] for k, v in batch.items()}
+        real = len(part['image'])
+        pad = lambda v: np.concatenate([v, np.zeros((size - real, *v.shape[1:]), v.dtype)])
+        yield {**{k: pad(v) for k, v in part.items()}, 'mask': np.arange(size) < real}
 
 
 @pytest.fixture(scope='module')
@@ -97,25 +107,17 @@ def test_class_means_can_be_reset_from_a_clustering_of_the_codes(trained):
 
 
 def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
-    from experiments.unsupervised import kmeans_class_means
-
     task, state, *_ = trained
     train = digits.batch(200)
-    reset = kmeans_class_means(task, state, train, seed=0, batch_size=64)
-    codes = np.concatenate(
-        [
-            task.code_means(state.params['vae'], train['image'][i : i + 64], jax.random.PRNGKey(i))
-            for i in (0, 64, 128, 192)
-        ]
-    )
+    reset, _ = task.refit(state, chunks(train, 64), seed=0)
+    codes = task.training_codes(state.params['vae'], chunks(train, 64))
+    assert codes.shape == (200, 4)  # the padding of the last batch is dropped
     # k-means centres minimise the codes' squared distance to their nearest mean: lower than before.
     spread = lambda means: np.mean(np.min(np.sum((codes[:, None] - np.asarray(means)[None]) ** 2, -1), axis=1))
     assert spread(reset.params['vae']['class_means']) < 0.9 * spread(state.params['vae']['class_means'])
 
 
 def test_match_clusters_undoes_a_relabelling():
-    from experiments.unsupervised import match_clusters
-
     rng = np.random.default_rng(0)
     current = rng.integers(0, 10, 500)
     permutation = rng.permutation(10)
@@ -124,20 +126,19 @@ def test_match_clusters_undoes_a_relabelling():
     np.testing.assert_array_equal(match_clusters(current, noisy, 10), permutation)
 
 
-def test_kmeans_reset_keeps_the_classifiers_labels(trained, capsys):
+def test_kmeans_reset_keeps_the_classifiers_labels(trained):
     """Each k-means centre takes the label of the classifier's cluster it overlaps most: the
     codes' nearest reset mean agrees with p(y|z)'s argmax at least as often as under any
     other labelling of the centres (the most for one-to-one labellings)."""
     from scipy.optimize import linear_sum_assignment
 
-    from experiments.unsupervised import kmeans_class_means
     from zoo.vae.clustering import ClusteringVAE
 
     task, state, *_ = trained
     train = digits.batch(300)
-    reset = kmeans_class_means(task, state, train, seed=0, batch_size=100)
+    reset, numbers = task.refit(state, chunks(train, 100), seed=0)
     params = state.params['vae']
-    codes = np.asarray(task.code_means(params, train['image'], jax.random.PRNGKey(0)))
+    codes = task.training_codes(params, chunks(train, 100))  # the codes the reset saw
     classified = np.argmax(np.asarray(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
     means = np.asarray(reset.params['vae']['class_means'])
     nearest = np.argmin(np.sum((codes[:, None] - means[None]) ** 2, -1), axis=1)
@@ -145,7 +146,8 @@ def test_kmeans_reset_keeps_the_classifiers_labels(trained, capsys):
     np.add.at(overlap, (classified, nearest), 1)
     rows, cols = linear_sum_assignment(-overlap)
     assert np.trace(overlap) == overlap[rows, cols].sum()
-    assert 'agrees with k-means' in capsys.readouterr().out
+    assert numbers['kmeans_agreement'] == pytest.approx(np.trace(overlap) / 300)
+    assert numbers['clusters_in_use'] == len(np.unique(classified))
 
 
 def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(trained):
@@ -171,11 +173,11 @@ def test_encoding_the_intensities_makes_the_evaluated_clusters_deterministic(tra
 def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
     """One class mean at the codes' centre and nine far away: every code goes to the one
     cluster, so Hungarian accuracy is the frequency of the commonest label."""
-    from experiments.unsupervised import _codes, cluster_diagnostics
+    from experiments.unsupervised import cluster_diagnostics
 
     task, state, *_ = trained
     test = digits.eval_batch(200, 1000)
-    centre = _codes(task, state.params['vae'], test['image']).mean(axis=0)
+    centre = task.training_codes(state.params['vae'], [test]).mean(axis=0)
     means = np.concatenate([centre[None], centre[None] + 1e3 * (1.0 + np.arange(9.0))[:, None]])
     accuracy = cluster_diagnostics(task, task.with_class_means(state, means), test, test, seed=0)[
         'nearest_mean_accuracy'
@@ -186,7 +188,6 @@ def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
 def test_learned_class_scales_are_reset_to_the_clusters_spread(trained):
     """VaDE's per-cluster variances: the reset gives sigma_y the spread of cluster y's codes,
     and the prior's samples of a cluster then spread as much (the article's model ignores them)."""
-    from experiments.unsupervised import kmeans_class_means
     from zoo.vae.clustering import ClusteringVAE
 
     task, _, *_ = trained
@@ -198,7 +199,7 @@ def test_learned_class_scales_are_reset_to_the_clusters_spread(trained):
     scaled = ClusteringVAETask(digits.INFO, config)
     state = scaled.init(jax.random.PRNGKey(0), digits.batch(64))
     np.testing.assert_array_equal(scaled.apply(state.params['vae'], method=ClusteringVAE.log_scales), 0.0)
-    reset = kmeans_class_means(scaled, state, digits.batch(200), seed=0, batch_size=100)
+    reset, _ = scaled.refit(state, chunks(digits.batch(200), 100), seed=0)
     scales = np.exp(np.asarray(reset.params['vae']['class_log_scales']))
     assert scales.shape == (10, 4) and np.all(scales < 0.5)  # untrained codes sit close together
     codes = np.asarray(scaled.prior_codes(reset.params['vae'], jax.random.PRNGKey(1), 20_000))
@@ -208,19 +209,16 @@ def test_learned_class_scales_are_reset_to_the_clusters_spread(trained):
 
 
 def test_pretraining_is_a_plain_vae():
-    """VaDE's pretraining (``pretrain``): the loss is -log p(x|z) + KL(q(z|x) || N(0, I)) at the
-    same z, in place of the mixture's terms, which are still reported."""
+    """VaDE's pretraining: the loss is -log p(x|z) + KL(q(z|x) || N(0, I)) at the same z, in
+    place of the mixture's terms, which are still reported."""
     from zoo.distributions import kl_standard_normal
     from zoo.vae.networks import VAE
 
     config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16))
     batch, rng = digits.batch(32), jax.random.PRNGKey(1)
-    losses = {}
-    for pretrain in (True, False):
-        task = ClusteringVAETask(digits.INFO, config, pretrain=pretrain)
-        state = task.init(jax.random.PRNGKey(0), batch)
-        losses[pretrain] = task.loss(state.params['vae'], batch['image'], rng)
-    params = state.params['vae']
+    task = ClusteringVAETask(digits.INFO, config)
+    params = task.init(jax.random.PRNGKey(0), batch).params['vae']
+    losses = {pretraining: task.loss(params, batch['image'], rng, pretraining) for pretraining in (True, False)}
     x = task.observe(jax.random.split(rng)[0], batch['image'])
     mean, log_scale = task.apply(params, task.encoder_input(x, batch['image']), method=VAE.encode)
     kl = np.mean(np.sum(kl_standard_normal(mean, log_scale), axis=-1))
@@ -231,10 +229,55 @@ def test_pretraining_is_a_plain_vae():
     np.testing.assert_allclose(pretrain_terms['cluster_kl'], terms['cluster_kl'], rtol=1e-5)
 
 
-def test_kmeans_reset_of_diverged_codes_says_so(trained):
-    from experiments.unsupervised import kmeans_class_means
+def test_the_first_pretrain_steps_minimise_the_plain_vae_loss():
+    """``pretrain_steps = 2``: steps 0 and 1 report (and take the gradient of) the plain VAE's
+    loss, step 2 the mixture's; each equals the loss of its kind at the step's parameters."""
+    config = Config(
+        task='vae_cluster',
+        model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16),
+        optimizer=OptimizerConfig(lr=3e-3, warmup_steps=0),
+    )
+    task = ClusteringVAETask(digits.INFO, config, pretrain_steps=2)
+    batch = digits.batch(32)
+    state = task.init(jax.random.PRNGKey(0), batch)
+    step = jax.jit(lambda s, b: train_step(task, s, b))
+    gaps = []
+    for t in range(3):
+        rng = jax.random.fold_in(state.rng, state.step)  # the step's own key
+        expected = {kind: float(task.loss(state.params['vae'], batch['image'], rng, kind)[0]) for kind in (True, False)}
+        state, metrics = step(state, batch)
+        loss = float(metrics['loss'])
+        assert abs(loss - expected[t < 2]) <= 1e-5 * abs(loss)
+        gaps.append(abs(expected[True] - expected[False]))
+    assert min(gaps) > 1.0  # the two losses differ, so the checks above tell them apart
 
+
+@pytest.mark.parametrize(
+    ('kwargs', 'message'),
+    [({'kmeans_steps': (100, -1)}, 'kmeans_steps must be step numbers'), ({'pretrain_steps': 1.5}, 'pretrain_steps')],
+)
+def test_bad_recipe_steps_say_which(kwargs, message):
+    config = Config(task='vae_cluster', model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16))
+    with pytest.raises(ValueError, match=message):
+        ClusteringVAETask(digits.INFO, config, **kwargs)
+
+
+def test_kmeans_reset_of_diverged_codes_says_so(trained):
     task, state, *_ = trained
     broken = state.replace(params=jax.tree.map(lambda p: p * np.nan, state.params))
     with pytest.raises(ValueError, match='not finite'):
-        kmeans_class_means(task, broken, digits.batch(200), seed=0, batch_size=100)
+        task.refit(broken, chunks(digits.batch(200), 100), seed=0)
+
+
+def test_the_loop_runs_the_k_means_resets(tmp_path, capsys):
+    """``make train-vae-cluster``'s recipe in the loop: the reset before the listed step, its
+    numbers logged (``tests/train/test_protocol.py`` checks what the loop hands a refit)."""
+    from experiments import configs
+    from zoo.train import override, train
+
+    small = ['steps=4', 'model.hidden=32', 'model.channels=(8, 16)', 'eval_batch_size=200']
+    config = override(configs.get_config('vae_cluster', 'digits'), [*small, 'task_kwargs.kmeans_steps=(2,)'])
+    summary = train(config, tmp_path)
+    out = capsys.readouterr()
+    assert (out.out + out.err).count('refit, kmeans_agreement') == 1
+    assert 0 < summary['test']['cluster_accuracy'] <= 1

@@ -233,6 +233,8 @@ class Trainer:
         )
         try:
             while step < config.steps:
+                if step in self.task.refit_steps:
+                    state = self._refit(state, step)
                 state, metrics = self.step_fn(state, next(stream))
                 if timed:
                     if deadline == math.inf:
@@ -301,6 +303,16 @@ class Trainer:
         bar.reset(total=self.config.steps)
         bar.update(good_step)
         return state, good, self._batches(good_step)
+
+    def _refit(self, state, step: int):
+        """The task's ``refit`` before ``step``, over the whole training split in its stored order
+        (every host reads all of it, so all hosts compute the same state), placed as ``state`` was."""
+        batches = self.dataset.eval_batches(
+            self.config.eval_batch_size, split='train', process_index=0, process_count=1
+        )
+        new, numbers = self.task.refit(state, batches, self.config.seed)
+        self.log(f'step {step}: refit, ' + ', '.join(f'{k} {v:.4g}' for k, v in numbers.items()))
+        return jax.device_put(new, jax.tree.map(lambda x: x.sharding, state))
 
     def evaluate(self, state, split: str) -> dict:
         """The task's summary of ``split``: per-example values of every real example, then ``summarize``."""

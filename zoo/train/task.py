@@ -9,6 +9,7 @@ provides one ``Task`` object whose methods are pure functions of arrays:
     summarize({name: (M,) values of the whole split}) -> {name: float}        (host side)
     sample(state, rng, n, **conditions) -> uint8 (n, H, W, C) images or float32 (n, D) points
     visualize(state, batch, rng) -> {name: uint8 (H, W, C) sheet}            (host side)
+    refit(state, batches, seed) -> (state, {name: float})   before each step of refit_steps (host side)
 
 ``batch`` is a dict of arrays: ``image`` uint8 (N, H, W, C) for images or
 ``point`` float32 (N, D) for vectors, ``label`` int32 (N,) where the dataset
@@ -24,6 +25,13 @@ A single-network likelihood task writes only its loss: ``train_step`` is
 not touch ``state.step``: the loop counts steps and derives ``rng`` from the
 state.  Evaluation batches are padded at the end of a split; the loop drops the
 padded examples before ``summarize`` sees the values.
+
+A recipe that changes the state from the whole training split at fixed steps (the
+clustering VAE's k-means start of its mixture prior, VaDE's) lists the steps in
+``refit_steps``.  Before taking step t of them the loop calls ``refit`` with one
+fixed-order pass over the training split (evaluation batches with their ``mask``),
+the same on every host.  A checkpoint at step t holds the state before that refit,
+so a resumed run refits where an uninterrupted one does.
 
 A task is built from the dataset's facts and the run's config, in one way:
 ``TaskClass(info, config, **task_kwargs)`` (see ``zoo.tasks``), where ready-made
@@ -64,10 +72,12 @@ class Task:
             (a likelihood's ``loss``); None where metrics oscillate by nature (GANs).
             Every metric is checked for non-finite values whatever ``watch`` says.
         headline: the summary value the loop prints at the end and in the progress bar.
+        refit_steps: the steps before which the loop calls ``refit``; none by default.
     """
 
     watch: str | None = 'loss'
     headline: str = 'loss'
+    refit_steps: tuple[int, ...] = ()
 
     def init(self, rng, batch) -> TrainState:
         """A fresh ``TrainState`` for batches shaped like ``batch`` (data-dependent initialisation may read it)."""
@@ -94,3 +104,8 @@ class Task:
     def visualize(self, state: TrainState, batch: dict, rng) -> dict:
         """Image sheets to save from the loop's fixed batch; none by default."""
         return {}
+
+    def refit(self, state: TrainState, batches, seed: int) -> tuple[TrainState, dict]:
+        """``state`` changed from one pass over the training split, and numbers about the change; called
+        before each step of ``refit_steps``.  ``batches`` yields evaluation batches (with ``mask``)."""
+        raise NotImplementedError(f'{type(self).__name__} lists refit_steps but does not refit')

@@ -7,7 +7,14 @@ cluster is argmax_y p(y | z = mu(x)); with labels in the eval batches ``summariz
 clustering accuracy with Hungarian matching and majority-vote accuracy (``zoo.metrics``).
 ``sample`` draws from the mixture prior (y uniform, z = mu_y + eps).  Sheets: per-cluster
 samples (one row per cluster) and reconstructions.
+
+Two steps of VaDE's recipe (Jiang et al. 2017, sec. 3.3) are the task's, so the loop runs them
+and a killed run resumes through them: ``kmeans_steps``, the steps before which the class means
+move to k-means centres of the training codes (``refit``), and ``pretrain_steps``, a first
+stretch trained as a plain VAE.
 """
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -39,13 +46,20 @@ class ClusteringVAETask(VAETask):
         reconstruction_weight: float = 1.0,
         samples_per_cluster: int = 10,
         encode_intensity: bool = False,
-        pretrain: bool = False,
+        kmeans_steps=(),
+        pretrain_steps: int = 0,
     ):
         super().__init__(info, config, likelihood=likelihood, iwae_samples=1)
         self.reconstruction_weight = float(reconstruction_weight)
-        self.pretrain = bool(pretrain)  # VaDE's pretraining: a plain VAE's loss (``terms``)
         self.samples_per_cluster = samples_per_cluster
         self.encode_intensity = bool(encode_intensity)
+        steps = tuple(kmeans_steps)
+        if not all(isinstance(t, int) and t >= 0 for t in steps):
+            raise ValueError(f'kmeans_steps must be step numbers >= 0, got {kmeans_steps!r}')
+        self.refit_steps = tuple(sorted(set(steps)))
+        if not (isinstance(pretrain_steps, int) and pretrain_steps >= 0):
+            raise ValueError(f'pretrain_steps must be an integer >= 0, got {pretrain_steps!r}')
+        self.pretrain_steps = pretrain_steps
 
     def encoder_input(self, x, pixels):
         """What the encoder sees: the observation ``x``, or with ``encode_intensity`` the intensities p / (L-1).
@@ -57,10 +71,10 @@ class ClusteringVAETask(VAETask):
         """
         return images.to_intensity(pixels, self.info.num_levels) if self.encode_intensity else x
 
-    def terms(self, params, pixels, rng, noise: bool = True):
+    def terms(self, params, pixels, rng, noise: bool = True, pretraining: bool = False):
         """Per-example loss terms, and p(y|z)'s logits at z ~ p(z|x) (or z = mu(x) without noise).
 
-        With ``pretrain`` the loss is a plain VAE's, -log p(x|z) + KL(q(z|x) || N(0, I)) (Kingma &
+        While ``pretraining`` the loss is a plain VAE's, -log p(x|z) + KL(q(z|x) || N(0, I)) (Kingma &
         Welling 2014), in place of the mixture's terms (still reported): VaDE trains an
         autoencoder before the k-means start of its class means (Jiang et al. 2017, sec. 3.3).
         The VAE keeps the codes at the unit scale of the mixture's components; a deterministic
@@ -82,17 +96,24 @@ class ClusteringVAETask(VAETask):
             apply(ClusteringVAE.means),
             apply(ClusteringVAE.log_scales),
         )
-        if self.pretrain:
+        if pretraining:
             terms['loss'] = terms['reconstruction'] + jnp.sum(kl_standard_normal(mean, log_scale), axis=-1)
         return terms, logits if noise else apply(ClusteringVAE.classify, mean)
 
-    def loss(self, params, pixels, rng):
+    def loss(self, params, pixels, rng, pretraining: bool = False):
         """The mean one-step clustering VAE loss: reconstruction, KL to the class means weighted by p(y|z), and
-        p(y|z)'s entropy terms.
+        p(y|z)'s entropy terms (while ``pretraining``, a plain VAE's; ``terms``).
         """
-        terms, _ = self.terms(params, pixels, rng)
+        terms, _ = self.terms(params, pixels, rng, pretraining=pretraining)
         means = {k: jnp.mean(v) for k, v in terms.items()}
         return means['loss'], means
+
+    def train_step(self, state, batch, rng):
+        """``Task.train_step``: one optimiser step on the loss, a plain VAE's for the first ``pretrain_steps``."""
+        if not self.pretrain_steps:
+            return super().train_step(state, batch, rng)
+        pretrain = lambda s, b, r: s.minimize('vae', functools.partial(self.loss, pretraining=True), b['image'], r)
+        return jax.lax.cond(state.step < self.pretrain_steps, pretrain, super().train_step, state, batch, rng)
 
     def eval_step(self, state, batch, rng):
         """``Task.eval_step``: per-example negative ELBO (``neg_elbo``), its three terms, and the assigned cluster
@@ -111,6 +132,7 @@ class ClusteringVAETask(VAETask):
             summary['majority_accuracy'] = majority_vote_accuracy(labels, clusters)
         return summary
 
+    @jit_method()
     def code_means(self, params, pixels, rng):
         """The encoder's means mu(x), (N, latents), of the observed pixels."""
         x = self.observe(rng, pixels)
@@ -121,24 +143,55 @@ class ClusteringVAETask(VAETask):
         params = state.averaged('vae')
         return self.decode_pixels(params, self.code_means(params, pixels, rng))
 
+    def training_codes(self, params, batches):
+        """The encoder's means mu(x), (N, latents), of every real example of ``batches`` (dicts with
+        ``image`` and, for padded evaluation batches, ``mask``), in order."""
+        codes, offset = [], 0
+        for batch in batches:
+            mean = np.asarray(jax.device_get(self.code_means(params, batch['image'], jax.random.PRNGKey(offset))))
+            offset += len(mean)
+            codes.append(mean[np.asarray(batch['mask'], bool)] if 'mask' in batch else mean)
+        return np.concatenate(codes)
+
+    def refit(self, state, batches, seed: int):
+        """``Task.refit``: the class means set to k-means centres of the training codes mu(x) (VaDE's
+        start, Jiang et al. 2017, sec. 3.3: k-means++ starts, 10 restarts), each centre given the label
+        of the cluster of p(y|z) it overlaps most (``match_clusters``), so that p(y|z) still points at
+        the right means; learned log sigma_y start at each cluster's spread.  Numbers: the fraction of
+        codes whose p(y|z) label the reset keeps (``kmeans_agreement``) and the labels p(y|z) used.
+        """
+        from sklearn.cluster import KMeans
+
+        params = state.params['vae']
+        codes = self.training_codes(params, batches)
+        if not np.all(np.isfinite(codes)):
+            raise ValueError('k-means reset: the codes mu(x) are not finite; training diverged before the reset')
+        k = params['class_means'].shape[0]
+        kmeans = KMeans(k, n_init=10, random_state=seed).fit(codes)
+        current = np.argmax(jax.device_get(self.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
+        order = match_clusters(current, kmeans.labels_, k)
+        relabelled = np.argsort(order)[kmeans.labels_]  # k-means cluster order[y] becomes y
+        spread = np.stack([codes[kmeans.labels_ == j].std(axis=0) + 1e-3 for j in range(k)])
+        numbers = {
+            'kmeans_agreement': float(np.mean(current == relabelled)),
+            'clusters_in_use': float(len(np.unique(current))),
+        }
+        return self.with_class_means(state, kmeans.cluster_centers_[order], np.log(spread[order])), numbers
+
     def with_class_means(self, state, class_means, class_log_scales=None):
         """``state`` with the prior's class means mu_y set to ``class_means`` (K, latents), and its
-        log sigma_y to ``class_log_scales`` where given and the model learns them.
-
-        VaDE (Jiang et al. 2017, sec. 4) starts its mixture prior from a clustering of the codes
-        of a pre-trained autoencoder; ``experiments.unsupervised`` can do the same after a
-        warm-up of the one-step loss itself.
-        """
-        params = dict(state.params['vae'])
+        log sigma_y to ``class_log_scales`` where given and the model learns them (``refit``).  A
+        parameter EMA, where kept, takes the same values: averaging across a reset mixes two priors."""
+        params = state.params['vae']
         new = {'class_means': class_means}
         if class_log_scales is not None and 'class_log_scales' in params:
             new['class_log_scales'] = class_log_scales
         for name, value in new.items():
-            value = jnp.asarray(value, params[name].dtype)
-            if value.shape != params[name].shape:
-                raise ValueError(f'{name} must have shape {params[name].shape}, got {value.shape}')
-            params[name] = value
-        return state.replace(params={**state.params, 'vae': params})
+            new[name] = jnp.asarray(value, params[name].dtype)
+            if new[name].shape != params[name].shape:
+                raise ValueError(f'{name} must have shape {params[name].shape}, got {new[name].shape}')
+        ema = {**state.ema, 'vae': {**state.ema['vae'], **new}} if 'vae' in state.ema else state.ema
+        return state.replace(params={**state.params, 'vae': {**params, **new}}, ema=ema)
 
     def prior_codes(self, params, rng, n: int):
         """z = mu_y + sigma_y eps with y uniform over the clusters: the mixture prior."""
@@ -168,3 +221,15 @@ class ClusteringVAETask(VAETask):
                 jnp.concatenate([examples, self.reconstruct(state, examples, rng)]), levels, cols=len(examples)
             ),
         }
+
+
+def match_clusters(current, new, k: int):
+    """The permutation ``order`` (k,) with ``order[y]`` the new cluster that overlaps most with
+    current cluster y, over one-to-one pairings (Hungarian on the contingency table of the two
+    partitions of the same codes).  Labels only, no ground truth."""
+    from scipy.optimize import linear_sum_assignment
+
+    overlap = np.zeros((k, k))
+    np.add.at(overlap, (current, new), 1)
+    _, order = linear_sum_assignment(-overlap)
+    return order
