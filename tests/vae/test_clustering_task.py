@@ -281,3 +281,20 @@ def test_the_loop_runs_the_k_means_resets(tmp_path, capsys):
     out = capsys.readouterr()
     assert (out.out + out.err).count('refit, kmeans_agreement') == 1
     assert 0 < summary['test']['cluster_accuracy'] <= 1
+
+
+def test_a_reset_moves_the_parameter_ema_too():
+    """With a parameter EMA (what evaluation and samples use) the reset moves the averaged class
+    means as well: an EMA across a reset would evaluate a blend of the old and new prior."""
+    config = Config(
+        task='vae_cluster',
+        model=dict(hidden=32, latents=4, num_clusters=10, classifier_hidden=16),
+        optimizer=OptimizerConfig(ema_decay=0.99),
+    )
+    task = ClusteringVAETask(digits.INFO, config)
+    state = task.init(jax.random.PRNGKey(0), digits.batch(64))
+    means = np.arange(40.0).reshape(10, 4)
+    reset = task.with_class_means(state, means)
+    np.testing.assert_array_equal(reset.averaged('vae')['class_means'], means)
+    np.testing.assert_array_equal(reset.params['vae']['class_means'], means)
+    jax.tree.map(np.testing.assert_array_equal, reset.ema['vae']['encoder'], state.ema['vae']['encoder'])
