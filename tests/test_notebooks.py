@@ -94,17 +94,73 @@ def test_support_imports_from_the_notebook_folder(tmp_path):
     assert result.stdout.strip() == 'True'
 
 
+def polled_in_slices(get_msg, seconds: float = 2.0):
+    """``get_msg(timeout)`` of a kernel client's channel, waiting in slices of ``seconds``.
+
+    pyzmq's asyncio poll can miss the wake-up of a reply that reaches the client's shell socket
+    while it sends (an edge-triggered ZMQ_FD consumed by the send): the reply then sits unread
+    until the poll times out, and its final zero-timeout poll finds it.  nbclient waits for a
+    cell's reply with the whole cell timeout (600 s), so a missed wake-up stalled a notebook
+    test for 600 s, seen 3 times in full suites on a loaded machine (glow_interpolation, the
+    kernel idle and the client waiting: py-spy, session 17).  Short polls bound such a stall to
+    ``seconds``; the overall timeout is unchanged.
+    """
+    import time
+    from queue import Empty
+
+    async def get(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = seconds if deadline is None else min(seconds, max(0.0, deadline - time.monotonic()))
+            try:
+                return await get_msg(timeout=left)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get
+
+
+def test_sliced_polls_wait_until_a_reply_or_the_deadline():
+    import asyncio
+    from queue import Empty
+
+    calls = []
+
+    async def reply_on_third_poll(timeout):
+        calls.append(timeout)
+        if len(calls) < 3:
+            raise Empty
+        return 'reply'
+
+    assert asyncio.run(polled_in_slices(reply_on_third_poll, 0.5)(timeout=600)) == 'reply'
+    assert calls == [0.5, 0.5, 0.5]  # three short polls, not one of 600 s
+
+    async def no_reply(timeout):
+        raise Empty
+
+    with pytest.raises(Empty):
+        asyncio.run(polled_in_slices(no_reply, 0.5)(timeout=0.01))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('path', PATHS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tiny_root, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.shell_channel, kc.iopub_channel):
+                channel.get_msg = polled_in_slices(channel.get_msg)
+            return kc
+
     monkeypatch.delenv('PYTHONPATH', raising=False)
     for k, v in user_environment(tiny_root).items():
         monkeypatch.setenv(k, v)  # the kernel inherits this process's environment
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(NOTEBOOKS)}})
+    client = Client(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
     errors = [o for c in nb.cells if c.cell_type == 'code' for o in c.outputs if o.output_type == 'error']
     assert not errors
