@@ -11,6 +11,7 @@ scored too, under ``untrained_*``.
 """
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -51,10 +52,10 @@ def kmeans_baseline(dataset: str, seed: int = 0, train_images: int | None = None
     }
 
 
-def _chunks(train: dict, size: int = 500):
-    """``train``'s arrays in batches of ``size``, in order (what ``refit`` and ``training_codes`` read)."""
-    for i in range(0, len(train['image']), size):
-        yield {k: v[i : i + size] for k, v in train.items()}
+def _chunks(split: dict, size: int = 500):
+    """A split's arrays in batches of ``size``, in order (what ``refit`` and ``batch_codes`` read)."""
+    for i in range(0, len(split['image']), size):
+        yield {k: v[i : i + size] for k, v in split.items()}
 
 
 def cluster_diagnostics(task, state, train: dict, test: dict, seed: int) -> dict:
@@ -71,7 +72,7 @@ def cluster_diagnostics(task, state, train: dict, test: dict, seed: int) -> dict
 
     params = state.averaged('vae')
     means = np.asarray(task.apply(params, method=ClusteringVAE.means))
-    test_codes, train_codes = task.training_codes(params, _chunks(test)), task.training_codes(params, _chunks(train))
+    test_codes, train_codes = task.batch_codes(params, _chunks(test)), task.batch_codes(params, _chunks(train))
     kmeans = KMeans(len(means), n_init=10, random_state=seed).fit(train_codes)
     nearest = lambda codes: np.argmin(((codes[:, None] - means[None]) ** 2).sum(-1), axis=1)
     classify = lambda codes: np.argmax(np.asarray(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
@@ -115,6 +116,7 @@ def measure(
     import jax
 
     from zoo.tasks import build_task
+    from zoo.train.step import train_step
     from zoo.vae.infomax_task import REPRESENTATIONS
 
     config = configs.get_config(model, config_name)
@@ -143,12 +145,7 @@ def measure(
     if model == 'infomax':
         for prefix, each in scored.items():
             result.update({f'untrained_{prefix}{k}': v for k, v in evaluate(each, state, test, rng).items()})
-
-    @jax.jit
-    def step(state, batch, rng):  # the loop's step count, which a pretraining task reads
-        state, metrics = task.train_step(state, batch, rng)
-        return state.replace(step=state.step + 1), metrics
-
+    step = jax.jit(functools.partial(train_step, task))  # counts steps, which a pretraining task reads
     start = time.time()
     from tqdm import tqdm
 

@@ -110,7 +110,7 @@ def test_kmeans_start_puts_the_class_means_at_centres_of_the_codes(trained):
     task, state, *_ = trained
     train = digits.batch(200)
     reset, _ = task.refit(state, chunks(train, 64), seed=0)
-    codes = task.training_codes(state.params['vae'], chunks(train, 64))
+    codes = task.batch_codes(state.params['vae'], chunks(train, 64))
     assert codes.shape == (200, 4)  # the padding of the last batch is dropped
     # k-means centres minimise the codes' squared distance to their nearest mean: lower than before.
     spread = lambda means: np.mean(np.min(np.sum((codes[:, None] - np.asarray(means)[None]) ** 2, -1), axis=1))
@@ -138,7 +138,7 @@ def test_kmeans_reset_keeps_the_classifiers_labels(trained):
     train = digits.batch(300)
     reset, numbers = task.refit(state, chunks(train, 100), seed=0)
     params = state.params['vae']
-    codes = task.training_codes(params, chunks(train, 100))  # the codes the reset saw
+    codes = task.batch_codes(params, chunks(train, 100))  # the codes the reset saw
     classified = np.argmax(np.asarray(task.apply(params, codes, method=ClusteringVAE.classify)), axis=-1)
     means = np.asarray(reset.params['vae']['class_means'])
     nearest = np.argmin(np.sum((codes[:, None] - means[None]) ** 2, -1), axis=1)
@@ -177,7 +177,7 @@ def test_nearest_mean_accuracy_scores_the_class_means_partition(trained):
 
     task, state, *_ = trained
     test = digits.eval_batch(200, 1000)
-    centre = task.training_codes(state.params['vae'], [test]).mean(axis=0)
+    centre = task.batch_codes(state.params['vae'], [test]).mean(axis=0)
     means = np.concatenate([centre[None], centre[None] + 1e3 * (1.0 + np.arange(9.0))[:, None]])
     accuracy = cluster_diagnostics(task, task.with_class_means(state, means), test, test, seed=0)[
         'nearest_mean_accuracy'

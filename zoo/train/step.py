@@ -42,9 +42,9 @@ def abstract_state(task: Task, mesh, rng, batch):
     return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=replicated), shapes)
 
 
-def train_step(task: Task, state: TrainState, batch) -> tuple[TrainState, dict]:
-    """The task's step with the step's own key, then the step count advanced (un-jitted)."""
-    state, metrics = task.train_step(state, batch, step_rng(state))
+def train_step(task: Task, state: TrainState, batch, rng=None) -> tuple[TrainState, dict]:
+    """The task's step with the step's own key (or ``rng``), then the step count advanced (un-jitted)."""
+    state, metrics = task.train_step(state, batch, step_rng(state) if rng is None else rng)
     return state.replace(step=state.step + 1), metrics
 
 

@@ -143,12 +143,12 @@ class ClusteringVAETask(VAETask):
         params = state.averaged('vae')
         return self.decode_pixels(params, self.code_means(params, pixels, rng))
 
-    def training_codes(self, params, batches):
+    def batch_codes(self, params, batches):
         """The encoder's means mu(x), (N, latents), of every real example of ``batches`` (dicts with
         ``image`` and, for padded evaluation batches, ``mask``), in order."""
         codes, offset = [], 0
         for batch in batches:
-            mean = np.asarray(jax.device_get(self.code_means(params, batch['image'], jax.random.PRNGKey(offset))))
+            mean = np.asarray(self.code_means(params, batch['image'], jax.random.PRNGKey(offset)))
             offset += len(mean)
             codes.append(mean[np.asarray(batch['mask'], bool)] if 'mask' in batch else mean)
         return np.concatenate(codes)
@@ -163,7 +163,7 @@ class ClusteringVAETask(VAETask):
         from sklearn.cluster import KMeans
 
         params = state.params['vae']
-        codes = self.training_codes(params, batches)
+        codes = self.batch_codes(params, batches)
         if not np.all(np.isfinite(codes)):
             raise ValueError('k-means reset: the codes mu(x) are not finite; training diverged before the reset')
         k = params['class_means'].shape[0]
@@ -186,10 +186,10 @@ class ClusteringVAETask(VAETask):
         new = {'class_means': class_means}
         if class_log_scales is not None and 'class_log_scales' in params:
             new['class_log_scales'] = class_log_scales
+        new = {name: jnp.asarray(value, params[name].dtype) for name, value in new.items()}
         for name, value in new.items():
-            new[name] = jnp.asarray(value, params[name].dtype)
-            if new[name].shape != params[name].shape:
-                raise ValueError(f'{name} must have shape {params[name].shape}, got {new[name].shape}')
+            if value.shape != params[name].shape:
+                raise ValueError(f'{name} must have shape {params[name].shape}, got {value.shape}')
         ema = {**state.ema, 'vae': {**state.ema['vae'], **new}} if 'vae' in state.ema else state.ema
         return state.replace(params={**state.params, 'vae': {**params, **new}}, ema=ema)
 
