@@ -71,7 +71,7 @@ class ClusteringVAETask(VAETask):
         """
         return images.to_intensity(pixels, self.info.num_levels) if self.encode_intensity else x
 
-    def terms(self, params, pixels, rng, noise: bool = True, pretraining: bool = False):
+    def terms(self, params, pixels, rng, noise: bool = True, pretraining: bool | jax.Array = False):
         """Per-example loss terms, and p(y|z)'s logits at z ~ p(z|x) (or z = mu(x) without noise).
 
         While ``pretraining`` the loss is a plain VAE's, -log p(x|z) + KL(q(z|x) || N(0, I)) (Kingma &
@@ -96,11 +96,12 @@ class ClusteringVAETask(VAETask):
             apply(ClusteringVAE.means),
             apply(ClusteringVAE.log_scales),
         )
-        if pretraining:
-            terms['loss'] = terms['reconstruction'] + jnp.sum(kl_standard_normal(mean, log_scale), axis=-1)
+        if pretraining is not False:  # a Python False keeps the mixture's graph exactly as it was
+            plain = terms['reconstruction'] + jnp.sum(kl_standard_normal(mean, log_scale), axis=-1)
+            terms['loss'] = jnp.where(pretraining, plain, terms['loss'])
         return terms, logits if noise else apply(ClusteringVAE.classify, mean)
 
-    def loss(self, params, pixels, rng, pretraining: bool = False):
+    def loss(self, params, pixels, rng, pretraining: bool | jax.Array = False):
         """The mean one-step clustering VAE loss: reconstruction, KL to the class means weighted by p(y|z), and
         p(y|z)'s entropy terms (while ``pretraining``, a plain VAE's; ``terms``).
         """
@@ -112,8 +113,8 @@ class ClusteringVAETask(VAETask):
         """``Task.train_step``: one optimiser step on the loss, a plain VAE's for the first ``pretrain_steps``."""
         if not self.pretrain_steps:
             return super().train_step(state, batch, rng)
-        pretrain = lambda s, b, r: s.minimize('vae', functools.partial(self.loss, pretraining=True), b['image'], r)
-        return jax.lax.cond(state.step < self.pretrain_steps, pretrain, super().train_step, state, batch, rng)
+        loss = functools.partial(self.loss, pretraining=state.step < self.pretrain_steps)
+        return state.minimize('vae', loss, batch['image'], rng)
 
     def eval_step(self, state, batch, rng):
         """``Task.eval_step``: per-example negative ELBO (``neg_elbo``), its three terms, and the assigned cluster
