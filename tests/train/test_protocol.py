@@ -61,6 +61,10 @@ def test_crash_and_resume_is_bit_identical(task, tmp_path):
     assert_trees_equal(crashed.params, straight.params)
     assert_trees_equal(crashed.aux, straight.aux)
     assert_trees_equal(crashed.opt_state, straight.opt_state)
+    # The refit at the checkpoint step (4) ran twice in the crashed run; metrics.jsonl keeps it once.
+    refits = lambda run: [r for r in read_metrics(tmp_path / run / 'metrics.jsonl') if r.get('event') == 'refit']
+    assert refits('crashed') == refits('straight')
+    assert [r['step'] for r in refits('straight')] == ([4, 6] if task.endswith('RefitTask') else [])
 
 
 def test_gan_task_trains_both_networks_and_is_not_watched(tmp_path):
@@ -101,3 +105,6 @@ def test_refit_runs_before_its_steps_over_the_whole_training_split(tmp_path, cap
     assert int(state.aux['refits']) == 1  # step 4 only: step 6 is past the run's end
     out = capsys.readouterr()
     assert f'step 4: refit, examples {len(images)}' in out.out + out.err
+    assert 'refit steps [6] are past the last step (4): they will not run' in out.out + out.err
+    records = [r for r in read_metrics(tmp_path / 'metrics.jsonl') if r.get('event') == 'refit']
+    assert records == [{'step': 4, 'event': 'refit', 'refit/examples': len(images)}]

@@ -23,6 +23,21 @@ def test_metrics_append_truncate_and_survive_a_cut_line(tmp_path):
     writer.close()
 
 
+def test_a_refit_at_the_resume_step_is_dropped_with_the_records_past_it(tmp_path):
+    """A checkpoint at a refit step holds the state before the refit: the resumed run writes it again."""
+    writer = MetricsWriter(str(tmp_path))
+    writer.write({'step': 2, 'event': 'refit', 'refit/examples': 5.0})
+    writer.write({'step': 4, 'loss': 1.0})
+    writer.write({'step': 4, 'event': 'refit', 'refit/examples': 5.0})
+    writer.write({'step': 6, 'loss': 0.5})
+    writer.truncate_after(4)
+    assert read_metrics(writer.path) == [
+        {'step': 2, 'event': 'refit', 'refit/examples': 5.0},
+        {'step': 4, 'loss': 1.0},
+    ]
+    writer.close()
+
+
 def test_sheets_are_enlarged_pngs_and_bad_sheets_are_refused(tmp_path):
     writer = MetricsWriter(str(tmp_path))
     path = writer.save_sheet('samples', np.full((10, 20, 1), 7, np.uint8), step=3)

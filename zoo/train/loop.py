@@ -231,6 +231,9 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=1.0,
         )
+        late = [s for s in self.task.refit_steps if s >= config.steps]
+        if late:
+            self.log(f'refit steps {late} are past the last step ({config.steps - 1}): they will not run')
         try:
             while step < config.steps:
                 if step in self.task.refit_steps:
@@ -312,6 +315,7 @@ class Trainer:
         )
         new, numbers = self.task.refit(state, batches, self.config.seed)
         self.log(f'step {step}: refit, ' + ', '.join(f'{k} {v:.4g}' for k, v in numbers.items()))
+        self.writer.write({'step': step, 'event': 'refit', **{f'refit/{k}': float(v) for k, v in numbers.items()}})
         return jax.device_put(new, jax.tree.map(lambda x: x.sharding, state))
 
     def evaluate(self, state, split: str) -> dict:

@@ -1,6 +1,7 @@
 """What a run writes beside its checkpoints: ``metrics.jsonl``, TensorBoard events, PNG sheets.
 
-    metrics.jsonl     one JSON object per line: training windows, evaluations, guard events
+    metrics.jsonl     one JSON object per line: training windows, evaluations, guard events,
+                      refits
     events.out.tfevents.*   the same scalars and the sheets, for TensorBoard (tensorboardX,
                       which needs no TensorFlow)
     samples/<name>_step<step>.png
@@ -35,10 +36,13 @@ class MetricsWriter:
         return self._tensorboard
 
     def truncate_after(self, step: int) -> None:
-        """Drop records past ``step`` (written by a run that died after its last checkpoint)."""
+        """Drop records past ``step`` (written by a run that died after its last checkpoint), and a
+        refit at ``step``: a checkpoint at a refit step holds the state before the refit, so the
+        resumed run refits and writes it again."""
         if not (self.enabled and os.path.exists(self.path)):
             return
-        kept = [r for r in read_metrics(self.path) if r.get('step', 0) <= step]
+        redone = lambda r: r.get('step', 0) == step and r.get('event') == 'refit'
+        kept = [r for r in read_metrics(self.path) if r.get('step', 0) <= step and not redone(r)]
         with open(self.path, 'w') as f:
             f.writelines(json.dumps(r) + '\n' for r in kept)
 
