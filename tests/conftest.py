@@ -91,7 +91,7 @@ SLOW_TESTS = {
     'tests/flows/test_logit.py::test_flow_with_logit_is_the_flow_on_logit_inputs_plus_the_layers_log_det',
     'tests/flows/test_structured_conv1x1.py::test_glow_takes_the_new_convs',
     'tests/gan/test_divergences.py::test_a_critic_trained_alone_recovers_the_divergence',
-    'tests/gan/test_fgan_1d.py::test_a_short_fit_returns_finite_numbers',
+    'tests/gan/test_fgan_1d.py::test_total_variation_lands_only_with_its_critic_penalty',
     'tests/vae/test_infomax.py::test_trained_critic_approaches_the_optimum_and_separates_dependence',
     'tests/vae/test_conditional.py::test_training_lowers_the_conditional_negative_elbo',
     'tests/ebm/test_replay_buffer.py::test_buffer_survives_a_killed_and_resumed_run',

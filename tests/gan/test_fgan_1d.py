@@ -2,7 +2,7 @@
 
 import math
 
-import numpy as np
+import pytest
 
 from experiments import fgan_1d
 
@@ -21,7 +21,13 @@ def test_the_quadrature_divergence_is_zero_only_at_p():
     assert fgan_1d.divergence('kl', 3.0, 0.5) > fgan_1d.divergence('kl', 0.4, 1.04)
 
 
-def test_a_short_fit_returns_finite_numbers():
-    result = fgan_1d.measure('js', seed=0, steps=40)
-    assert set(result) >= {'mu', 'sigma', 'mu_exact', 'sigma_exact', 'error', 'steps'}
-    assert np.isfinite(result['error']) and result['sigma'] > 0
+@pytest.mark.parametrize('penalty', [0.01, 0.0])
+def test_total_variation_lands_only_with_its_critic_penalty(penalty, monkeypatch):
+    """TV's critic saturates without the V^2 penalty and the fit drifts off (errors 0.86-1.44 in
+    the ledger's seeds 0-2); with it the fit lands within the ledger's 0.05 of the minimiser
+    (here at batch 256, not 2048, to stay quick: seed 0's errors 0.016 and 0.62)."""
+    monkeypatch.setitem(fgan_1d.CRITIC_PENALTY, 'total_variation', penalty)
+    mu, sigma = fgan_1d.gan_fit('total_variation', seed=0, steps=6000, batch_size=256)
+    mu_star, sigma_star = fgan_1d.exact('total_variation')
+    error = max(abs(mu - mu_star), abs(sigma - sigma_star))
+    assert (error < 0.05) == (penalty > 0), (mu, sigma, mu_star, sigma_star)
