@@ -46,7 +46,9 @@ ROWS = [
         reference='fit matches the divergence minimiser',
         source='Nowozin et al. 2016, sec. 4.1',
         protocol=f'P = 0.3 N(-1, 0.5^2) + 0.7 N(1, 0.5^2), Q = N(mu, sigma^2), {STEPS_1D} steps, batch 2048, '
-        'MLP critic 2x64, saturating generator, Adam 2e-3 (critic) and 1e-2 (generator); mean of the last quarter',
+        'MLP critic 2x64, saturating generator, Adam 2e-3 (critic) and 1e-2 (generator)'
+        + (f', critic penalty {fgan_1d.CRITIC_PENALTY[name]:g} E[V^2]' if name in fgan_1d.CRITIC_PENALTY else '')
+        + '; mean of the last quarter',
         metric='error',
         measure=functools.partial(fgan_1d.measure, name, steps=STEPS_1D),
         baseline='exact minimiser (quadrature + Nelder-Mead); target error <= 0.05',
@@ -70,6 +72,7 @@ ROWS = [
             if fgan_2d.generator_clip_for(name)
             else ''
         )
+        + (f', critic penalty {fgan_2d.critic_penalty_for(name):g} E[V^2]' if fgan_2d.critic_penalty_for(name) else '')
         + '; bound: a fresh critic fitted 1000 steps '
         'to the final generator, on 20k held-out samples of each',
         metric='modes_covered',

@@ -45,6 +45,17 @@ def test_fgan_evaluation_averages_to_the_bound_the_critic_maximises():
     assert float(jnp.mean(values)) == pytest.approx(-losses(game)[0], rel=1e-6)
 
 
+def test_fgan_critic_penalty_adds_lam_times_the_mean_square_and_leaves_the_bound():
+    """TV row: bound E_P[tanh(V) / 2] - E_Q[tanh(V) / 2]; the penalty lam (E_P[V^2] + E_Q[V^2]) / 2
+    is the critic's alone."""
+    game = games.FGAN(divergence='total_variation', generator_objective='saturating', critic_penalty=0.1)
+    bound = (math.tanh(0.5) + math.tanh(2.0)) / 4 - (math.tanh(-2.0) + math.tanh(0.0)) / 4
+    loss, metrics = game.critic_loss(REAL, FAKE, X, X, Z)
+    assert float(loss) == pytest.approx(-bound + 0.1 * ((0.25 + 4.0) / 2 + (4.0 + 0.0) / 2) / 2, rel=1e-6)
+    assert float(metrics['divergence_bound']) == pytest.approx(bound, rel=1e-6)
+    assert losses(game)[1] == losses(games.FGAN(divergence='total_variation', generator_objective='saturating'))[1]
+
+
 def test_wgan_hinge_and_one_loss():
     assert losses(games.WGAN()) == pytest.approx((-1.0 - 1.25, 1.0))
     # hinge: E[max(0, 1 - (0.5, 2))] + E[max(0, 1 + (-2, 0))] = 0.25 + 0.5
@@ -84,6 +95,7 @@ def test_configure_builds_the_game_and_the_constraint_from_one_set_of_settings()
         ('fgan', 'none', {'penalty_weight': 10.0}, r"settings \['penalty_weight'\] do nothing"),
         ('fgan', 'none', {'divergence': 'wasserstein'}, r"divergence='wasserstein': choose one of"),
         ('fgan', 'none', {'generator_objective': 'minimax'}, 'generator_objective'),
+        ('fgan', 'none', {'critic_penalty': -0.01}, 'critic_penalty=-0.01: must be 0 or more'),
         ('hinge', 'none', {'critic_steps': 0}, 'critic_steps must be a positive integer'),
         ('hinge', 'none', {'critic_steps': 1.5}, 'critic_steps must be a positive integer'),
         ('one_loss', 'spectral', {'critic_steps': 2}, 'updates both networks in one step'),

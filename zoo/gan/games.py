@@ -84,11 +84,14 @@ class FGAN(Game):
     minimises -E_Q[f*(g_f(V))] ('saturating', the minimax game) or -E_Q[g_f(V)]
     ('non_saturating', the paper's alternative under "practical considerations";
     Goodfellow et al.'s -log D for the GAN row).  ``divergence`` is a row of
-    ``zoo.gan.divergences``.
+    ``zoo.gan.divergences``.  ``critic_penalty`` lam adds lam (E_P[V^2] + E_Q[V^2]) / 2 to the
+    critic's loss: for total variation, whose bound grows until the critic's tanh saturates and
+    the generator's gradient vanishes, it keeps V finite with the sign of p - q.
     """
 
     divergence: str = 'js'
     generator_objective: str = 'non_saturating'
+    critic_penalty: float = 0.0
 
     headline: ClassVar[str] = 'divergence_bound'
 
@@ -96,6 +99,8 @@ class FGAN(Game):
         super().__post_init__()
         if self.divergence not in divergences.DIVERGENCES:
             raise ConfigError(f'divergence={self.divergence!r}: choose one of {sorted(divergences.DIVERGENCES)}')
+        if not self.critic_penalty >= 0:
+            raise ConfigError(f'critic_penalty={self.critic_penalty!r}: must be 0 or more')
         if self.generator_objective not in losses.GENERATOR_OBJECTIVES:
             raise ConfigError(
                 f'generator_objective={self.generator_objective!r}: choose one of {list(losses.GENERATOR_OBJECTIVES)}'
@@ -109,7 +114,8 @@ class FGAN(Game):
     def critic_loss(self, real, fake, x_real, x_fake, z):
         """Minus the variational bound: -(E[g_f(V(x))] - E[f*(g_f(V(G(z))))]) (Nowozin et al. 2016, eq. 6)."""
         loss = losses.fgan_critic_loss(self.row, real, fake)
-        return loss, {'divergence_bound': -loss}
+        penalty = (jnp.mean(real**2) + jnp.mean(fake**2)) / 2
+        return loss + self.critic_penalty * penalty, {'divergence_bound': -loss}
 
     def generator_loss(self, fake, z):
         """The generator's side of the bound: saturating -E[f*(g_f(V(G(z))))] or the non-saturating E[-g_f(V(G(z)))]."""
