@@ -75,7 +75,7 @@ def exact_fit(name: str) -> tuple[float, float]:
 
 # Total variation's critic objective, E_P[T] - E_Q[T] with T = tanh(V) / 2, grows without end as
 # |V| does: the critic saturates, and the generator's gradient, sech^2(V) grad V / 2, vanishes
-# (the fit drifted to sigma 2.9-4.5).  A penalty lam E[V^2] keeps V finite with the sign of p - q
+# (the fit ran off to sigma 2.9-6).  A penalty lam E[V^2] keeps V finite with the sign of p - q
 # (the pointwise maximiser of (p - q) tanh(V) / 2 - lam (p + q) V^2), so T stays a smoothed step
 # whose edges sit where p = q, the edges TV's gradient in (mu, sigma) comes from.
 CRITIC_PENALTY = {'total_variation': 0.01}
