@@ -114,8 +114,10 @@ class FGAN(Game):
     def critic_loss(self, real, fake, x_real, x_fake, z):
         """Minus the variational bound: -(E[g_f(V(x))] - E[f*(g_f(V(G(z))))]) (Nowozin et al. 2016, eq. 6)."""
         loss = losses.fgan_critic_loss(self.row, real, fake)
-        penalty = (jnp.mean(real**2) + jnp.mean(fake**2)) / 2
-        return loss + self.critic_penalty * penalty, {'divergence_bound': -loss}
+        metrics = {'divergence_bound': -loss}
+        if self.critic_penalty:
+            loss = loss + self.critic_penalty * ((jnp.mean(real**2) + jnp.mean(fake**2)) / 2)
+        return loss, metrics
 
     def generator_loss(self, fake, z):
         """The generator's side of the bound: saturating -E[f*(g_f(V(G(z))))] or the non-saturating E[-g_f(V(G(z)))]."""
